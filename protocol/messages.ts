@@ -1,0 +1,402 @@
+import {
+  encodeFrame,
+  type Frame,
+  HEADER_SIZE,
+  MAX_FRAME_SIZE,
+} from "./frame.ts";
+import { ProtocolError, ProtocolErrorReason } from "./protocol_error.ts";
+
+/**
+ * Message type bytes. Every code is an ASCII control character other than
+ * TAB, LF and CR, so the first byte of a connection tells a framed peer from
+ * a text line (an echo probe); see `server/session.ts`.
+ */
+export const MessageType = {
+  /** agency → central: one bet (exercise 5). */
+  bet: 0x01,
+  /** agency → central: a batch of bets (exercise 6). */
+  batch: 0x02,
+  /** agency → central: "I have sent everything" (exercise 7). */
+  finish: 0x03,
+  /** agency → central: "which of my bets won?" */
+  winnersQuery: 0x04,
+  /** agency → central: "how many winners nationwide?" */
+  totalQuery: 0x05,
+  /** central → agency: a bet or batch or finish was accepted. */
+  ack: 0x11,
+  /** central → agency: some of an agency's winning documents. */
+  winners: 0x12,
+  /** central → agency: no draw yet; this many agencies still loading. */
+  pending: 0x13,
+  /** central → agency: the number of winners across all agencies. */
+  total: 0x14,
+  /** central → agency: the request was refused. */
+  error: 0x1f,
+} as const;
+
+/** The name of a message type: a key of {@linkcode MessageType}. */
+export type MessageKind = keyof typeof MessageType;
+
+const KIND_BY_CODE: ReadonlyMap<number, MessageKind> = new Map(
+  (Object.entries(MessageType) as [MessageKind, number][]).map((
+    [kind, code],
+  ) => [code, kind]),
+);
+
+/** True when `type` is one of the codes in {@linkcode MessageType}. */
+export function isKnownMessageType(type: number): boolean {
+  return KIND_BY_CODE.has(type);
+}
+
+/**
+ * Error codes carried by an `error` message. The central picks one; the
+ * text beside it is for people.
+ */
+export const ErrorCode = {
+  /** The frame broke the wire format. */
+  malformedFrame: 1,
+  /** A bet in the bet or batch failed validation; nothing of it was stored. */
+  invalidBet: 2,
+  /** The agency id is outside 1…AGENCIES. */
+  unknownAgency: 3,
+  /** A sequence number skipped ahead of what the central has stored. */
+  outOfOrder: 4,
+  /** The agency already said it had finished; it cannot send more bets. */
+  agencyFinished: 5,
+  /** The connection asked about an agency other than its own. */
+  forbidden: 6,
+  /** The central is at its connection limit or shutting down. */
+  busy: 7,
+  /** The central failed to do what was asked (storage, KV). */
+  internal: 8,
+  /** A finish announced more batches than the central has stored. */
+  incomplete: 9,
+  /** A message that only the central sends arrived at the central. */
+  unexpectedMessage: 10,
+} as const;
+
+/** The name of an error code: a key of {@linkcode ErrorCode}. */
+export type ErrorCodeName = keyof typeof ErrorCode;
+
+const ERROR_NAME_BY_CODE: ReadonlyMap<number, ErrorCodeName> = new Map(
+  (Object.entries(ErrorCode) as [ErrorCodeName, number][]).map((
+    [name, code],
+  ) => [code, name]),
+);
+
+/**
+ * A bet as it travels: five strings. The codec does not judge them; the
+ * central validates them (see `lib/bet.ts`).
+ */
+export interface WireBet {
+  /** Nombre. */
+  readonly firstName: string;
+  /** Apellido. */
+  readonly lastName: string;
+  /** Documento (DNI). */
+  readonly document: string;
+  /** Nacimiento, `YYYY-MM-DD`. */
+  readonly birthdate: string;
+  /** Número apostado. */
+  readonly number: string;
+}
+
+/** Every message of the protocol, discriminated by `kind`. */
+export type Message =
+  | { kind: "bet"; agency: number; seq: number; bet: WireBet }
+  | { kind: "batch"; agency: number; seq: number; bets: WireBet[] }
+  | { kind: "finish"; agency: number; lastSeq: number }
+  | { kind: "winnersQuery"; agency: number }
+  | { kind: "totalQuery"; agency: number }
+  | { kind: "ack"; seq: number; count: number; duplicate: boolean }
+  | { kind: "winners"; last: boolean; documents: string[] }
+  | { kind: "pending"; pendingAgencies: number }
+  | { kind: "total"; totalWinners: number }
+  | { kind: "error"; code: ErrorCodeName; message: string };
+
+/** The messages an agency sends. */
+export type Request = Extract<
+  Message,
+  { kind: "bet" | "batch" | "finish" | "winnersQuery" | "totalQuery" }
+>;
+
+/** The messages the central sends. */
+export type Response = Exclude<Message, Request>;
+
+/** True for the kinds an agency sends to the central. */
+export function isRequest(message: Message): message is Request {
+  return message.kind === "bet" || message.kind === "batch" ||
+    message.kind === "finish" || message.kind === "winnersQuery" ||
+    message.kind === "totalQuery";
+}
+
+const MAX_PAYLOAD = MAX_FRAME_SIZE - HEADER_SIZE;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Sequential big-endian writer over a bounded buffer. */
+class PayloadWriter {
+  readonly #bytes = new Uint8Array(MAX_PAYLOAD);
+  readonly #view = new DataView(this.#bytes.buffer);
+  #offset = 0;
+
+  #reserve(n: number): number {
+    if (this.#offset + n > MAX_PAYLOAD) {
+      throw new RangeError(
+        `Cannot encode message: payload exceeds ${MAX_PAYLOAD} bytes`,
+      );
+    }
+    const at = this.#offset;
+    this.#offset += n;
+    return at;
+  }
+  u8(value: number): this {
+    this.#view.setUint8(this.#reserve(1), value);
+    return this;
+  }
+  u16(value: number): this {
+    this.#view.setUint16(this.#reserve(2), value);
+    return this;
+  }
+  u32(value: number): this {
+    this.#view.setUint32(this.#reserve(4), value);
+    return this;
+  }
+  string(value: string): this {
+    const lengthAt = this.#reserve(2);
+    const room = this.#bytes.subarray(this.#offset);
+    const { read, written } = encoder.encodeInto(value, room);
+    if (read !== value.length) {
+      throw new RangeError(
+        `Cannot encode message: payload exceeds ${MAX_PAYLOAD} bytes`,
+      );
+    }
+    this.#view.setUint16(lengthAt, written);
+    this.#offset += written;
+    return this;
+  }
+  bytes(value: Uint8Array): this {
+    this.#bytes.set(value, this.#reserve(value.length));
+    return this;
+  }
+  get length(): number {
+    return this.#offset;
+  }
+  frame(type: number): Uint8Array {
+    return encodeFrame(type, this.#bytes.subarray(0, this.#offset));
+  }
+}
+
+/** Sequential big-endian reader that refuses to run past its payload. */
+class PayloadReader {
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+  readonly #kind: MessageKind;
+  #offset = 0;
+
+  constructor(bytes: Uint8Array, kind: MessageKind) {
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.#kind = kind;
+  }
+  #take(n: number): number {
+    if (this.#offset + n > this.#bytes.length) {
+      throw this.malformed(`payload ends ${n} bytes short`);
+    }
+    const at = this.#offset;
+    this.#offset += n;
+    return at;
+  }
+  malformed(state: string, cause?: unknown): ProtocolError {
+    return new ProtocolError(
+      ProtocolErrorReason.malformed,
+      `Cannot decode ${this.#kind} message: ${state}`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+  u8(): number {
+    return this.#view.getUint8(this.#take(1));
+  }
+  u16(): number {
+    return this.#view.getUint16(this.#take(2));
+  }
+  u32(): number {
+    return this.#view.getUint32(this.#take(4));
+  }
+  string(): string {
+    const length = this.u16();
+    const at = this.#take(length);
+    try {
+      return decoder.decode(this.#bytes.subarray(at, at + length));
+    } catch (error) {
+      throw this.malformed("a string is not valid UTF-8", error);
+    }
+  }
+  end(): void {
+    if (this.#offset !== this.#bytes.length) {
+      throw this.malformed(
+        `${this.#bytes.length - this.#offset} unexpected trailing bytes`,
+      );
+    }
+  }
+}
+
+function writeBet(writer: PayloadWriter, bet: WireBet): void {
+  writer.string(bet.firstName).string(bet.lastName).string(bet.document)
+    .string(bet.birthdate).string(bet.number);
+}
+
+function readBet(reader: PayloadReader): WireBet {
+  return {
+    firstName: reader.string(),
+    lastName: reader.string(),
+    document: reader.string(),
+    birthdate: reader.string(),
+    number: reader.string(),
+  };
+}
+
+/**
+ * Encodes a message as one complete frame. Throws `RangeError` if it does not
+ * fit in {@linkcode MAX_FRAME_SIZE} bytes or a number is out of its field's
+ * range; use {@linkcode BatchBuilder} and {@linkcode encodeWinners} to split
+ * large contents.
+ */
+export function encodeMessage(message: Message): Uint8Array {
+  const w = new PayloadWriter();
+  switch (message.kind) {
+    case "bet":
+      w.u32(message.agency).u32(message.seq);
+      writeBet(w, message.bet);
+      break;
+    case "batch":
+      checkU16("batch size", message.bets.length);
+      w.u32(message.agency).u32(message.seq).u16(message.bets.length);
+      for (const bet of message.bets) writeBet(w, bet);
+      break;
+    case "finish":
+      w.u32(message.agency).u32(message.lastSeq);
+      break;
+    case "winnersQuery":
+    case "totalQuery":
+      w.u32(message.agency);
+      break;
+    case "ack":
+      checkU16("ack count", message.count);
+      w.u32(message.seq).u16(message.count).u8(message.duplicate ? 1 : 0);
+      break;
+    case "winners":
+      checkU16("winner count", message.documents.length);
+      w.u8(message.last ? 1 : 0).u16(message.documents.length);
+      for (const document of message.documents) w.string(document);
+      break;
+    case "pending":
+      w.u32(message.pendingAgencies);
+      break;
+    case "total":
+      w.u32(message.totalWinners);
+      break;
+    case "error":
+      w.u8(ErrorCode[message.code]).string(message.message);
+      break;
+  }
+  return w.frame(MessageType[message.kind]);
+}
+
+/**
+ * Decodes a frame into a message. Throws {@linkcode ProtocolError} when the
+ * type is unknown or the payload does not have exactly the type's shape
+ * (short, trailing bytes, invalid UTF-8, out-of-range flags or codes).
+ */
+export function decodeMessage(frame: Frame): Message {
+  const kind = KIND_BY_CODE.get(frame.type);
+  if (kind === undefined) {
+    throw new ProtocolError(
+      ProtocolErrorReason.unknownType,
+      `Cannot decode message: unknown message type 0x${
+        frame.type.toString(16).padStart(2, "0")
+      }`,
+    );
+  }
+  const r = new PayloadReader(frame.payload, kind);
+  const message = decodePayload(kind, r);
+  r.end();
+  return message;
+}
+
+function decodePayload(kind: MessageKind, r: PayloadReader): Message {
+  switch (kind) {
+    case "bet":
+      return { kind, agency: r.u32(), seq: r.u32(), bet: readBet(r) };
+    case "batch": {
+      const agency = r.u32();
+      const seq = r.u32();
+      const count = r.u16();
+      const bets: WireBet[] = [];
+      for (let i = 0; i < count; i++) bets.push(readBet(r));
+      return { kind, agency, seq, bets };
+    }
+    case "finish":
+      return { kind, agency: r.u32(), lastSeq: r.u32() };
+    case "winnersQuery":
+    case "totalQuery":
+      return { kind, agency: r.u32() };
+    case "ack":
+      return { kind, seq: r.u32(), count: r.u16(), duplicate: flag(r) };
+    case "winners": {
+      const last = flag(r);
+      const count = r.u16();
+      const documents: string[] = [];
+      for (let i = 0; i < count; i++) documents.push(r.string());
+      return { kind, last, documents };
+    }
+    case "pending":
+      return { kind, pendingAgencies: r.u32() };
+    case "total":
+      return { kind, totalWinners: r.u32() };
+    case "error": {
+      const code = ERROR_NAME_BY_CODE.get(r.u8());
+      if (code === undefined) throw r.malformed("unknown error code");
+      return { kind, code, message: r.string() };
+    }
+  }
+}
+
+function flag(r: PayloadReader): boolean {
+  const value = r.u8();
+  if (value > 1) throw r.malformed(`flag byte ${value} is neither 0 nor 1`);
+  return value === 1;
+}
+
+function checkU16(what: string, value: number): void {
+  if (value > 0xffff) {
+    throw new RangeError(
+      `Cannot encode message: ${what} ${value} exceeds 65535`,
+    );
+  }
+}
+
+/**
+ * Splits an agency's winning documents into as many `winners` frames as
+ * needed to respect the frame limit; the last one has `last` set. An empty
+ * list gives one frame.
+ */
+export function encodeWinners(documents: readonly string[]): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  let chunk: string[] = [];
+  let size = HEADER_SIZE + 3;
+  for (const document of documents) {
+    const cost = 2 + encoder.encode(document).length;
+    if (size + cost > MAX_FRAME_SIZE && chunk.length > 0) {
+      frames.push(
+        encodeMessage({ kind: "winners", last: false, documents: chunk }),
+      );
+      chunk = [];
+      size = HEADER_SIZE + 3;
+    }
+    chunk.push(document);
+    size += cost;
+  }
+  frames.push(encodeMessage({ kind: "winners", last: true, documents: chunk }));
+  return frames;
+}

@@ -1,0 +1,372 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { BufferedReader } from "./buffered_reader.ts";
+import { HEADER_SIZE, MAX_FRAME_SIZE, readFrame } from "./frame.ts";
+import {
+  decodeMessage,
+  encodeMessage,
+  encodeWinners,
+  ErrorCode,
+  isKnownMessageType,
+  type Message,
+  MessageType,
+  type WireBet,
+} from "./messages.ts";
+import { ProtocolError } from "./protocol_error.ts";
+import { chunkedSource, concat } from "./test_fixtures.ts";
+
+const BET: WireBet = {
+  firstName: "Santiago Lionel",
+  lastName: 'Fornerón, "el Tano"',
+  document: "30904465",
+  birthdate: "1999-03-17",
+  number: "7574",
+};
+
+async function roundTrip(message: Message, chunk = 1): Promise<Message> {
+  const reader = new BufferedReader(
+    chunkedSource(encodeMessage(message), chunk),
+  );
+  const frame = await readFrame(reader, { isKnownType: isKnownMessageType });
+  assert.ok(frame);
+  const decoded = decodeMessage(frame);
+  assert.equal(
+    await readFrame(reader, { isKnownType: isKnownMessageType }),
+    null,
+  );
+  return decoded;
+}
+
+const SAMPLES: Message[] = [
+  { kind: "bet", agency: 3, seq: 1, bet: BET },
+  { kind: "batch", agency: 5, seq: 42, bets: [BET, { ...BET, number: "0" }] },
+  { kind: "batch", agency: 1, seq: 7, bets: [] },
+  { kind: "finish", agency: 2, lastSeq: 270 },
+  { kind: "winnersQuery", agency: 4 },
+  { kind: "totalQuery", agency: 4 },
+  { kind: "ack", seq: 9, count: 100, duplicate: true },
+  { kind: "winners", last: true, documents: ["30904465", "00000000"] },
+  { kind: "pending", pendingAgencies: 2 },
+  { kind: "total", totalWinners: 10 },
+  { kind: "error", code: "invalidBet", message: "Cannot store bet: año" },
+];
+
+Deno.test("every message survives encode, one-byte reads and decode", async () => {
+  for (const message of SAMPLES) {
+    assert.deepEqual(await roundTrip(message), message);
+  }
+});
+
+Deno.test("a bet frame has the documented byte layout", () => {
+  const frame = encodeMessage({
+    kind: "bet",
+    agency: 1,
+    seq: 2,
+    bet: {
+      firstName: "A",
+      lastName: "Ñ",
+      document: "7",
+      birthdate: "",
+      number: "0",
+    },
+  });
+  assert.deepEqual(
+    [...frame],
+    [
+      MessageType.bet,
+      0,
+      0,
+      0,
+      23, // header: type, u32 length
+      0,
+      0,
+      0,
+      1,
+      0,
+      0,
+      0,
+      2, // agency, seq
+      0,
+      1,
+      65,
+      0,
+      2,
+      0xc3,
+      0x91,
+      0,
+      1,
+      55,
+      0,
+      0,
+      0,
+      1,
+      48, // five strings
+    ],
+  );
+});
+
+Deno.test("the decoder refuses every malformed payload", () => {
+  const cases: [string, Uint8Array][] = [
+    ["short payload", new Uint8Array([0, 0, 1])],
+    [
+      "trailing bytes",
+      concat(
+        encodeMessage({ kind: "winnersQuery", agency: 1 }).subarray(
+          HEADER_SIZE,
+        ),
+        new Uint8Array([9]),
+      ),
+    ],
+  ];
+  for (const [name, payload] of cases) {
+    assert.throws(
+      () => decodeMessage({ type: MessageType.winnersQuery, payload }),
+      ProtocolError,
+      name,
+    );
+  }
+  const invalidUtf8 = new Uint8Array([
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    1,
+    0,
+    1,
+    0xff,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ]);
+  assert.throws(
+    () => decodeMessage({ type: MessageType.bet, payload: invalidUtf8 }),
+    (e) =>
+      e instanceof ProtocolError && e.reason === "malformed" &&
+      /UTF-8/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      decodeMessage({
+        type: MessageType.ack,
+        payload: new Uint8Array([0, 0, 0, 1, 0, 1, 2]),
+      }),
+    /neither 0 nor 1/,
+  );
+  assert.throws(
+    () =>
+      decodeMessage({
+        type: MessageType.error,
+        payload: new Uint8Array([200, 0, 0]),
+      }),
+    /unknown error code/,
+  );
+  assert.throws(
+    () => decodeMessage({ type: 0x7e, payload: new Uint8Array() }),
+    (e) => e instanceof ProtocolError && e.reason === "unknown_type",
+  );
+});
+
+Deno.test("the frame reader tells a clean close from a truncated frame", async () => {
+  const frame = encodeMessage({ kind: "totalQuery", agency: 1 });
+  const opts = { isKnownType: isKnownMessageType };
+  assert.equal(
+    await readFrame(new BufferedReader(chunkedSource(new Uint8Array())), opts),
+    null,
+  );
+  for (const cut of [1, HEADER_SIZE - 1, HEADER_SIZE, frame.length - 1]) {
+    await assert.rejects(
+      readFrame(
+        new BufferedReader(chunkedSource(frame.subarray(0, cut))),
+        opts,
+      ),
+      (e) => e instanceof ProtocolError && e.reason === "truncated",
+      `cut at ${cut}`,
+    );
+  }
+});
+
+Deno.test("the frame reader refuses an oversized length before reading the payload", async () => {
+  const header = new Uint8Array([MessageType.batch, 0xff, 0xff, 0xff, 0xff]);
+  let reads = 0;
+  const source = chunkedSource(header, 64);
+  const counting = {
+    read(p: Uint8Array) {
+      reads++;
+      return source.read(p);
+    },
+  };
+  await assert.rejects(
+    readFrame(new BufferedReader(counting), {
+      isKnownType: isKnownMessageType,
+    }),
+    (e) => e instanceof ProtocolError && e.reason === "too_large",
+  );
+  assert.equal(reads, 1);
+  const justFits = new Uint8Array(HEADER_SIZE);
+  justFits[0] = MessageType.batch;
+  new DataView(justFits.buffer).setUint32(1, MAX_FRAME_SIZE - HEADER_SIZE + 1);
+  await assert.rejects(
+    readFrame(new BufferedReader(chunkedSource(justFits)), {
+      isKnownType: isKnownMessageType,
+    }),
+    (e) => e instanceof ProtocolError && e.reason === "too_large",
+  );
+});
+
+Deno.test("unknown type bytes are refused at the header", async () => {
+  await assert.rejects(
+    readFrame(
+      new BufferedReader(chunkedSource(new Uint8Array([0x06, 0, 0, 0, 0]))),
+      { isKnownType: isKnownMessageType },
+    ),
+    (e) => e instanceof ProtocolError && e.reason === "unknown_type",
+  );
+});
+
+Deno.test("message codes are control bytes other than TAB, LF and CR", () => {
+  for (const code of Object.values(MessageType) as number[]) {
+    assert.ok(
+      code > 0 && code < 0x20 && code !== 9 && code !== 10 && code !== 13,
+    );
+  }
+  assert.equal(
+    new Set(Object.values(ErrorCode)).size,
+    Object.keys(ErrorCode).length,
+  );
+});
+
+Deno.test("encoding refuses what does not fit in a frame", () => {
+  const big = "x".repeat(MAX_FRAME_SIZE);
+  assert.throws(
+    () => encodeMessage({ kind: "error", code: "internal", message: big }),
+    RangeError,
+  );
+});
+
+Deno.test("winners are split into frames within the limit, the last one flagged", () => {
+  const documents = Array.from(
+    { length: 3000 },
+    (_, i) => String(10_000_000 + i),
+  );
+  const frames = encodeWinners(documents);
+  assert.ok(frames.length > 1);
+  const decoded = frames.map((payload) =>
+    decodeMessage({ type: payload[0]!, payload: payload.subarray(HEADER_SIZE) })
+  );
+  assert.deepEqual(decoded.map((m) => m.kind === "winners" && m.last), [
+    ...Array(frames.length - 1).fill(false),
+    true,
+  ]);
+  assert.deepEqual(
+    decoded.flatMap((m) => m.kind === "winners" ? m.documents : []),
+    documents,
+  );
+  for (const frame of frames) assert.ok(frame.length <= MAX_FRAME_SIZE);
+  assert.equal(encodeWinners([]).length, 1);
+});
+
+// Property-based tests.
+
+const u32 = fc.nat({ max: 0xffff_ffff });
+const text = fc.string({ unit: "grapheme", maxLength: 12 });
+const wireBet = fc.record({
+  firstName: text,
+  lastName: text,
+  document: text,
+  birthdate: text,
+  number: text,
+});
+const message: fc.Arbitrary<Message> = fc.oneof(
+  fc.record({
+    kind: fc.constant("bet" as const),
+    agency: u32,
+    seq: u32,
+    bet: wireBet,
+  }),
+  fc.record({
+    kind: fc.constant("batch" as const),
+    agency: u32,
+    seq: u32,
+    bets: fc.array(wireBet, { maxLength: 20 }),
+  }),
+  fc.record({
+    kind: fc.constant("finish" as const),
+    agency: u32,
+    lastSeq: u32,
+  }),
+  fc.record({ kind: fc.constant("winnersQuery" as const), agency: u32 }),
+  fc.record({ kind: fc.constant("totalQuery" as const), agency: u32 }),
+  fc.record({
+    kind: fc.constant("ack" as const),
+    seq: u32,
+    count: fc.nat({ max: 0xffff }),
+    duplicate: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant("winners" as const),
+    last: fc.boolean(),
+    documents: fc.array(text, { maxLength: 50 }),
+  }),
+  fc.record({ kind: fc.constant("pending" as const), pendingAgencies: u32 }),
+  fc.record({ kind: fc.constant("total" as const), totalWinners: u32 }),
+  fc.record({
+    kind: fc.constant("error" as const),
+    code: fc.constantFrom(
+      ...(Object.keys(ErrorCode) as (keyof typeof ErrorCode)[]),
+    ),
+    message: text,
+  }),
+);
+
+Deno.test("property: decode(encode(m)) equals m, whatever the read sizes", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      message,
+      fc.integer({ min: 1, max: 64 }),
+      async (m, chunk) => {
+        assert.deepEqual(await roundTrip(m, chunk), structuredClone(m));
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+Deno.test("property: random and mutated bytes never crash the reader or decoder", async () => {
+  const mutated = fc.tuple(
+    message,
+    fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 8 }),
+    fc.nat(),
+  )
+    .map(([m, flips, cut]) => {
+      const bytes = encodeMessage(m).slice();
+      for (const [at, value] of flips) bytes[at % bytes.length] = value;
+      return bytes.subarray(0, bytes.length - (cut % 4));
+    });
+  const anyBytes = fc.uint8Array({ maxLength: 300 });
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(mutated, anyBytes), async (bytes) => {
+      const reader = new BufferedReader(chunkedSource(bytes, 7));
+      try {
+        for (;;) {
+          const frame = await readFrame(reader, {
+            isKnownType: isKnownMessageType,
+          });
+          if (frame === null) break;
+          assert.ok(frame.payload.length <= MAX_FRAME_SIZE - HEADER_SIZE);
+          decodeMessage(frame);
+        }
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
