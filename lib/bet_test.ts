@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { Bet, hasWon, LOTTERY_WINNER_NUMBER } from "./bet.ts";
+
+const ok = ["1", "Santiago Lionel", "Lorca", "30904465", "1999-03-17", "7574"] as const;
+
+Deno.test("a valid bet converts agency and number to integers", () => {
+  const bet = new Bet(...ok);
+  assert.equal(bet.agency, 1);
+  assert.equal(bet.number, LOTTERY_WINNER_NUMBER);
+  assert.ok(hasWon(bet));
+  assert.ok(!hasWon(new Bet(1, "A", "B", "1", "2000-02-29", "7575")));
+});
+
+Deno.test("edge values stay valid: document 00000000, number 0, leap day", () => {
+  const bet = new Bet(5, "Ñandú", "O'Neil, Jr.", "00000000", "2000-02-29", "0");
+  assert.equal(bet.document, "00000000");
+  assert.equal(bet.number, 0);
+});
+
+Deno.test("every invalid field is refused with its name in the message", () => {
+  const bad: [number, string, RegExp][] = [
+    [0, "x", /agency "x"/],
+    [0, "0", /agency 0 is not positive/],
+    [1, " ", /first_name is empty/],
+    [2, "", /last_name is empty/],
+    [2, "a\nb", /last_name contains a control character/],
+    [3, "12a45", /document "12a45"/],
+    [3, "", /document ""/],
+    [4, "2023-02-30", /birthdate "2023-02-30" is not a calendar date/],
+    [4, "17/03/1999", /not a date YYYY-MM-DD/],
+    [5, "-1", /number "-1" is not a non-negative integer/],
+    [5, "1.5", /number "1.5"/],
+    [5, "", /number ""/],
+  ];
+  for (const [index, value, message] of bad) {
+    const args = [...ok] as [string, string, string, string, string, string];
+    args[index] = value;
+    assert.throws(() => new Bet(...args), message, `${index}=${value}`);
+  }
+});

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { formatLine, getLog, setupLogging } from "./log.ts";
+
+Deno.test("lines follow the course's format", () => {
+  const date = new Date(2024, 7, 21, 22, 11, 5);
+  assert.equal(
+    formatLine(date, "INFO", "apuesta_enviada", "success", {
+      dni: "30904465",
+      numero: 7574,
+    }),
+    "2024-08-21 22:11:05 INFO     action: apuesta_enviada | result: success | dni: 30904465 | numero: 7574",
+  );
+  assert.equal(
+    formatLine(date, "DEBUG", "config", "success"),
+    "2024-08-21 22:11:05 DEBUG    action: config | result: success",
+  );
+  assert.match(
+    formatLine(date, "ERROR", "receive_message", "fail", { msg: "a\nb" }),
+    /msg: a\\nb$/,
+  );
+});
+
+Deno.test("the level threshold filters records", () => {
+  const lines: string[] = [];
+  {
+    using _logging = setupLogging("WARNING", (line) => lines.push(line));
+    const log = getLog("test");
+    log.info("hidden", "success");
+    log.warning("shown", "in_progress", { n: 1 });
+    log.error("also_shown", "fail");
+  }
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, / WARNING  action: shown \| result: in_progress \| n: 1\n$/);
+  assert.match(lines[1]!, / ERROR    action: also_shown \| result: fail\n$/);
+});
