@@ -79,16 +79,22 @@ export interface ActionLog {
   error(action: string, result: Result, fields?: Fields): void;
 }
 
+/** The logging set-up of a program: dispose it to reset LogTape. */
+export interface Logging extends Disposable {
+  /** Changes the threshold, e.g. once the configuration is known. */
+  setLevel(level: Level): void;
+}
+
 /**
  * Configures LogTape so that every record under the `tp0` category is
  * written, from `level` up, as one line of the course's format through
  * `write` (standard output by default, synchronously, so no line is lost at
- * exit). Dispose the result to reset LogTape.
+ * exit).
  */
 export function setupLogging(
   level: Level,
   write: (line: string) => void = writeStdout,
-): Disposable {
+): Logging {
   const sink = (record: LogRecord) => {
     const { action, result, fields } = record.properties as {
       action: string;
@@ -105,15 +111,20 @@ export function setupLogging(
       ) + "\n",
     );
   };
-  configureSync({
-    reset: true,
-    sinks: { course: sink },
-    loggers: [
-      { category: ["tp0"], lowestLevel: TO_LOGTAPE[level], sinks: ["course"] },
-      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
-    ],
-  });
-  return { [Symbol.dispose]: () => resetSync() };
+  const apply = (threshold: Level) =>
+    configureSync({
+      reset: true,
+      sinks: { course: sink },
+      loggers: [
+        { category: ["tp0"], lowestLevel: TO_LOGTAPE[threshold], sinks: ["course"] },
+        { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+      ],
+    });
+  apply(level);
+  return {
+    setLevel: apply,
+    [Symbol.dispose]: () => resetSync(),
+  };
 }
 
 /** The log of one part of the program (`central`, `worker`, `agency`). */

@@ -377,26 +377,26 @@ function checkU16(what: string, value: number): void {
 }
 
 /**
- * Splits an agency's winning documents into as many `winners` frames as
- * needed to respect the frame limit; the last one has `last` set. An empty
- * list gives one frame.
+ * Splits an agency's winning documents into as many `winners` messages as
+ * needed for each to fit in one frame; the last one has `last` set. An
+ * empty list gives one message.
  */
-export function encodeWinners(documents: readonly string[]): Uint8Array[] {
-  const frames: Uint8Array[] = [];
+export function splitWinners(
+  documents: readonly string[],
+): Extract<Message, { kind: "winners" }>[] {
+  const messages: Extract<Message, { kind: "winners" }>[] = [];
   let chunk: string[] = [];
   let size = HEADER_SIZE + 3;
   for (const document of documents) {
     const cost = 2 + encoder.encode(document).length;
     if (size + cost > MAX_FRAME_SIZE && chunk.length > 0) {
-      frames.push(
-        encodeMessage({ kind: "winners", last: false, documents: chunk }),
-      );
+      messages.push({ kind: "winners", last: false, documents: chunk });
       chunk = [];
       size = HEADER_SIZE + 3;
     }
     chunk.push(document);
     size += cost;
   }
-  frames.push(encodeMessage({ kind: "winners", last: true, documents: chunk }));
-  return frames;
+  messages.push({ kind: "winners", last: true, documents: chunk });
+  return messages;
 }

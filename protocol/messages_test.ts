@@ -5,7 +5,7 @@ import { HEADER_SIZE, MAX_FRAME_SIZE, readFrame } from "./frame.ts";
 import {
   decodeMessage,
   encodeMessage,
-  encodeWinners,
+  splitWinners,
   ErrorCode,
   isKnownMessageType,
   type Message,
@@ -256,7 +256,7 @@ Deno.test("winners are split into frames within the limit, the last one flagged"
     { length: 3000 },
     (_, i) => String(10_000_000 + i),
   );
-  const frames = encodeWinners(documents);
+  const frames = splitWinners(documents).map(encodeMessage);
   assert.ok(frames.length > 1);
   const decoded = frames.map((payload) =>
     decodeMessage({ type: payload[0]!, payload: payload.subarray(HEADER_SIZE) })
@@ -270,7 +270,7 @@ Deno.test("winners are split into frames within the limit, the last one flagged"
     documents,
   );
   for (const frame of frames) assert.ok(frame.length <= MAX_FRAME_SIZE);
-  assert.equal(encodeWinners([]).length, 1);
+  assert.equal(splitWinners([]).length, 1);
 });
 
 // Property-based tests.

@@ -1,0 +1,175 @@
+import { parseArgs } from "node:util";
+import ini from "ini";
+import { ConfigError, parseIntegerValue } from "../lib/config_error.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { isLevel, type Level, LEVELS } from "../lib/log.ts";
+
+/** The central's effective configuration. */
+export interface CentralConfig {
+  /** `SERVER_PORT`: the one port every worker listens on (0: pick a free one). */
+  readonly port: number;
+  /** `SERVER_IP`: the address agencies and the echo validator use. */
+  readonly serverIp: string;
+  /** `LISTEN_IP`: the address the workers bind (default `0.0.0.0`). */
+  readonly listenIp: string;
+  /** `SERVER_LISTEN_BACKLOG`: the listen queue of each worker's socket. */
+  readonly listenBacklog: number;
+  /** `LOGGING_LEVEL`. */
+  readonly loggingLevel: Level;
+  /** `AGENCIES`: how many agencies the draw waits for (default 5). */
+  readonly agencies: number;
+  /** `WORKERS`: worker processes sharing the port (default 2). */
+  readonly workers: number;
+  /** `STORAGE_DIR`: where bets.csv, the lockfile and the KV file live (default `.`). */
+  readonly storageDir: string;
+  /** `MAX_CONNECTIONS`: open connections per worker before new ones are refused (default 1024). */
+  readonly maxConnections: number;
+  /** `IDLE_TIMEOUT`: how long a connection may stay silent, in ms (default 30s). */
+  readonly idleTimeoutMs: number;
+}
+
+interface KeySpec {
+  readonly flag: string;
+  readonly fallback?: string;
+}
+
+/** Every key: its flag and its documented default (none: required). */
+const KEYS = {
+  SERVER_PORT: { flag: "port" },
+  SERVER_IP: { flag: "server-ip" },
+  SERVER_LISTEN_BACKLOG: { flag: "listen-backlog" },
+  LOGGING_LEVEL: { flag: "logging-level" },
+  LISTEN_IP: { flag: "listen-ip", fallback: "0.0.0.0" },
+  AGENCIES: { flag: "agencies", fallback: "5" },
+  WORKERS: { flag: "workers", fallback: "2" },
+  STORAGE_DIR: { flag: "storage-dir", fallback: "." },
+  MAX_CONNECTIONS: { flag: "max-connections", fallback: "1024" },
+  IDLE_TIMEOUT: { flag: "idle-timeout", fallback: "30s" },
+} as const satisfies Record<string, KeySpec>;
+
+type Key = keyof typeof KEYS;
+
+/** What the command line of `central` says. */
+export interface CentralArgs {
+  /** `--config PATH` (default `./config.ini`). */
+  readonly configPath: string;
+  /** True for the internal `worker` sub-command the supervisor spawns. */
+  readonly worker: boolean;
+  /** Values given as flags, by key. */
+  readonly overrides: Readonly<Partial<Record<Key, string>>>;
+}
+
+/** The usage text printed for a bad command line. */
+export const CENTRAL_USAGE = `usage: central [--config PATH] ${
+  Object.values(KEYS).map((k) => `[--${k.flag} VALUE]`).join(" ")
+}`;
+
+/**
+ * Parses the central's command line. Throws {@linkcode ConfigError} for an
+ * unknown flag or a stray argument.
+ */
+export function parseCentralArgs(argv: readonly string[]): CentralArgs {
+  const options: Record<string, { type: "string" }> = {
+    config: { type: "string" },
+  };
+  for (const spec of Object.values(KEYS)) options[spec.flag] = { type: "string" };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true });
+  } catch (error) {
+    throw new ConfigError("command line", (error as Error).message, {
+      cause: error,
+    });
+  }
+  const [command, ...extra] = parsed.positionals;
+  if ((command !== undefined && command !== "worker") || extra.length > 0) {
+    throw new ConfigError(
+      "command line",
+      `has unexpected argument "${command ?? extra[0]}"`,
+    );
+  }
+  const overrides: Partial<Record<Key, string>> = {};
+  for (const [key, spec] of Object.entries(KEYS) as [Key, KeySpec][]) {
+    const value = parsed.values[spec.flag];
+    if (typeof value === "string") overrides[key] = value;
+  }
+  return {
+    configPath: String(parsed.values.config ?? "./config.ini"),
+    worker: command === "worker",
+    overrides,
+  };
+}
+
+/**
+ * Builds the configuration from the text of config.ini (section
+ * `[DEFAULT]`), the environment and the flags: flags over environment over
+ * file over defaults. Pure; throws {@linkcode ConfigError} naming the key.
+ */
+export function loadCentralConfig(
+  fileText: string,
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: Readonly<Partial<Record<Key, string>>> = {},
+): CentralConfig {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = ini.parse(fileText);
+  } catch (error) {
+    throw new ConfigError("config.ini", "cannot be parsed", { cause: error });
+  }
+  const section = (typeof parsed.DEFAULT === "object" && parsed.DEFAULT !== null
+    ? parsed.DEFAULT
+    : {}) as Record<string, unknown>;
+  const get = (key: Key): string => {
+    const spec: KeySpec = KEYS[key];
+    const value = overrides[key] ?? env[key] ?? section[key] ?? parsed[key] ??
+      spec.fallback;
+    if (value === undefined || value === "") {
+      throw new ConfigError(key, "is missing (set it in config.ini or the environment)");
+    }
+    if (typeof value !== "string") {
+      throw new ConfigError(key, "must be a single value");
+    }
+    return value.trim();
+  };
+  const level = get("LOGGING_LEVEL").toUpperCase();
+  if (!isLevel(level)) {
+    throw new ConfigError(
+      "LOGGING_LEVEL",
+      `"${level}" is not one of ${LEVELS.join(", ")}`,
+    );
+  }
+  const idle = get("IDLE_TIMEOUT");
+  let idleNs: number;
+  try {
+    idleNs = parseDuration(idle);
+  } catch (error) {
+    throw new ConfigError("IDLE_TIMEOUT", (error as Error).message, {
+      cause: error,
+    });
+  }
+  if (idleNs < 1e6) {
+    throw new ConfigError("IDLE_TIMEOUT", `"${idle}" is shorter than 1ms`);
+  }
+  return {
+    port: parseIntegerValue("SERVER_PORT", get("SERVER_PORT"), 0, 65535),
+    serverIp: get("SERVER_IP"),
+    listenIp: get("LISTEN_IP"),
+    listenBacklog: parseIntegerValue(
+      "SERVER_LISTEN_BACKLOG",
+      get("SERVER_LISTEN_BACKLOG"),
+      1,
+      65535,
+    ),
+    loggingLevel: level,
+    agencies: parseIntegerValue("AGENCIES", get("AGENCIES"), 1, 100_000),
+    workers: parseIntegerValue("WORKERS", get("WORKERS"), 1, 64),
+    storageDir: get("STORAGE_DIR"),
+    maxConnections: parseIntegerValue(
+      "MAX_CONNECTIONS",
+      get("MAX_CONNECTIONS"),
+      1,
+      1_000_000,
+    ),
+    idleTimeoutMs: Math.round(idleNs / 1e6),
+  };
+}

@@ -1,0 +1,169 @@
+import { Bet } from "../lib/bet.ts";
+import type { ActionLog } from "../lib/log.ts";
+import {
+  type Request,
+  type Response,
+  splitWinners,
+  type WireBet,
+} from "../protocol/messages.ts";
+import type { Lottery, Refusal } from "./lottery.ts";
+
+/** What a session knows of its peer. */
+export interface Peer {
+  /** The peer's address, for log lines. */
+  readonly ip: string;
+  /**
+   * The agency this connection speaks for: set by its first request, after
+   * which a request about another agency is refused.
+   */
+  agency: number | null;
+}
+
+/** Replies to one request, and whether the connection must close after them. */
+export interface Reply {
+  /** Messages to send, in order. */
+  readonly messages: readonly Response[];
+  /** True after a refusal: the peer is not trusted to continue. */
+  readonly close: boolean;
+}
+
+/** Turns one request into its replies. */
+export type RequestHandler = (request: Request, peer: Peer) => Promise<Reply>;
+
+/**
+ * The central's request handlers: validate, call the {@linkcode Lottery},
+ * log the course's lines, and answer. Refusals are answered with an error
+ * code and close the connection.
+ */
+export function createHandler(lottery: Lottery, log: ActionLog): RequestHandler {
+  const refused = (refusal: Refusal): Reply => ({
+    messages: [{ kind: "error", code: refusal.code, message: refusal.reason }],
+    close: true,
+  });
+  const reply = (...messages: Response[]): Reply => ({ messages, close: false });
+
+  return async (request, peer) => {
+    if (peer.agency === null) peer.agency = request.agency;
+    if (request.agency !== peer.agency) {
+      const refusal: Refusal = {
+        status: "refused",
+        code: "forbidden",
+        reason:
+          `Cannot serve agency ${request.agency}: this connection speaks for agency ${peer.agency}`,
+      };
+      log.error("request", "fail", { ip: peer.ip, error: refusal.reason });
+      return refused(refusal);
+    }
+    switch (request.kind) {
+      case "bet":
+      case "batch": {
+        const wire = request.kind === "bet" ? [request.bet] : request.bets;
+        const bets = toBets(request.agency, wire);
+        const outcome = "status" in bets
+          ? bets
+          : await lottery.store(request.agency, request.seq, bets);
+        const ack = (duplicate: boolean): Response => ({
+          kind: "ack",
+          seq: request.seq,
+          count: wire.length,
+          duplicate,
+        });
+        if (outcome.status === "refused") {
+          logBatch(log, request, "fail", { ip: peer.ip, error: outcome.reason });
+          return refused(outcome);
+        }
+        if (outcome.status === "duplicate") {
+          log.info("lote_duplicado", "success", {
+            agencia: request.agency,
+            seq: request.seq,
+            cantidad: wire.length,
+          });
+          return reply(ack(true));
+        }
+        logBatch(log, request, "success", {});
+        return reply(ack(false));
+      }
+      case "finish": {
+        const outcome = await lottery.finish(request.agency, request.lastSeq);
+        if (outcome.status === "refused") {
+          log.error("notificacion_fin", "fail", {
+            agencia: request.agency,
+            ip: peer.ip,
+            error: outcome.reason,
+          });
+          return refused(outcome);
+        }
+        return reply({
+          kind: "ack",
+          seq: request.lastSeq,
+          count: 0,
+          duplicate: !outcome.first,
+        });
+      }
+      case "winnersQuery": {
+        const outcome = await lottery.winners(request.agency);
+        if (outcome.status === "refused") return refused(outcome);
+        if (outcome.status === "pending") {
+          return reply({ kind: "pending", pendingAgencies: outcome.pendingAgencies });
+        }
+        log.debug("respuesta_ganadores", "success", {
+          agencia: request.agency,
+          cant_ganadores: outcome.documents.length,
+        });
+        return reply(...splitWinners(outcome.documents));
+      }
+      case "totalQuery": {
+        if (!lottery.isKnownAgency(request.agency)) {
+          return refused({
+            status: "refused",
+            code: "unknownAgency",
+            reason: `Cannot serve agency ${request.agency}: it is not a known agency`,
+          });
+        }
+        const outcome = await lottery.total();
+        return outcome.status === "pending"
+          ? reply({ kind: "pending", pendingAgencies: outcome.pendingAgencies })
+          : reply({ kind: "total", totalWinners: outcome.total });
+      }
+    }
+  };
+}
+
+/** Validates wire bets into bets, or refuses the whole batch. */
+function toBets(agency: number, wire: readonly WireBet[]): Bet[] | Refusal {
+  const bets: Bet[] = [];
+  for (const [index, bet] of wire.entries()) {
+    try {
+      bets.push(Bet.fromWire(agency, bet));
+    } catch (error) {
+      return {
+        status: "refused",
+        code: "invalidBet",
+        reason: `bet ${index + 1} of ${wire.length}: ${(error as Error).message}`,
+      };
+    }
+  }
+  return bets;
+}
+
+/**
+ * The course's lines: `apuesta_almacenada` with the DNI and number for a
+ * single bet (exercise 5), `apuesta_recibida` with the count for a batch.
+ */
+function logBatch(
+  log: ActionLog,
+  request: Extract<Request, { kind: "bet" | "batch" }>,
+  result: "success" | "fail",
+  extra: Record<string, string>,
+): void {
+  const at = result === "success" ? log.info : log.error;
+  if (request.kind === "bet") {
+    at("apuesta_almacenada", result, {
+      dni: request.bet.document,
+      numero: request.bet.number,
+      ...extra,
+    });
+  } else {
+    at("apuesta_recibida", result, { cantidad: request.bets.length, ...extra });
+  }
+}

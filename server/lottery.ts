@@ -1,0 +1,287 @@
+import { join } from "node:path";
+import type { ErrorCodeName } from "../protocol/messages.ts";
+import type { ActionLog } from "../lib/log.ts";
+import { type Bet, BETS_FILE, hasWon, loadBets, storeBets } from "./storage.ts";
+import type { StorageLock } from "./storage_lock.ts";
+import type { DrawSummary, LotteryState } from "./lottery_state.ts";
+
+/** The file the draw's winning documents are kept in, per agency. */
+export const WINNERS_FILE = "winners.json";
+
+/** A request the central refuses, with the protocol's error code. */
+export interface Refusal {
+  readonly status: "refused";
+  readonly code: ErrorCodeName;
+  readonly reason: string;
+}
+
+/** What became of a batch (or a single bet). */
+export type StoreOutcome =
+  | { readonly status: "stored"; readonly count: number }
+  | { readonly status: "duplicate"; readonly count: number }
+  | Refusal;
+
+/** What became of a finish notification. */
+export type FinishOutcome =
+  | { readonly status: "finished"; readonly first: boolean; readonly bets: number }
+  | Refusal;
+
+/** No draw yet: how many agencies are still loading. */
+export interface Pending {
+  readonly status: "pending";
+  readonly pendingAgencies: number;
+}
+
+/** The answer to a winners query. */
+export type WinnersOutcome =
+  | Pending
+  | { readonly status: "ready"; readonly documents: readonly string[] }
+  | Refusal;
+
+/** The answer to a nationwide-total query. */
+export type TotalOutcome =
+  | Pending
+  | { readonly status: "ready"; readonly total: number };
+
+/** The draw, as kept for queries. */
+interface DrawResult {
+  readonly summary: DrawSummary;
+  readonly winners: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What {@linkcode Lottery} works with; opened and closed by the worker. */
+export interface LotteryDeps {
+  /** Serialises storage across workers and sessions. */
+  readonly lock: StorageLock;
+  /** The shared state in KV. */
+  readonly state: LotteryState;
+  /** bets.csv, open for appending. */
+  readonly betsFile: Deno.FsFile;
+  /** Where bets.csv and the winners file live. */
+  readonly storageDir: string;
+  /** How many agencies the draw waits for. */
+  readonly agencies: number;
+  /** Where `agencia_finalizada`, `sorteo` and the winners line go. */
+  readonly log: ActionLog;
+}
+
+/**
+ * The central's business rules, on plain values: store a batch exactly once
+ * and durably, count an agency's finish once, make the draw once, answer
+ * queries. It never sees a socket.
+ *
+ * Exactly once: a batch is committed when its rows are in bets.csv, flushed,
+ * and KV records both the agency's new sequence number and the new committed
+ * size of bets.csv in one atomic commit; the acknowledgement goes out after.
+ * Bytes past the committed size belong to a batch whose writer died before
+ * committing: they are cut off before the next write (and at start-up), and
+ * the agency, never acknowledged, sends the batch again.
+ */
+export class Lottery {
+  readonly #deps: LotteryDeps;
+  #draw: DrawResult | null = null;
+
+  /** @param deps the open resources and settings this lottery works with */
+  constructor(deps: LotteryDeps) {
+    this.#deps = deps;
+  }
+
+  /** Agency ids run from 1 to `agencies`. */
+  isKnownAgency(agency: number): boolean {
+    return Number.isInteger(agency) && agency >= 1 &&
+      agency <= this.#deps.agencies;
+  }
+
+  /**
+   * Stores the batch with sequence number `seq` from `agency`, all bets or
+   * none, unless it was stored before (a resend: `duplicate`). Sequence
+   * numbers start at 1 and go up by one per batch.
+   */
+  async store(agency: number, seq: number, bets: readonly Bet[]): Promise<StoreOutcome> {
+    const { lock, state, betsFile } = this.#deps;
+    if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
+    return await lock.run(async (): Promise<StoreOutcome> => {
+      const snapshot = await state.snapshot(agency);
+      const { record } = snapshot;
+      if (seq >= 1 && seq <= record.seq) return { status: "duplicate", count: bets.length };
+      if (record.finished) {
+        return refuse(
+          "agencyFinished",
+          `Cannot store batch ${seq}: agency ${agency} has already finished`,
+        );
+      }
+      if (seq !== record.seq + 1) {
+        return refuse(
+          "outOfOrder",
+          `Cannot store batch ${seq}: agency ${agency} is at batch ${record.seq}`,
+        );
+      }
+      const cut = this.#truncateToLedger(snapshot.ledgerSize);
+      if (cut !== null) return cut;
+      const written = storeBets(betsFile, bets);
+      betsFile.syncDataSync();
+      const committed = await state.commitBatch(
+        agency,
+        snapshot,
+        seq,
+        bets.length,
+        snapshot.ledgerSize + written,
+      );
+      if (!committed) {
+        return refuse(
+          "internal",
+          `Cannot store batch ${seq}: the shared state changed under the storage lock`,
+        );
+      }
+      return { status: "stored", count: bets.length };
+    });
+  }
+
+  /**
+   * Records that `agency` has sent all `lastSeq` batches. Idempotent. When
+   * the last agency finishes, the draw is made.
+   */
+  async finish(agency: number, lastSeq: number): Promise<FinishOutcome> {
+    const { lock, state, agencies, log } = this.#deps;
+    if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
+    const outcome = await lock.run(async () => {
+      const { record } = await state.snapshot(agency);
+      if (!record.finished && record.seq !== lastSeq) {
+        return refuse(
+          "incomplete",
+          `Cannot finish agency ${agency}: it announced ${lastSeq} batches, ${record.seq} are stored`,
+        );
+      }
+      return { status: "finished" as const, ...(await state.finish(agency)) };
+    });
+    if (outcome.status === "refused") return outcome;
+    if (outcome.first) {
+      log.info("agencia_finalizada", "success", {
+        agencia: agency,
+        apuestas: outcome.record.bets,
+      });
+    }
+    if (outcome.finished >= agencies) await this.ensureDraw();
+    return {
+      status: "finished",
+      first: outcome.first,
+      bets: outcome.record.bets,
+    };
+  }
+
+  /** The winning documents of `agency`, or how many agencies are still loading. */
+  async winners(agency: number): Promise<WinnersOutcome> {
+    if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
+    const draw = await this.ensureDraw();
+    if (draw === null) return await this.#pending();
+    return { status: "ready", documents: draw.winners[agency] ?? [] };
+  }
+
+  /** The number of winners nationwide, or how many agencies are still loading. */
+  async total(): Promise<TotalOutcome> {
+    const draw = await this.ensureDraw();
+    if (draw === null) return await this.#pending();
+    return { status: "ready", total: draw.summary.total };
+  }
+
+  /**
+   * Returns the draw, making it first if every agency has finished and no
+   * worker has made it yet; `null` while agencies are still loading. Only
+   * the worker whose KV commit records the draw logs `sorteo`, so it is
+   * logged once across workers; a draw is never made twice because the
+   * check and the computation happen under the storage lock.
+   */
+  async ensureDraw(): Promise<DrawResult | null> {
+    if (this.#draw !== null) return this.#draw;
+    const { lock, state, agencies, log } = this.#deps;
+    const made = await state.draw();
+    if (made !== null) return (this.#draw = await this.#readWinners(made));
+    if (await state.finishedCount() < agencies) return null;
+    return await lock.run(async () => {
+      const again = await state.draw();
+      if (again !== null) return (this.#draw = await this.#readWinners(again));
+      const refusal = this.#truncateToLedger(await state.ledgerSize());
+      if (refusal !== null) throw new Error(refusal.reason);
+      const winners: Record<string, string[]> = {};
+      for (let id = 1; id <= agencies; id++) winners[id] = [];
+      for await (const bet of loadBets(this.#path(BETS_FILE))) {
+        if (hasWon(bet)) (winners[bet.agency] ??= []).push(bet.document);
+      }
+      const perAgency: Record<string, number> = {};
+      let total = 0;
+      for (const [id, documents] of Object.entries(winners)) {
+        perAgency[id] = documents.length;
+        total += documents.length;
+      }
+      await this.#writeWinners(winners);
+      const summary: DrawSummary = { total, perAgency };
+      if (await state.commitDraw(summary)) {
+        log.info("sorteo", "success");
+        const fields: Record<string, number> = {};
+        for (const [id, n] of Object.entries(perAgency)) fields[`agencia_${id}`] = n;
+        log.info("ganadores_por_agencia", "success", { ...fields, total });
+        return (this.#draw = { summary, winners });
+      }
+      const committed = await state.draw();
+      return (this.#draw = await this.#readWinners(committed ?? summary));
+    });
+  }
+
+  async #pending(): Promise<Pending> {
+    const finished = await this.#deps.state.finishedCount();
+    return {
+      status: "pending",
+      pendingAgencies: Math.max(0, this.#deps.agencies - finished),
+    };
+  }
+
+  #unknownAgency(agency: number): Refusal {
+    return refuse(
+      "unknownAgency",
+      `Cannot serve agency ${agency}: agencies are numbered 1 to ${this.#deps.agencies}`,
+    );
+  }
+
+  /** Cuts bytes past the committed size (a dead writer's batch). */
+  #truncateToLedger(ledgerSize: number): Refusal | null {
+    const { betsFile } = this.#deps;
+    const size = betsFile.statSync().size;
+    if (size > ledgerSize) betsFile.truncateSync(ledgerSize);
+    if (size < ledgerSize) {
+      return refuse(
+        "internal",
+        `Cannot store bets: bets.csv holds ${size} bytes but ${ledgerSize} are committed`,
+      );
+    }
+    return null;
+  }
+
+  #path(name: string): string {
+    return join(this.#deps.storageDir, name);
+  }
+
+  async #writeWinners(winners: Record<string, string[]>): Promise<void> {
+    const path = this.#path(WINNERS_FILE);
+    const temporary = `${path}.tmp`;
+    {
+      await using file = await Deno.open(temporary, {
+        write: true,
+        create: true,
+        truncate: true,
+      });
+      let bytes = new TextEncoder().encode(JSON.stringify(winners));
+      while (bytes.length > 0) bytes = bytes.subarray(await file.write(bytes));
+      await file.syncData();
+    }
+    await Deno.rename(temporary, path);
+  }
+
+  async #readWinners(summary: DrawSummary): Promise<DrawResult> {
+    const text = await Deno.readTextFile(this.#path(WINNERS_FILE));
+    return { summary, winners: JSON.parse(text) };
+  }
+}
+
+function refuse(code: ErrorCodeName, reason: string): Refusal {
+  return { status: "refused", code, reason };
+}

@@ -1,0 +1,158 @@
+/**
+ * The central's shared state in Deno KV, one SQLite file in the storage
+ * directory that every worker opens. Each change is one atomic operation,
+ * and the callers make them while holding the storage lock, so the checks
+ * below guard against a bug or a stray process, not against each other.
+ *
+ * Keys:
+ * - `["agency", id]` → {@linkcode AgencyRecord}: last stored sequence number,
+ *   bets stored, finished or not.
+ * - `["ledger"]` → bytes of bets.csv that are committed (acknowledged).
+ * - `["finished"]` → how many agencies have finished.
+ * - `["draw"]` → {@linkcode DrawSummary}, once the draw is made.
+ */
+
+/** What the central knows of one agency. */
+export interface AgencyRecord {
+  /** The highest batch sequence number stored (0: none yet). */
+  readonly seq: number;
+  /** Bets stored for this agency. */
+  readonly bets: number;
+  /** The agency said it had sent everything. */
+  readonly finished: boolean;
+}
+
+/** The draw's result, as counts; the documents are in the winners file. */
+export interface DrawSummary {
+  /** Winners across all agencies. */
+  readonly total: number;
+  /** Winners per agency id (agencies with none included). */
+  readonly perAgency: Readonly<Record<string, number>>;
+}
+
+const EMPTY: AgencyRecord = { seq: 0, bets: 0, finished: false };
+
+/** A consistent read of one agency and the ledger, for a later commit. */
+export interface BatchSnapshot {
+  /** The agency's record (zeros if it never sent anything). */
+  readonly record: AgencyRecord;
+  /** Committed bytes of bets.csv. */
+  readonly ledgerSize: number;
+  readonly agencyEntry: Deno.KvEntryMaybe<AgencyRecord>;
+  readonly ledgerEntry: Deno.KvEntryMaybe<number>;
+}
+
+/** Typed access to the central's KV keys. */
+export class LotteryState implements Disposable {
+  #kv: Deno.Kv | null;
+
+  private constructor(kv: Deno.Kv) {
+    this.#kv = kv;
+  }
+
+  /** Opens (creating if needed) the KV file at `path`. */
+  static async open(path: string): Promise<LotteryState> {
+    return new LotteryState(await Deno.openKv(path));
+  }
+
+  get #db(): Deno.Kv {
+    if (this.#kv === null) {
+      throw new Deno.errors.BadResource("Cannot use KV: it is closed");
+    }
+    return this.#kv;
+  }
+
+  /** Reads an agency's record and the ledger size together. */
+  async snapshot(agency: number): Promise<BatchSnapshot> {
+    const [agencyEntry, ledgerEntry] = await this.#db.getMany<
+      [AgencyRecord, number]
+    >([["agency", agency], ["ledger"]]);
+    return {
+      record: agencyEntry.value ?? EMPTY,
+      ledgerSize: ledgerEntry.value ?? 0,
+      agencyEntry,
+      ledgerEntry,
+    };
+  }
+
+  /**
+   * Records a stored batch: the agency's new sequence number and bet count
+   * and the new committed size of bets.csv, in one atomic commit. Returns
+   * `false` if either key changed since `snapshot`.
+   */
+  async commitBatch(
+    agency: number,
+    snapshot: BatchSnapshot,
+    seq: number,
+    count: number,
+    ledgerSize: number,
+  ): Promise<boolean> {
+    const result = await this.#db.atomic()
+      .check(snapshot.agencyEntry, snapshot.ledgerEntry)
+      .set(["agency", agency], {
+        ...snapshot.record,
+        seq,
+        bets: snapshot.record.bets + count,
+      })
+      .set(["ledger"], ledgerSize)
+      .commit();
+    return result.ok;
+  }
+
+  /**
+   * Marks an agency finished and counts it, once: a repeated call changes
+   * nothing. Returns the agency's record and how many agencies have finished.
+   */
+  async finish(
+    agency: number,
+  ): Promise<{ record: AgencyRecord; finished: number; first: boolean }> {
+    for (;;) {
+      const [agencyEntry, countEntry] = await this.#db.getMany<
+        [AgencyRecord, number]
+      >([["agency", agency], ["finished"]]);
+      const record = agencyEntry.value ?? EMPTY;
+      const count = countEntry.value ?? 0;
+      if (record.finished) return { record, finished: count, first: false };
+      const done = { ...record, finished: true };
+      const result = await this.#db.atomic()
+        .check(agencyEntry, countEntry)
+        .set(["agency", agency], done)
+        .set(["finished"], count + 1)
+        .commit();
+      if (result.ok) return { record: done, finished: count + 1, first: true };
+    }
+  }
+
+  /** How many agencies have finished. */
+  async finishedCount(): Promise<number> {
+    return (await this.#db.get<number>(["finished"])).value ?? 0;
+  }
+
+  /** Committed bytes of bets.csv. */
+  async ledgerSize(): Promise<number> {
+    return (await this.#db.get<number>(["ledger"])).value ?? 0;
+  }
+
+  /** The draw's summary, or `null` before the draw. */
+  async draw(): Promise<DrawSummary | null> {
+    return (await this.#db.get<DrawSummary>(["draw"])).value;
+  }
+
+  /**
+   * Commits the draw's summary if no draw was committed before; returns
+   * whether this call was the one that committed it.
+   */
+  async commitDraw(summary: DrawSummary): Promise<boolean> {
+    const result = await this.#db.atomic()
+      .check({ key: ["draw"], versionstamp: null })
+      .set(["draw"], summary)
+      .commit();
+    return result.ok;
+  }
+
+  /** Closes the KV handle. Idempotent. */
+  [Symbol.dispose](): void {
+    this.#kv?.close();
+    this.#kv = null;
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * `central`: the Lotería Nacional central. Without arguments it is the
+ * supervisor: it loads the configuration, recovers the storage directory,
+ * starts the workers and keeps them running until SIGTERM or SIGINT. With
+ * the internal `worker` sub-command it is one worker, configured by its
+ * supervisor. This is the only module that reads the environment.
+ */
+import { join } from "node:path";
+import { ConfigError } from "../lib/config_error.ts";
+import {
+  type ActionLog,
+  getLog,
+  type Logging,
+  setupLogging,
+} from "../lib/log.ts";
+import {
+  type CentralConfig,
+  loadCentralConfig,
+  parseCentralArgs,
+} from "./config.ts";
+import { createHandler } from "./handlers.ts";
+import { Lottery } from "./lottery.ts";
+import { LotteryState } from "./lottery_state.ts";
+import { BETS_FILE } from "./storage.ts";
+import { StorageLock } from "./storage_lock.ts";
+import { Supervisor } from "./supervisor.ts";
+import { serve } from "./worker.ts";
+import {
+  READY_LINE,
+  spawnWorkerProcess,
+  workerCommand,
+} from "./worker_process.ts";
+
+/** The lockfile every worker locks around storage, in the storage directory. */
+export const LOCK_FILE = "central.lock";
+/** The Deno KV file, in the storage directory. */
+export const KV_FILE = "central.kv";
+
+const SHUTDOWN_DEADLINE_MS = 5_000;
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
+
+async function main(argv: string[]): Promise<number> {
+  using logging = setupLogging("INFO");
+  const log = getLog("central");
+  try {
+    const args = parseCentralArgs(argv);
+    if (args.worker) return await workerMain(logging);
+    const text = await readConfigFile(args.configPath);
+    const config = loadCentralConfig(text, Deno.env.toObject(), args.overrides);
+    logging.setLevel(config.loggingLevel);
+    return await supervisorMain(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      log.error("config", "fail", { error: error.message });
+      return 2;
+    }
+    log.error("central", "fail", { error: describe(error) });
+    return 1;
+  }
+}
+
+async function supervisorMain(given: CentralConfig): Promise<number> {
+  const log = getLog("central");
+  const config = { ...given, port: given.port === 0 ? freePort(given.listenIp) : given.port };
+  log.info("config", "success", {
+    port: config.port,
+    listen_backlog: config.listenBacklog,
+    logging_level: config.loggingLevel,
+  });
+  log.info("central_config", "success", {
+    agencies: config.agencies,
+    workers: config.workers,
+    storage_dir: config.storageDir,
+    listen_ip: config.listenIp,
+  });
+  await Deno.mkdir(config.storageDir, { recursive: true });
+  await recoverStorage(config.storageDir, log);
+
+  const stop = stopSignal();
+  const command = workerCommand(new URL(import.meta.url).href);
+  await using supervisor = new Supervisor(
+    config.workers,
+    () => spawnWorkerProcess(command, config),
+    log,
+  );
+  await Promise.race([supervisor.start(), stop.promise]);
+  if (!stop.signal.aborted) {
+    log.info("central_ready", "success", { port: config.port, workers: config.workers });
+    await stop.promise;
+  }
+  log.info("shutdown", "in_progress", { signal: stop.reason() });
+  await supervisor.stop();
+  log.info("workers_closed", "success", { workers: config.workers });
+  log.info("shutdown", "success");
+  return 0;
+}
+
+/**
+ * Cuts bets.csv back to the size KV says is committed: what lies past it was
+ * written by a batch that was never acknowledged (its writer died before the
+ * commit), and its agency will send it again.
+ */
+async function recoverStorage(storageDir: string, log: ActionLog): Promise<void> {
+  using state = await LotteryState.open(join(storageDir, KV_FILE));
+  using lock = StorageLock.open(join(storageDir, LOCK_FILE));
+  const committed = await state.ledgerSize();
+  await lock.run(async () => {
+    using file = await Deno.open(join(storageDir, BETS_FILE), {
+      write: true,
+      create: true,
+    });
+    const size = (await file.stat()).size;
+    if (size < committed) {
+      throw new Error(
+        `Cannot recover storage: bets.csv holds ${size} bytes but ${committed} are committed`,
+      );
+    }
+    if (size > committed) await file.truncate(committed);
+    log.info("storage_recovered", "success", {
+      committed_bytes: committed,
+      truncated_bytes: size - committed,
+      finished_agencies: await state.finishedCount(),
+      draw: (await state.draw()) === null ? "pending" : "done",
+    });
+  });
+}
+
+async function workerMain(logging: Logging): Promise<number> {
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream())
+    .getReader();
+  const { line: first, rest } = await readLine(lines);
+  if (first === null) throw new Error("Cannot start worker: no configuration on stdin");
+  const config = JSON.parse(first) as CentralConfig;
+  logging.setLevel(config.loggingLevel);
+  const log = getLog("worker");
+  const stop = stopSignal();
+  // The supervisor holds our stdin open; end-of-file means it is gone.
+  rest.then(() => stop.abort("supervisor_gone"));
+
+  const dir = config.storageDir;
+  {
+    // Each resource is logged as closed right after it closes; a stack
+    // disposes in reverse: listener, bets file, KV, lockfile.
+    using resources = new DisposableStack();
+    const own = <T extends Disposable>(name: string, resource: T): T => {
+      resources.defer(() => log.info(`${name}_closed`, "success"));
+      return resources.use(resource);
+    };
+    const lock = own("lockfile", StorageLock.open(join(dir, LOCK_FILE)));
+    const state = own("kv", await LotteryState.open(join(dir, KV_FILE)));
+    const betsFile = own(
+      "bets_file",
+      await Deno.open(join(dir, BETS_FILE), { append: true, create: true }),
+    );
+    const lottery = new Lottery({
+      lock,
+      state,
+      betsFile,
+      storageDir: dir,
+      agencies: config.agencies,
+      log,
+    });
+    const listener = resources.use(Deno.listen({
+      hostname: config.listenIp,
+      port: config.port,
+      reusePort: true,
+      tcpBacklog: config.listenBacklog,
+    }));
+    Deno.stderr.writeSync(new TextEncoder().encode(READY_LINE + "\n"));
+    await serve(listener, {
+      handler: createHandler(lottery, log),
+      log,
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxConnections: config.maxConnections,
+      shutdownDeadlineMs: SHUTDOWN_DEADLINE_MS,
+    }, stop.signal);
+  }
+  log.info("worker_stopped", "success", { pid: Deno.pid, reason: stop.reason() });
+  return 0;
+}
+
+/** Reads the first line, and returns a promise for the end of the stream. */
+async function readLine(
+  reader: ReadableStreamDefaultReader<string>,
+): Promise<{ line: string | null; rest: Promise<void> }> {
+  let text = "";
+  for (;;) {
+    const lf = text.indexOf("\n");
+    if (lf !== -1) {
+      const drain = async () => {
+        while (!(await reader.read()).done) { /* the lifeline carries nothing more */ }
+      };
+      return { line: text.slice(0, lf), rest: drain() };
+    }
+    const { value, done } = await reader.read();
+    if (done) return { line: text === "" ? null : text, rest: Promise.resolve() };
+    text += value;
+  }
+}
+
+/** SIGTERM or SIGINT (or an explicit abort) as an AbortSignal and a promise. */
+function stopSignal() {
+  const controller = new AbortController();
+  const promise = new Promise<void>((resolve) =>
+    controller.signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+  // The listeners stay for the life of the process: a second signal during
+  // shutdown (a process group signalled twice) must not kill it half-way.
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => controller.abort(signal));
+  }
+  return {
+    signal: controller.signal,
+    promise,
+    abort: (reason: string) => controller.abort(reason),
+    reason: () => String(controller.signal.reason ?? ""),
+  };
+}
+
+async function readConfigFile(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      "--config",
+      `file ${path} cannot be read (${(error as Error).name})`,
+      { cause: error },
+    );
+  }
+}
+
+/** Binds port 0 once to learn a free port for all the workers to share. */
+function freePort(hostname: string): number {
+  using listener = Deno.listen({ hostname, port: 0 });
+  return (listener.addr as Deno.NetAddr).port;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,244 @@
+import type { ActionLog } from "../lib/log.ts";
+import { writeAll } from "../lib/net.ts";
+import { BufferedReader } from "../protocol/buffered_reader.ts";
+import {
+  HEADER_SIZE,
+  MAX_FRAME_SIZE,
+  readFrameAfterHeader,
+} from "../protocol/frame.ts";
+import {
+  decodeMessage,
+  encodeMessage,
+  isKnownMessageType,
+  isRequest,
+  type Response,
+} from "../protocol/messages.ts";
+import { ProtocolError } from "../protocol/protocol_error.ts";
+import type { Peer, RequestHandler } from "./handlers.ts";
+
+/** Longest echo line served (the skeleton's messages are far shorter). */
+export const MAX_ECHO_LINE = MAX_FRAME_SIZE;
+
+/**
+ * True when the first byte of a connection starts a frame: every message
+ * type is an ASCII control byte other than TAB, LF and CR. Anything else
+ * (text, as netcat sends) is served as an echo line.
+ */
+export function startsFrame(firstByte: number): boolean {
+  return firstByte < 0x20 && firstByte !== 0x09 && firstByte !== 0x0a &&
+    firstByte !== 0x0d;
+}
+
+/** What a session needs besides its connection. */
+export interface SessionOptions {
+  /** Answers requests. */
+  readonly handler: RequestHandler;
+  /** Where the session's lines go. */
+  readonly log: ActionLog;
+  /** Longest silence allowed between frames, and for a frame to complete. */
+  readonly idleTimeoutMs: number;
+}
+
+/**
+ * One accepted connection: decides between echo and frames from the first
+ * byte, then reads a frame, dispatches it, replies, until the peer closes,
+ * breaks the protocol, goes silent, or the worker stops. Never throws.
+ */
+export class Session implements AsyncDisposable {
+  readonly #conn: Deno.Conn;
+  readonly #options: SessionOptions;
+  readonly #peer: Peer;
+  #waiting = false;
+  #stopping = false;
+  #closed = false;
+  #timedOut = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Settles when the session has ended. */
+  readonly done: Promise<void>;
+
+  /** Starts serving `conn` at once. */
+  constructor(conn: Deno.Conn, options: SessionOptions) {
+    this.#conn = conn;
+    this.#options = options;
+    const address = conn.remoteAddr as Deno.NetAddr;
+    this.#peer = { ip: address.hostname ?? "unknown", agency: null };
+    this.done = this.#serve();
+  }
+
+  /** The peer's address. */
+  get ip(): string {
+    return this.#peer.ip;
+  }
+
+  /**
+   * Asks the session to end: at once if it is waiting for the peer,
+   * otherwise after the reply it is working on.
+   */
+  stop(): void {
+    this.#stopping = true;
+    if (this.#waiting) this.#close();
+  }
+
+  /** Closes the connection now and waits for the session to end. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#stopping = true;
+    this.#close();
+    await this.done;
+  }
+
+  async #serve(): Promise<void> {
+    const { log } = this.#options;
+    const reader = new BufferedReader(this.#conn);
+    try {
+      const first = await this.#wait(() => reader.peekByte());
+      if (first === null) return;
+      if (startsFrame(first)) await this.#serveFrames(reader);
+      else await this.#serveEcho(reader);
+    } catch (error) {
+      const answer = this.#report(error);
+      if (answer !== null) await this.#trySend(answer);
+    } finally {
+      clearTimeout(this.#timer);
+      this.#close();
+      log.debug("connection_closed", "success", { ip: this.#peer.ip });
+    }
+  }
+
+  async #serveEcho(reader: BufferedReader): Promise<void> {
+    const line = await this.#wait(() => reader.readLine(MAX_ECHO_LINE));
+    if (line === null) return;
+    await writeAll(this.#conn, line);
+    const text = new TextDecoder().decode(line).replace(/\r?\n$/, "");
+    this.#options.log.info("receive_message", "success", {
+      ip: this.#peer.ip,
+      msg: text,
+    });
+  }
+
+  async #serveFrames(reader: BufferedReader): Promise<void> {
+    const { handler } = this.#options;
+    const options = { isKnownType: isKnownMessageType };
+    while (!this.#stopping) {
+      const header = await this.#wait(() => reader.readExact(HEADER_SIZE));
+      if (header === null) return;
+      const frame = await this.#wait(
+        () => readFrameAfterHeader(reader, header, options),
+        true,
+      );
+      const message = decodeMessage(frame);
+      if (!isRequest(message)) {
+        throw new ProtocolError(
+          "malformed",
+          `Cannot serve a ${message.kind} message: only the central sends it`,
+        );
+      }
+      const reply = await handler(message, this.#peer);
+      await this.#send(reply.messages);
+      if (reply.close) return;
+    }
+  }
+
+  /** Runs a read with the idle deadline armed; a timeout closes the connection. */
+  async #wait<T>(read: () => Promise<T>, midFrame = false): Promise<T> {
+    if (this.#stopping && !midFrame) throw new StopRequested();
+    this.#waiting = !midFrame;
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.#close();
+    }, this.#options.idleTimeoutMs);
+    try {
+      return await read();
+    } catch (error) {
+      if (this.#timedOut) throw new TimeoutError(this.#options.idleTimeoutMs, error);
+      if (this.#stopping) throw new StopRequested();
+      throw error;
+    } finally {
+      clearTimeout(this.#timer);
+      this.#waiting = false;
+    }
+  }
+
+  async #send(messages: readonly Response[]): Promise<void> {
+    const frames = messages.map(encodeMessage);
+    const total = frames.reduce((n, f) => n + f.length, 0);
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const frame of frames) {
+      bytes.set(frame, at);
+      at += frame.length;
+    }
+    await writeAll(this.#conn, bytes);
+  }
+
+  /** Logs why the session ended; returns the error reply owed to the peer, if any. */
+  #report(error: unknown): Response | null {
+    const { log } = this.#options;
+    const ip = this.#peer.ip;
+    if (error instanceof StopRequested) return null;
+    if (error instanceof TimeoutError) {
+      log.error("receive_message", "fail", { ip, error: error.message });
+      return null;
+    }
+    if (error instanceof ProtocolError) {
+      log.error("receive_message", "fail", { ip, error: error.message });
+      const code = error.reason === "malformed" && /only the central/.test(error.message)
+        ? "unexpectedMessage"
+        : "malformedFrame";
+      return { kind: "error", code, message: error.message };
+    }
+    if (error instanceof RangeError) {
+      // An echo line with no line feed within the limit.
+      log.error("receive_message", "fail", { ip, error: error.message });
+      return null;
+    }
+    if (
+      error instanceof Deno.errors.ConnectionReset ||
+      error instanceof Deno.errors.BrokenPipe ||
+      error instanceof Deno.errors.BadResource ||
+      error instanceof Deno.errors.Interrupted
+    ) {
+      log.warning("connection_lost", "fail", { ip, error: error.message });
+      return null;
+    }
+    log.error("session", "fail", { ip, error: String(error) });
+    return { kind: "error", code: "internal", message: "Cannot serve request: internal error" };
+  }
+
+  /** Sends an error reply before closing, within the idle deadline. */
+  async #trySend(message: Response): Promise<void> {
+    if (this.#closed) return;
+    this.#timer = setTimeout(() => this.#close(), this.#options.idleTimeoutMs);
+    try {
+      await this.#send([message]);
+    } catch (error) {
+      this.#options.log.debug("send_error_reply", "fail", {
+        ip: this.#peer.ip,
+        error: String(error),
+      });
+    }
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+}
+
+class StopRequested extends Error {
+  constructor() {
+    super("Cannot keep serving: the worker is stopping");
+    this.name = "StopRequested";
+  }
+}
+
+class TimeoutError extends Error {
+  constructor(ms: number, cause: unknown) {
+    super(`Cannot read from peer: silent for ${ms} ms`, { cause });
+    this.name = "TimeoutError";
+  }
+}
