@@ -40,7 +40,9 @@ export class Bet {
   ) {
     this.agency = toInteger("agency", agency);
     if (this.agency < 1) {
-      throw new RangeError(`Cannot accept bet: agency ${agency} is not positive`);
+      throw new RangeError(
+        `Cannot accept bet: agency ${agency} is not positive`,
+      );
     }
     this.firstName = checkName("first_name", firstName);
     this.lastName = checkName("last_name", lastName);

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { Bet, hasWon, LOTTERY_WINNER_NUMBER } from "./bet.ts";
 
-const ok = ["1", "Santiago Lionel", "Lorca", "30904465", "1999-03-17", "7574"] as const;
+const ok = [
+  "1",
+  "Santiago Lionel",
+  "Lorca",
+  "30904465",
+  "1999-03-17",
+  "7574",
+] as const;
 
 Deno.test("a valid bet converts agency and number to integers", () => {
   const bet = new Bet(...ok);

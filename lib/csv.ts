@@ -142,7 +142,9 @@ function parseQuoted(
       i++;
       continue;
     }
-    if (c === "\r" && text[i + 1] === "\n") return { fields, next: i + 2, lines };
+    if (c === "\r" && text[i + 1] === "\n") {
+      return { fields, next: i + 2, lines };
+    }
     if (c === "\n") return { fields, next: i + 1, lines };
     if (c === undefined || (c === "\r" && i + 1 === text.length)) {
       if (!final) return null;

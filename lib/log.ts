@@ -7,7 +7,13 @@ import {
 } from "@logtape/logtape";
 
 /** The level names of `LOGGING_LEVEL` / `log.level`, as the course spells them. */
-export const LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
+export const LEVELS = [
+  "DEBUG",
+  "INFO",
+  "WARNING",
+  "ERROR",
+  "CRITICAL",
+] as const;
 
 /** One of {@linkcode LEVELS}. */
 export type Level = typeof LEVELS[number];
@@ -56,7 +62,9 @@ export function formatLine(
   const stamp = `${date.getFullYear()}-${p(date.getMonth() + 1)}-${
     p(date.getDate())
   } ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
-  let line = `${stamp} ${level.padEnd(8)} action: ${action} | result: ${result}`;
+  let line = `${stamp} ${
+    level.padEnd(8)
+  } action: ${action} | result: ${result}`;
   for (const [key, value] of Object.entries(fields)) {
     line += ` | ${key}: ${escape(String(value))}`;
   }
@@ -116,7 +124,11 @@ export function setupLogging(
       reset: true,
       sinks: { course: sink },
       loggers: [
-        { category: ["tp0"], lowestLevel: TO_LOGTAPE[threshold], sinks: ["course"] },
+        {
+          category: ["tp0"],
+          lowestLevel: TO_LOGTAPE[threshold],
+          sinks: ["course"],
+        },
         { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
       ],
     });
@@ -130,9 +142,10 @@ export function setupLogging(
 /** The log of one part of the program (`central`, `worker`, `agency`). */
 export function getLog(part: string): ActionLog {
   const logger = getLogger(["tp0", part]);
-  const at = (level: "debug" | "info" | "warning" | "error") =>
-  (action: string, result: Result, fields?: Fields) =>
-    logger[level]("{action}", { action, result, fields });
+  const at =
+    (level: "debug" | "info" | "warning" | "error") =>
+    (action: string, result: Result, fields?: Fields) =>
+      logger[level]("{action}", { action, result, fields });
   return {
     debug: at("debug"),
     info: at("info"),
@@ -146,7 +159,9 @@ const encoder = new TextEncoder();
 function writeStdout(line: string): void {
   let bytes = encoder.encode(line);
   try {
-    while (bytes.length > 0) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+    while (bytes.length > 0) {
+      bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+    }
   } catch (error) {
     // A reader that went away (a closed pipe) must not take the process
     // down with it: the line is lost, which is all that can happen to it.

@@ -30,6 +30,9 @@ Deno.test("the level threshold filters records", () => {
     log.error("also_shown", "fail");
   }
   assert.equal(lines.length, 2);
-  assert.match(lines[0]!, / WARNING  action: shown \| result: in_progress \| n: 1\n$/);
+  assert.match(
+    lines[0]!,
+    / WARNING  action: shown \| result: in_progress \| n: 1\n$/,
+  );
   assert.match(lines[1]!, / ERROR    action: also_shown \| result: fail\n$/);
 });

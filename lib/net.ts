@@ -5,7 +5,10 @@ export interface ByteSink {
 }
 
 /** Writes all of `bytes`, looping over short writes. */
-export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
+export async function writeAll(
+  sink: ByteSink,
+  bytes: Uint8Array,
+): Promise<void> {
   let rest = bytes;
   while (rest.length > 0) rest = rest.subarray(await sink.write(rest));
 }

@@ -5,11 +5,11 @@ import { HEADER_SIZE, MAX_FRAME_SIZE, readFrame } from "./frame.ts";
 import {
   decodeMessage,
   encodeMessage,
-  splitWinners,
   ErrorCode,
   isKnownMessageType,
   type Message,
   MessageType,
+  splitWinners,
   type WireBet,
 } from "./messages.ts";
 import { ProtocolError } from "./protocol_error.ts";

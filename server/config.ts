@@ -72,7 +72,9 @@ export function parseCentralArgs(argv: readonly string[]): CentralArgs {
   const options: Record<string, { type: "string" }> = {
     config: { type: "string" },
   };
-  for (const spec of Object.values(KEYS)) options[spec.flag] = { type: "string" };
+  for (const spec of Object.values(KEYS)) {
+    options[spec.flag] = { type: "string" };
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true });
@@ -116,15 +118,19 @@ export function loadCentralConfig(
   } catch (error) {
     throw new ConfigError("config.ini", "cannot be parsed", { cause: error });
   }
-  const section = (typeof parsed.DEFAULT === "object" && parsed.DEFAULT !== null
-    ? parsed.DEFAULT
-    : {}) as Record<string, unknown>;
+  const section =
+    (typeof parsed.DEFAULT === "object" && parsed.DEFAULT !== null
+      ? parsed.DEFAULT
+      : {}) as Record<string, unknown>;
   const get = (key: Key): string => {
     const spec: KeySpec = KEYS[key];
     const value = overrides[key] ?? env[key] ?? section[key] ?? parsed[key] ??
       spec.fallback;
     if (value === undefined || value === "") {
-      throw new ConfigError(key, "is missing (set it in config.ini or the environment)");
+      throw new ConfigError(
+        key,
+        "is missing (set it in config.ini or the environment)",
+      );
     }
     if (typeof value !== "string") {
       throw new ConfigError(key, "must be a single value");

@@ -38,16 +38,28 @@ Deno.test("flags over environment over file over defaults", () => {
 
 Deno.test("bad or missing values name their key", () => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    ["[DEFAULT]\nSERVER_IP=a\nSERVER_LISTEN_BACKLOG=5\nLOGGING_LEVEL=INFO\n", {}, /SERVER_PORT is missing/],
+    [
+      "[DEFAULT]\nSERVER_IP=a\nSERVER_LISTEN_BACKLOG=5\nLOGGING_LEVEL=INFO\n",
+      {},
+      /SERVER_PORT is missing/,
+    ],
     [FILE, { SERVER_PORT: "abc" }, /SERVER_PORT "abc" is not an integer/],
-    [FILE, { SERVER_PORT: "70000" }, /SERVER_PORT 70000 is not between 0 and 65535/],
+    [
+      FILE,
+      { SERVER_PORT: "70000" },
+      /SERVER_PORT 70000 is not between 0 and 65535/,
+    ],
     [FILE, { WORKERS: "0" }, /WORKERS 0 is not between 1 and 64/],
     [FILE, { AGENCIES: "-2" }, /AGENCIES -2 is not between/],
     [FILE, { LOGGING_LEVEL: "LOUD" }, /LOGGING_LEVEL "LOUD" is not one of/],
     [FILE, { IDLE_TIMEOUT: "soon" }, /IDLE_TIMEOUT Cannot parse duration/],
   ];
   for (const [file, env, message] of cases) {
-    assert.throws(() => loadCentralConfig(file, env), (e) => e instanceof ConfigError && message.test(e.message), String(message));
+    assert.throws(
+      () => loadCentralConfig(file, env),
+      (e) => e instanceof ConfigError && message.test(e.message),
+      String(message),
+    );
   }
 });
 
@@ -55,5 +67,8 @@ Deno.test("the command line: worker sub-command, unknown flags refused", () => {
   assert.equal(parseCentralArgs([]).configPath, "./config.ini");
   assert.equal(parseCentralArgs(["worker"]).worker, true);
   assert.throws(() => parseCentralArgs(["--nope"]), ConfigError);
-  assert.throws(() => parseCentralArgs(["serve"]), /unexpected argument "serve"/);
+  assert.throws(
+    () => parseCentralArgs(["serve"]),
+    /unexpected argument "serve"/,
+  );
 });

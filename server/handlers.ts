@@ -35,12 +35,18 @@ export type RequestHandler = (request: Request, peer: Peer) => Promise<Reply>;
  * log the course's lines, and answer. Refusals are answered with an error
  * code and close the connection.
  */
-export function createHandler(lottery: Lottery, log: ActionLog): RequestHandler {
+export function createHandler(
+  lottery: Lottery,
+  log: ActionLog,
+): RequestHandler {
   const refused = (refusal: Refusal): Reply => ({
     messages: [{ kind: "error", code: refusal.code, message: refusal.reason }],
     close: true,
   });
-  const reply = (...messages: Response[]): Reply => ({ messages, close: false });
+  const reply = (...messages: Response[]): Reply => ({
+    messages,
+    close: false,
+  });
 
   return async (request, peer) => {
     if (peer.agency === null) peer.agency = request.agency;
@@ -59,9 +65,11 @@ export function createHandler(lottery: Lottery, log: ActionLog): RequestHandler 
       case "batch": {
         const wire = request.kind === "bet" ? [request.bet] : request.bets;
         const bets = toBets(request.agency, wire);
-        const outcome = "status" in bets
-          ? bets
-          : await lottery.store(request.agency, request.seq, bets);
+        const outcome = "status" in bets ? bets : await lottery.store(
+          request.agency,
+          request.kind === "bet" ? null : request.seq,
+          bets,
+        );
         const ack = (duplicate: boolean): Response => ({
           kind: "ack",
           seq: request.seq,
@@ -69,7 +77,10 @@ export function createHandler(lottery: Lottery, log: ActionLog): RequestHandler 
           duplicate,
         });
         if (outcome.status === "refused") {
-          logBatch(log, request, "fail", { ip: peer.ip, error: outcome.reason });
+          logBatch(log, request, "fail", {
+            ip: peer.ip,
+            error: outcome.reason,
+          });
           return refused(outcome);
         }
         if (outcome.status === "duplicate") {
@@ -104,7 +115,10 @@ export function createHandler(lottery: Lottery, log: ActionLog): RequestHandler 
         const outcome = await lottery.winners(request.agency);
         if (outcome.status === "refused") return refused(outcome);
         if (outcome.status === "pending") {
-          return reply({ kind: "pending", pendingAgencies: outcome.pendingAgencies });
+          return reply({
+            kind: "pending",
+            pendingAgencies: outcome.pendingAgencies,
+          });
         }
         log.debug("respuesta_ganadores", "success", {
           agencia: request.agency,
@@ -117,7 +131,8 @@ export function createHandler(lottery: Lottery, log: ActionLog): RequestHandler 
           return refused({
             status: "refused",
             code: "unknownAgency",
-            reason: `Cannot serve agency ${request.agency}: it is not a known agency`,
+            reason:
+              `Cannot serve agency ${request.agency}: it is not a known agency`,
           });
         }
         const outcome = await lottery.total();
@@ -139,7 +154,9 @@ function toBets(agency: number, wire: readonly WireBet[]): Bet[] | Refusal {
       return {
         status: "refused",
         code: "invalidBet",
-        reason: `bet ${index + 1} of ${wire.length}: ${(error as Error).message}`,
+        reason: `bet ${index + 1} of ${wire.length}: ${
+          (error as Error).message
+        }`,
       };
     }
   }

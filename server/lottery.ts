@@ -23,7 +23,11 @@ export type StoreOutcome =
 
 /** What became of a finish notification. */
 export type FinishOutcome =
-  | { readonly status: "finished"; readonly first: boolean; readonly bets: number }
+  | {
+    readonly status: "finished";
+    readonly first: boolean;
+    readonly bets: number;
+  }
   | Refusal;
 
 /** No draw yet: how many agencies are still loading. */
@@ -95,22 +99,30 @@ export class Lottery {
   /**
    * Stores the batch with sequence number `seq` from `agency`, all bets or
    * none, unless it was stored before (a resend: `duplicate`). Sequence
-   * numbers start at 1 and go up by one per batch.
+   * numbers start at 1 and go up by one per batch. A `null` sequence (the
+   * single bet of the bet stage) is stored without duplicate detection and
+   * leaves the agency's batch sequence alone.
    */
-  async store(agency: number, seq: number, bets: readonly Bet[]): Promise<StoreOutcome> {
+  async store(
+    agency: number,
+    seq: number | null,
+    bets: readonly Bet[],
+  ): Promise<StoreOutcome> {
     const { lock, state, betsFile } = this.#deps;
     if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
     return await lock.run(async (): Promise<StoreOutcome> => {
       const snapshot = await state.snapshot(agency);
       const { record } = snapshot;
-      if (seq >= 1 && seq <= record.seq) return { status: "duplicate", count: bets.length };
+      if (seq !== null && seq >= 1 && seq <= record.seq) {
+        return { status: "duplicate", count: bets.length };
+      }
       if (record.finished) {
         return refuse(
           "agencyFinished",
-          `Cannot store batch ${seq}: agency ${agency} has already finished`,
+          `Cannot store bets: agency ${agency} has already finished`,
         );
       }
-      if (seq !== record.seq + 1) {
+      if (seq !== null && seq !== record.seq + 1) {
         return refuse(
           "outOfOrder",
           `Cannot store batch ${seq}: agency ${agency} is at batch ${record.seq}`,
@@ -123,14 +135,14 @@ export class Lottery {
       const committed = await state.commitBatch(
         agency,
         snapshot,
-        seq,
+        seq ?? record.seq,
         bets.length,
         snapshot.ledgerSize + written,
       );
       if (!committed) {
         return refuse(
           "internal",
-          `Cannot store batch ${seq}: the shared state changed under the storage lock`,
+          `Cannot store bets: the shared state changed under the storage lock`,
         );
       }
       return { status: "stored", count: bets.length };
@@ -218,7 +230,9 @@ export class Lottery {
       if (await state.commitDraw(summary)) {
         log.info("sorteo", "success");
         const fields: Record<string, number> = {};
-        for (const [id, n] of Object.entries(perAgency)) fields[`agencia_${id}`] = n;
+        for (const [id, n] of Object.entries(perAgency)) {
+          fields[`agencia_${id}`] = n;
+        }
         log.info("ganadores_por_agencia", "success", { ...fields, total });
         return (this.#draw = { summary, winners });
       }

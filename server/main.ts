@@ -62,7 +62,10 @@ async function main(argv: string[]): Promise<number> {
 
 async function supervisorMain(given: CentralConfig): Promise<number> {
   const log = getLog("central");
-  const config = { ...given, port: given.port === 0 ? freePort(given.listenIp) : given.port };
+  const config = {
+    ...given,
+    port: given.port === 0 ? freePort(given.listenIp) : given.port,
+  };
   log.info("config", "success", {
     port: config.port,
     listen_backlog: config.listenBacklog,
@@ -86,7 +89,10 @@ async function supervisorMain(given: CentralConfig): Promise<number> {
   );
   await Promise.race([supervisor.start(), stop.promise]);
   if (!stop.signal.aborted) {
-    log.info("central_ready", "success", { port: config.port, workers: config.workers });
+    log.info("central_ready", "success", {
+      port: config.port,
+      workers: config.workers,
+    });
     await stop.promise;
   }
   log.info("shutdown", "in_progress", { signal: stop.reason() });
@@ -101,7 +107,10 @@ async function supervisorMain(given: CentralConfig): Promise<number> {
  * written by a batch that was never acknowledged (its writer died before the
  * commit), and its agency will send it again.
  */
-async function recoverStorage(storageDir: string, log: ActionLog): Promise<void> {
+async function recoverStorage(
+  storageDir: string,
+  log: ActionLog,
+): Promise<void> {
   using state = await LotteryState.open(join(storageDir, KV_FILE));
   using lock = StorageLock.open(join(storageDir, LOCK_FILE));
   const committed = await state.ledgerSize();
@@ -130,7 +139,9 @@ async function workerMain(logging: Logging): Promise<number> {
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream())
     .getReader();
   const { line: first, rest } = await readLine(lines);
-  if (first === null) throw new Error("Cannot start worker: no configuration on stdin");
+  if (first === null) {
+    throw new Error("Cannot start worker: no configuration on stdin");
+  }
   const config = JSON.parse(first) as CentralConfig;
   logging.setLevel(config.loggingLevel);
   const log = getLog("worker");
@@ -176,7 +187,10 @@ async function workerMain(logging: Logging): Promise<number> {
       shutdownDeadlineMs: SHUTDOWN_DEADLINE_MS,
     }, stop.signal);
   }
-  log.info("worker_stopped", "success", { pid: Deno.pid, reason: stop.reason() });
+  log.info("worker_stopped", "success", {
+    pid: Deno.pid,
+    reason: stop.reason(),
+  });
   return 0;
 }
 
@@ -189,12 +203,16 @@ async function readLine(
     const lf = text.indexOf("\n");
     if (lf !== -1) {
       const drain = async () => {
-        while (!(await reader.read()).done) { /* the lifeline carries nothing more */ }
+        while (
+          !(await reader.read()).done
+        ) { /* the lifeline carries nothing more */ }
       };
       return { line: text.slice(0, lf), rest: drain() };
     }
     const { value, done } = await reader.read();
-    if (done) return { line: text === "" ? null : text, rest: Promise.resolve() };
+    if (done) {
+      return { line: text === "" ? null : text, rest: Promise.resolve() };
+    }
     text += value;
   }
 }

@@ -149,7 +149,9 @@ export class Session implements AsyncDisposable {
     try {
       return await read();
     } catch (error) {
-      if (this.#timedOut) throw new TimeoutError(this.#options.idleTimeoutMs, error);
+      if (this.#timedOut) {
+        throw new TimeoutError(this.#options.idleTimeoutMs, error);
+      }
       if (this.#stopping) throw new StopRequested();
       throw error;
     } finally {
@@ -181,9 +183,10 @@ export class Session implements AsyncDisposable {
     }
     if (error instanceof ProtocolError) {
       log.error("receive_message", "fail", { ip, error: error.message });
-      const code = error.reason === "malformed" && /only the central/.test(error.message)
-        ? "unexpectedMessage"
-        : "malformedFrame";
+      const code =
+        error.reason === "malformed" && /only the central/.test(error.message)
+          ? "unexpectedMessage"
+          : "malformedFrame";
       return { kind: "error", code, message: error.message };
     }
     if (error instanceof RangeError) {
@@ -201,7 +204,11 @@ export class Session implements AsyncDisposable {
       return null;
     }
     log.error("session", "fail", { ip, error: String(error) });
-    return { kind: "error", code: "internal", message: "Cannot serve request: internal error" };
+    return {
+      kind: "error",
+      code: "internal",
+      message: "Cannot serve request: internal error",
+    };
   }
 
   /** Sends an error reply before closing, within the idle deadline. */

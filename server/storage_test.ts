@@ -15,7 +15,7 @@ Deno.test("store_bets then load_bets gives the bets back in order, commas, quote
   await withFile(async (path) => {
     const bets = [
       new Bet(1, "Santiago Lionel", "Lorca", "30904465", "1999-03-17", 2201),
-      new Bet(2, "José, \"Pepe\"", "Fornerón", "00000000", "2000-02-29", 7574),
+      new Bet(2, 'José, "Pepe"', "Fornerón", "00000000", "2000-02-29", 7574),
       new Bet(3, "Ñandú", "O'Neil", "1", "1950-12-31", 0),
     ];
     {
@@ -26,7 +26,7 @@ Deno.test("store_bets then load_bets gives the bets back in order, commas, quote
     }
     assert.equal(
       await Deno.readTextFile(path),
-      '1,Santiago Lionel,Lorca,30904465,1999-03-17,2201\n' +
+      "1,Santiago Lionel,Lorca,30904465,1999-03-17,2201\n" +
         '2,"José, ""Pepe""",Fornerón,00000000,2000-02-29,7574\n' +
         "3,Ñandú,O'Neil,1,1950-12-31,0\n",
     );
@@ -38,9 +38,18 @@ Deno.test("store_bets then load_bets gives the bets back in order, commas, quote
 Deno.test("load_bets of a missing file yields nothing; a bad row names its line", async () => {
   await withFile(async (path) => {
     assert.deepEqual(await Array.fromAsync(loadBets(path)), []);
-    await Deno.writeTextFile(path, "1,A,B,1,2000-01-01,5\n1,A,B,1,2000-13-01,5\n");
-    await assert.rejects(Array.fromAsync(loadBets(path)), /line 2: .*birthdate/);
+    await Deno.writeTextFile(
+      path,
+      "1,A,B,1,2000-01-01,5\n1,A,B,1,2000-13-01,5\n",
+    );
+    await assert.rejects(
+      Array.fromAsync(loadBets(path)),
+      /line 2: .*birthdate/,
+    );
     await Deno.writeTextFile(path, "1,A,B\n");
-    await assert.rejects(Array.fromAsync(loadBets(path)), /line 1 has 3 fields/);
+    await assert.rejects(
+      Array.fromAsync(loadBets(path)),
+      /line 1 has 3 fields/,
+    );
   });
 });

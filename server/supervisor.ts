@@ -106,9 +106,15 @@ export class Supervisor implements AsyncDisposable {
     // A worker that dies before it is ready is also seen through `exited`,
     // which restarts it; here it only needs noting.
     worker.ready.catch((error: unknown) =>
-      this.#log.debug("worker_ready", "fail", { worker: index, error: String(error) })
+      this.#log.debug("worker_ready", "fail", {
+        worker: index,
+        error: String(error),
+      })
     );
-    this.#log.info("worker_started", "success", { worker: index, pid: worker.pid });
+    this.#log.info("worker_started", "success", {
+      worker: index,
+      pid: worker.pid,
+    });
     return worker;
   }
 
@@ -120,12 +126,22 @@ export class Supervisor implements AsyncDisposable {
       const started = Date.now();
       const code = await worker.exited;
       if (this.#stopping) {
-        this.#log.info("worker_closed", "success", { worker: index, pid: worker.pid, code });
+        this.#log.info("worker_closed", "success", {
+          worker: index,
+          pid: worker.pid,
+          code,
+        });
         this.#current.delete(index);
         return;
       }
-      this.#log.error("worker_exited", "fail", { worker: index, pid: worker.pid, code });
-      delay = Date.now() - started > 5_000 ? this.#options.restartDelayMs : Math.min(delay * 2, 5_000);
+      this.#log.error("worker_exited", "fail", {
+        worker: index,
+        pid: worker.pid,
+        code,
+      });
+      delay = Date.now() - started > 5_000
+        ? this.#options.restartDelayMs
+        : Math.min(delay * 2, 5_000);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.#wake = () => {
@@ -152,7 +168,8 @@ export class Supervisor implements AsyncDisposable {
         for (const worker of this.#current.values()) {
           this.#log.error("worker_stop", "fail", {
             pid: worker.pid,
-            error: `Cannot stop worker gracefully: still running after ${this.#options.stopTimeoutMs} ms`,
+            error:
+              `Cannot stop worker gracefully: still running after ${this.#options.stopTimeoutMs} ms`,
           });
           worker.kill("SIGKILL");
         }

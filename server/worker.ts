@@ -44,7 +44,8 @@ export async function serve(
       if (sessions.size >= options.maxConnections) {
         log.error("accept_connections", "fail", {
           ip,
-          error: `Cannot accept connection: ${sessions.size} are open, the limit is ${options.maxConnections}`,
+          error:
+            `Cannot accept connection: ${sessions.size} are open, the limit is ${options.maxConnections}`,
         });
         conn.close();
         continue;

@@ -10,8 +10,12 @@ export const READY_LINE = "WORKER_READY";
  * `server/main.ts` with the permissions a worker needs and this project's
  * deno.json (import map and unstable features).
  */
-export function workerCommand(mainModule: string): { command: string; args: string[] } {
-  if (Deno.build.standalone) return { command: Deno.execPath(), args: ["worker"] };
+export function workerCommand(
+  mainModule: string,
+): { command: string; args: string[] } {
+  if (Deno.build.standalone) {
+    return { command: Deno.execPath(), args: ["worker"] };
+  }
   return {
     command: Deno.execPath(),
     args: [
@@ -61,12 +65,19 @@ export function spawnWorkerProcess(
   const exited = (async () => {
     const status = await child.status;
     await control;
-    readyReject(new Error(`Cannot start worker ${child.pid}: it exited with code ${status.code}`));
+    readyReject(
+      new Error(
+        `Cannot start worker ${child.pid}: it exited with code ${status.code}`,
+      ),
+    );
     await sendConfig.catch((error: unknown) => {
       if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
     });
     await stdin.close().catch((error: unknown) => {
-      if (!(error instanceof Deno.errors.BrokenPipe) && !(error instanceof TypeError)) throw error;
+      if (
+        !(error instanceof Deno.errors.BrokenPipe) &&
+        !(error instanceof TypeError)
+      ) throw error;
     });
     return status.code;
   })();
@@ -79,7 +90,10 @@ export function spawnWorkerProcess(
         child.kill(signal);
       } catch (error) {
         // The process already ended: nothing to signal.
-        if (!(error instanceof TypeError) && !(error instanceof Deno.errors.NotFound)) throw error;
+        if (
+          !(error instanceof TypeError) &&
+          !(error instanceof Deno.errors.NotFound)
+        ) throw error;
       }
     },
   };
