@@ -32,7 +32,7 @@ Deno.test("the level threshold filters records", () => {
   assert.equal(lines.length, 2);
   assert.match(
     lines[0]!,
-    / WARNING  action: shown \| result: in_progress \| n: 1\n$/,
+    / WARNING {2}action: shown \| result: in_progress \| n: 1\n$/,
   );
-  assert.match(lines[1]!, / ERROR    action: also_shown \| result: fail\n$/);
+  assert.match(lines[1]!, / ERROR {4}action: also_shown \| result: fail\n$/);
 });

@@ -64,14 +64,14 @@ export class BatchBuilder {
   }
 
   /**
-   * Returns the finished frame with sequence number `seq` (a copy) and
-   * starts a new, empty batch.
+   * Returns the finished frame (a copy), whose first bet is bet number
+   * `first` (from 0) of the agency's stream, and starts a new, empty batch.
    */
-  take(seq: number): Uint8Array {
+  take(first: number): Uint8Array {
     this.#frame[0] = MessageType.batch;
     this.#view.setUint32(1, this.#offset - HEADER_SIZE);
     this.#view.setUint32(HEADER_SIZE, this.#agency);
-    this.#view.setUint32(HEADER_SIZE + 4, seq);
+    this.#view.setUint32(HEADER_SIZE + 4, first);
     this.#view.setUint16(HEADER_SIZE + 8, this.#count);
     const frame = this.#frame.slice(0, this.#offset);
     this.#offset = BATCH_PREFIX;

@@ -17,7 +17,7 @@ Deno.test("a built batch is byte-identical to the encoded message", () => {
   for (const b of bets) assert.ok(builder.tryAdd(b));
   assert.deepEqual(
     builder.take(7),
-    encodeMessage({ kind: "batch", agency: 4, seq: 7, bets }),
+    encodeMessage({ kind: "batch", agency: 4, first: 7, bets }),
   );
   assert.equal(builder.count, 0);
 });
@@ -44,7 +44,7 @@ Deno.test("long names cut a batch early, under the frame limit", () => {
     encodeMessage({
       kind: "batch",
       agency: 1,
-      seq: 1,
+      first: 1,
       bets: Array.from({ length: n }, (_, i) => bet(i, long)),
     }),
   );

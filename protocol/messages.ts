@@ -103,12 +103,12 @@ export interface WireBet {
 
 /** Every message of the protocol, discriminated by `kind`. */
 export type Message =
-  | { kind: "bet"; agency: number; seq: number; bet: WireBet }
-  | { kind: "batch"; agency: number; seq: number; bets: WireBet[] }
-  | { kind: "finish"; agency: number; lastSeq: number }
+  | { kind: "bet"; agency: number; bet: WireBet }
+  | { kind: "batch"; agency: number; first: number; bets: WireBet[] }
+  | { kind: "finish"; agency: number; total: number }
   | { kind: "winnersQuery"; agency: number }
   | { kind: "totalQuery"; agency: number }
-  | { kind: "ack"; seq: number; count: number; duplicate: boolean }
+  | { kind: "ack"; first: number; count: number; duplicate: boolean }
   | { kind: "winners"; last: boolean; documents: string[] }
   | { kind: "pending"; pendingAgencies: number }
   | { kind: "total"; totalWinners: number }
@@ -266,16 +266,16 @@ export function encodeMessage(message: Message): Uint8Array {
   const w = new PayloadWriter();
   switch (message.kind) {
     case "bet":
-      w.u32(message.agency).u32(message.seq);
+      w.u32(message.agency);
       writeBet(w, message.bet);
       break;
     case "batch":
       checkU16("batch size", message.bets.length);
-      w.u32(message.agency).u32(message.seq).u16(message.bets.length);
+      w.u32(message.agency).u32(message.first).u16(message.bets.length);
       for (const bet of message.bets) writeBet(w, bet);
       break;
     case "finish":
-      w.u32(message.agency).u32(message.lastSeq);
+      w.u32(message.agency).u32(message.total);
       break;
     case "winnersQuery":
     case "totalQuery":
@@ -283,7 +283,7 @@ export function encodeMessage(message: Message): Uint8Array {
       break;
     case "ack":
       checkU16("ack count", message.count);
-      w.u32(message.seq).u16(message.count).u8(message.duplicate ? 1 : 0);
+      w.u32(message.first).u16(message.count).u8(message.duplicate ? 1 : 0);
       break;
     case "winners":
       checkU16("winner count", message.documents.length);
@@ -327,22 +327,22 @@ export function decodeMessage(frame: Frame): Message {
 function decodePayload(kind: MessageKind, r: PayloadReader): Message {
   switch (kind) {
     case "bet":
-      return { kind, agency: r.u32(), seq: r.u32(), bet: readBet(r) };
+      return { kind, agency: r.u32(), bet: readBet(r) };
     case "batch": {
       const agency = r.u32();
-      const seq = r.u32();
+      const first = r.u32();
       const count = r.u16();
       const bets: WireBet[] = [];
       for (let i = 0; i < count; i++) bets.push(readBet(r));
-      return { kind, agency, seq, bets };
+      return { kind, agency, first, bets };
     }
     case "finish":
-      return { kind, agency: r.u32(), lastSeq: r.u32() };
+      return { kind, agency: r.u32(), total: r.u32() };
     case "winnersQuery":
     case "totalQuery":
       return { kind, agency: r.u32() };
     case "ack":
-      return { kind, seq: r.u32(), count: r.u16(), duplicate: flag(r) };
+      return { kind, first: r.u32(), count: r.u16(), duplicate: flag(r) };
     case "winners": {
       const last = flag(r);
       const count = r.u16();

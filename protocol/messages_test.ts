@@ -38,13 +38,13 @@ async function roundTrip(message: Message, chunk = 1): Promise<Message> {
 }
 
 const SAMPLES: Message[] = [
-  { kind: "bet", agency: 3, seq: 1, bet: BET },
-  { kind: "batch", agency: 5, seq: 42, bets: [BET, { ...BET, number: "0" }] },
-  { kind: "batch", agency: 1, seq: 7, bets: [] },
-  { kind: "finish", agency: 2, lastSeq: 270 },
+  { kind: "bet", agency: 3, bet: BET },
+  { kind: "batch", agency: 5, first: 42, bets: [BET, { ...BET, number: "0" }] },
+  { kind: "batch", agency: 1, first: 7, bets: [] },
+  { kind: "finish", agency: 2, total: 270 },
   { kind: "winnersQuery", agency: 4 },
   { kind: "totalQuery", agency: 4 },
-  { kind: "ack", seq: 9, count: 100, duplicate: true },
+  { kind: "ack", first: 9, count: 100, duplicate: true },
   { kind: "winners", last: true, documents: ["30904465", "00000000"] },
   { kind: "pending", pendingAgencies: 2 },
   { kind: "total", totalWinners: 10 },
@@ -57,52 +57,25 @@ Deno.test("every message survives encode, one-byte reads and decode", async () =
   }
 });
 
-Deno.test("a bet frame has the documented byte layout", () => {
+Deno.test("a batch frame has the documented byte layout", () => {
   const frame = encodeMessage({
-    kind: "bet",
+    kind: "batch",
     agency: 1,
-    seq: 2,
-    bet: {
+    first: 2,
+    bets: [{
       firstName: "A",
       lastName: "Ñ",
       document: "7",
       birthdate: "",
       number: "0",
-    },
+    }],
   });
-  assert.deepEqual(
-    [...frame],
-    [
-      MessageType.bet,
-      0,
-      0,
-      0,
-      23, // header: type, u32 length
-      0,
-      0,
-      0,
-      1,
-      0,
-      0,
-      0,
-      2, // agency, seq
-      0,
-      1,
-      65,
-      0,
-      2,
-      0xc3,
-      0x91,
-      0,
-      1,
-      55,
-      0,
-      0,
-      0,
-      1,
-      48, // five strings
-    ],
-  );
+  // deno-fmt-ignore
+  assert.deepEqual([...frame], [
+    MessageType.batch, 0, 0, 0, 25, // header: type, u32 payload length
+    0, 0, 0, 1, 0, 0, 0, 2, 0, 1, // agency u32, first u32, count u16
+    0, 1, 65, 0, 2, 0xc3, 0x91, 0, 1, 55, 0, 0, 0, 1, 48, // five u16-prefixed strings
+  ]);
 });
 
 Deno.test("the decoder refuses every malformed payload", () => {
@@ -125,27 +98,8 @@ Deno.test("the decoder refuses every malformed payload", () => {
       name,
     );
   }
-  const invalidUtf8 = new Uint8Array([
-    0,
-    0,
-    0,
-    1,
-    0,
-    0,
-    0,
-    1,
-    0,
-    1,
-    0xff,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-  ]);
+  // deno-fmt-ignore
+  const invalidUtf8 = new Uint8Array([0, 0, 0, 1, 0, 1, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
   assert.throws(
     () => decodeMessage({ type: MessageType.bet, payload: invalidUtf8 }),
     (e) =>
@@ -288,25 +242,24 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({
     kind: fc.constant("bet" as const),
     agency: u32,
-    seq: u32,
     bet: wireBet,
   }),
   fc.record({
     kind: fc.constant("batch" as const),
     agency: u32,
-    seq: u32,
+    first: u32,
     bets: fc.array(wireBet, { maxLength: 20 }),
   }),
   fc.record({
     kind: fc.constant("finish" as const),
     agency: u32,
-    lastSeq: u32,
+    total: u32,
   }),
   fc.record({ kind: fc.constant("winnersQuery" as const), agency: u32 }),
   fc.record({ kind: fc.constant("totalQuery" as const), agency: u32 }),
   fc.record({
     kind: fc.constant("ack" as const),
-    seq: u32,
+    first: u32,
     count: fc.nat({ max: 0xffff }),
     duplicate: fc.boolean(),
   }),

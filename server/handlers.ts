@@ -67,12 +67,12 @@ export function createHandler(
         const bets = toBets(request.agency, wire);
         const outcome = "status" in bets ? bets : await lottery.store(
           request.agency,
-          request.kind === "bet" ? null : request.seq,
+          request.kind === "bet" ? null : request.first,
           bets,
         );
         const ack = (duplicate: boolean): Response => ({
           kind: "ack",
-          seq: request.seq,
+          first: request.kind === "bet" ? 0 : request.first,
           count: wire.length,
           duplicate,
         });
@@ -83,19 +83,18 @@ export function createHandler(
           });
           return refused(outcome);
         }
-        if (outcome.status === "duplicate") {
-          log.info("lote_duplicado", "success", {
+        if (outcome.skipped > 0) {
+          log.info("apuestas_duplicadas", "success", {
             agencia: request.agency,
-            seq: request.seq,
-            cantidad: wire.length,
+            cantidad: outcome.skipped,
           });
-          return reply(ack(true));
         }
+        if (outcome.status === "duplicate") return reply(ack(true));
         logBatch(log, request, "success", {});
         return reply(ack(false));
       }
       case "finish": {
-        const outcome = await lottery.finish(request.agency, request.lastSeq);
+        const outcome = await lottery.finish(request.agency, request.total);
         if (outcome.status === "refused") {
           log.error("notificacion_fin", "fail", {
             agencia: request.agency,
@@ -106,7 +105,7 @@ export function createHandler(
         }
         return reply({
           kind: "ack",
-          seq: request.lastSeq,
+          first: request.total,
           count: 0,
           duplicate: !outcome.first,
         });

@@ -15,10 +15,18 @@ export interface Refusal {
   readonly reason: string;
 }
 
-/** What became of a batch (or a single bet). */
+/**
+ * What became of a batch (or a single bet): `stored` bets were new and are
+ * now stored; `skipped` had been stored before (a resend). A batch that was
+ * entirely a resend is `duplicate`.
+ */
 export type StoreOutcome =
-  | { readonly status: "stored"; readonly count: number }
-  | { readonly status: "duplicate"; readonly count: number }
+  | {
+    readonly status: "stored";
+    readonly stored: number;
+    readonly skipped: number;
+  }
+  | { readonly status: "duplicate"; readonly skipped: number }
   | Refusal;
 
 /** What became of a finish notification. */
@@ -74,9 +82,13 @@ export interface LotteryDeps {
  * and durably, count an agency's finish once, make the draw once, answer
  * queries. It never sees a socket.
  *
- * Exactly once: a batch is committed when its rows are in bets.csv, flushed,
- * and KV records both the agency's new sequence number and the new committed
- * size of bets.csv in one atomic commit; the acknowledgement goes out after.
+ * Exactly once: every batch says where its first bet stands in the agency's
+ * stream (`first`, from 0), and KV keeps how many of the agency's bets are
+ * stored. Bets before that count are a resend and are skipped (whatever
+ * batch size the resend uses); a batch that starts past it is refused as a
+ * gap. A batch is committed when its rows are in bets.csv, flushed, and KV
+ * records both the agency's new count and the new committed size of
+ * bets.csv in one atomic commit; the acknowledgement goes out after.
  * Bytes past the committed size belong to a batch whose writer died before
  * committing: they are cut off before the next write (and at start-up), and
  * the agency, never acknowledged, sends the batch again.
@@ -97,15 +109,14 @@ export class Lottery {
   }
 
   /**
-   * Stores the batch with sequence number `seq` from `agency`, all bets or
-   * none, unless it was stored before (a resend: `duplicate`). Sequence
-   * numbers start at 1 and go up by one per batch. A `null` sequence (the
-   * single bet of the bet stage) is stored without duplicate detection and
-   * leaves the agency's batch sequence alone.
+   * Stores the batch of `agency` whose first bet is bet number `first` of
+   * its stream, skipping what was stored before (a resend). A `null` first
+   * (the single bet of the bet stage) is stored as it comes, with no
+   * duplicate detection.
    */
   async store(
     agency: number,
-    seq: number | null,
+    first: number | null,
     bets: readonly Bet[],
   ): Promise<StoreOutcome> {
     const { lock, state, betsFile } = this.#deps;
@@ -113,8 +124,11 @@ export class Lottery {
     return await lock.run(async (): Promise<StoreOutcome> => {
       const snapshot = await state.snapshot(agency);
       const { record } = snapshot;
-      if (seq !== null && seq >= 1 && seq <= record.seq) {
-        return { status: "duplicate", count: bets.length };
+      const skipped = first === null
+        ? 0
+        : Math.min(bets.length, Math.max(0, record.bets - first));
+      if (first !== null && skipped === bets.length) {
+        return { status: "duplicate", skipped };
       }
       if (record.finished) {
         return refuse(
@@ -122,21 +136,21 @@ export class Lottery {
           `Cannot store bets: agency ${agency} has already finished`,
         );
       }
-      if (seq !== null && seq !== record.seq + 1) {
+      if (first !== null && first > record.bets) {
         return refuse(
           "outOfOrder",
-          `Cannot store batch ${seq}: agency ${agency} is at batch ${record.seq}`,
+          `Cannot store bets from position ${first}: agency ${agency} has ${record.bets} stored`,
         );
       }
       const cut = this.#truncateToLedger(snapshot.ledgerSize);
       if (cut !== null) return cut;
-      const written = storeBets(betsFile, bets);
+      const fresh = skipped === 0 ? bets : bets.slice(skipped);
+      const written = storeBets(betsFile, fresh);
       betsFile.syncDataSync();
       const committed = await state.commitBatch(
         agency,
         snapshot,
-        seq ?? record.seq,
-        bets.length,
+        fresh.length,
         snapshot.ledgerSize + written,
       );
       if (!committed) {
@@ -145,23 +159,23 @@ export class Lottery {
           `Cannot store bets: the shared state changed under the storage lock`,
         );
       }
-      return { status: "stored", count: bets.length };
+      return { status: "stored", stored: fresh.length, skipped };
     });
   }
 
   /**
-   * Records that `agency` has sent all `lastSeq` batches. Idempotent. When
+   * Records that `agency` has sent all its `total` bets. Idempotent. When
    * the last agency finishes, the draw is made.
    */
-  async finish(agency: number, lastSeq: number): Promise<FinishOutcome> {
+  async finish(agency: number, total: number): Promise<FinishOutcome> {
     const { lock, state, agencies, log } = this.#deps;
     if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
     const outcome = await lock.run(async () => {
       const { record } = await state.snapshot(agency);
-      if (!record.finished && record.seq !== lastSeq) {
+      if (!record.finished && record.bets !== total) {
         return refuse(
           "incomplete",
-          `Cannot finish agency ${agency}: it announced ${lastSeq} batches, ${record.seq} are stored`,
+          `Cannot finish agency ${agency}: it announced ${total} bets, ${record.bets} are stored`,
         );
       }
       return { status: "finished" as const, ...(await state.finish(agency)) };

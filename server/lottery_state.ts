@@ -5,8 +5,8 @@
  * below guard against a bug or a stray process, not against each other.
  *
  * Keys:
- * - `["agency", id]` → {@linkcode AgencyRecord}: last stored sequence number,
- *   bets stored, finished or not.
+ * - `["agency", id]` → {@linkcode AgencyRecord}: bets stored (the position
+ *   in the agency's stream up to which everything is stored), finished.
  * - `["ledger"]` → bytes of bets.csv that are committed (acknowledged).
  * - `["finished"]` → how many agencies have finished.
  * - `["draw"]` → {@linkcode DrawSummary}, once the draw is made.
@@ -14,9 +14,7 @@
 
 /** What the central knows of one agency. */
 export interface AgencyRecord {
-  /** The highest batch sequence number stored (0: none yet). */
-  readonly seq: number;
-  /** Bets stored for this agency. */
+  /** Bets stored for this agency: its stream is stored up to this position. */
   readonly bets: number;
   /** The agency said it had sent everything. */
   readonly finished: boolean;
@@ -30,7 +28,7 @@ export interface DrawSummary {
   readonly perAgency: Readonly<Record<string, number>>;
 }
 
-const EMPTY: AgencyRecord = { seq: 0, bets: 0, finished: false };
+const EMPTY: AgencyRecord = { bets: 0, finished: false };
 
 /** A consistent read of one agency and the ledger, for a later commit. */
 export interface BatchSnapshot {
@@ -76,14 +74,13 @@ export class LotteryState implements Disposable {
   }
 
   /**
-   * Records a stored batch: the agency's new sequence number and bet count
-   * and the new committed size of bets.csv, in one atomic commit. Returns
-   * `false` if either key changed since `snapshot`.
+   * Records stored bets: the agency's new bet count and the new committed
+   * size of bets.csv, in one atomic commit. Returns `false` if either key
+   * changed since `snapshot`.
    */
   async commitBatch(
     agency: number,
     snapshot: BatchSnapshot,
-    seq: number,
     count: number,
     ledgerSize: number,
   ): Promise<boolean> {
@@ -91,7 +88,6 @@ export class LotteryState implements Disposable {
       .check(snapshot.agencyEntry, snapshot.ledgerEntry)
       .set(["agency", agency], {
         ...snapshot.record,
-        seq,
         bets: snapshot.record.bets + count,
       })
       .set(["ledger"], ledgerSize)
