@@ -5,164 +5,14 @@
  * fixed sleeps).
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { Program, ROOT } from "../scripts/processes.ts";
 
-/** The project root. */
-export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export { Lines, Program, ROOT } from "../scripts/processes.ts";
+
 /** The course dataset, beside the project. */
 export const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 
-const DENO = Deno.execPath();
-const CONFIG = join(ROOT, "deno.json");
-
-/** Lines of a process's output, with waits on them. */
-export class Lines {
-  readonly all: string[] = [];
-  #waiters: {
-    test: (line: string) => boolean;
-    resolve: (line: string) => void;
-  }[] = [];
-  readonly done: Promise<void>;
-
-  constructor(stream: ReadableStream<Uint8Array>, echo: string | null) {
-    this.done = (async () => {
-      let pending = "";
-      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-        pending += text;
-        let lf: number;
-        while ((lf = pending.indexOf("\n")) !== -1) {
-          this.#push(pending.slice(0, lf), echo);
-          pending = pending.slice(lf + 1);
-        }
-      }
-      if (pending !== "") this.#push(pending, echo);
-    })();
-  }
-
-  #push(line: string, echo: string | null) {
-    this.all.push(line);
-    if (echo !== null && Deno.env.get("TEST_VERBOSE")) {
-      console.log(`${echo} | ${line}`);
-    }
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.test(line)) return true;
-      w.resolve(line);
-      return false;
-    });
-  }
-
-  /** Lines matching `pattern`. */
-  matching(pattern: RegExp): string[] {
-    return this.all.filter((line) => pattern.test(line));
-  }
-
-  /** Resolves with the first line (already seen or to come) matching `pattern`. */
-  waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-    const seen = this.all.find((line) => pattern.test(line));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
-        reject(
-          new Error(
-            `Timed out after ${timeoutMs} ms waiting for ${pattern}; last lines:\n${
-              this.all.slice(-15).join("\n")
-            }`,
-          ),
-        );
-      }, timeoutMs);
-      const done = (line: string) => {
-        clearTimeout(timer);
-        resolve(line);
-      };
-      this.#waiters.push({ test: (line) => pattern.test(line), resolve: done });
-    });
-  }
-}
-
-/** A running program of the project. */
-export class Program implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly stdout: Lines;
-  readonly stderr: Lines;
-  #status: Promise<Deno.CommandStatus>;
-
-  constructor(
-    name: string,
-    script: string,
-    args: string[],
-    env: Record<string, string>,
-    cwd = ROOT,
-  ) {
-    const permissions = script.startsWith("server/")
-      ? [
-        "--allow-net",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-run",
-      ]
-      : ["--allow-net", "--allow-read", "--allow-env"];
-    this.child = new Deno.Command(DENO, {
-      args: [
-        "run",
-        "--quiet",
-        `--config=${CONFIG}`,
-        ...permissions,
-        join(ROOT, script),
-        ...args,
-      ],
-      cwd,
-      env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.stdout = new Lines(this.child.stdout, name);
-    this.stderr = new Lines(this.child.stderr, `${name}!`);
-    this.#status = this.child.status;
-  }
-
-  /** Waits for the exit, within `timeoutMs`, and returns the exit code. */
-  async exit(timeoutMs = 60_000): Promise<number> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `Timed out after ${timeoutMs} ms waiting for exit; last lines:\n${
-                this.stdout.all.slice(-15).join("\n")
-              }\n${this.stderr.all.slice(-10).join("\n")}`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      const status = await Promise.race([this.#status, timeout]);
-      await Promise.all([this.stdout.done, this.stderr.done]);
-      return status.code;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Sends a signal if the process is still running. */
-  kill(signal: Deno.Signal = "SIGTERM"): void {
-    try {
-      this.child.kill(signal);
-    } catch (error) {
-      if (!(error instanceof TypeError)) throw error;
-    }
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.kill("SIGKILL");
-    await this.#status;
-    await Promise.all([this.stdout.done, this.stderr.done]);
-  }
-}
+const VERBOSE = Deno.env.get("TEST_VERBOSE") !== undefined;
 
 /** A central on an ephemeral port with its own storage directory. */
 export class Central extends Program {
@@ -173,17 +23,23 @@ export class Central extends Program {
     env: Record<string, string> = {},
     args: string[] = [],
   ) {
-    super("central", "server/main.ts", [
-      "--config",
-      join(ROOT, "server", "config.ini"),
-      "--port",
-      "0",
-      "--listen-ip",
-      "127.0.0.1",
-      "--storage-dir",
-      storageDir,
-      ...args,
-    ], env);
+    super(
+      "central",
+      "server/main.ts",
+      [
+        "--config",
+        join(ROOT, "server", "config.ini"),
+        "--port",
+        "0",
+        "--listen-ip",
+        "127.0.0.1",
+        "--storage-dir",
+        storageDir,
+        ...args,
+      ],
+      env,
+      VERBOSE,
+    );
     this.storageDir = storageDir;
   }
 
@@ -218,7 +74,7 @@ export function agency(
     CLI_SERVER_ADDRESS: `127.0.0.1:${port}`,
     CLI_LOOP_PERIOD: "100ms",
     ...env,
-  });
+  }, VERBOSE);
 }
 
 /** True if a process with this pid is running (a zombie counts as gone). */

@@ -1,0 +1,171 @@
+/**
+ * Runs the project's programs as child processes, with their output
+ * collected line by line and waits on lines or exits that have deadlines.
+ * Shared by the system tests and the host demo.
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The project root. */
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+const DENO = Deno.execPath();
+const CONFIG = join(ROOT, "deno.json");
+
+/** Lines of a process's output, with waits on them. */
+export class Lines {
+  readonly all: string[] = [];
+  #waiters: {
+    test: (line: string) => boolean;
+    resolve: (line: string) => void;
+  }[] = [];
+  readonly done: Promise<void>;
+
+  /**
+   * @param stream the output to read
+   * @param echo a prefix to print each line with as it arrives, or `null`
+   */
+  constructor(stream: ReadableStream<Uint8Array>, echo: string | null) {
+    this.done = (async () => {
+      let pending = "";
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+        pending += text;
+        let lf: number;
+        while ((lf = pending.indexOf("\n")) !== -1) {
+          this.#push(pending.slice(0, lf), echo);
+          pending = pending.slice(lf + 1);
+        }
+      }
+      if (pending !== "") this.#push(pending, echo);
+    })();
+  }
+
+  #push(line: string, echo: string | null) {
+    this.all.push(line);
+    if (echo !== null) console.log(`${echo.padEnd(8)} | ${line}`);
+    this.#waiters = this.#waiters.filter((w) => {
+      if (!w.test(line)) return true;
+      w.resolve(line);
+      return false;
+    });
+  }
+
+  /** Lines matching `pattern`. */
+  matching(pattern: RegExp): string[] {
+    return this.all.filter((line) => pattern.test(line));
+  }
+
+  /** Resolves with the first line (already seen or to come) matching `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const seen = this.all.find((line) => pattern.test(line));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
+        reject(
+          new Error(
+            `Timed out after ${timeoutMs} ms waiting for ${pattern}; last lines:\n${
+              this.all.slice(-15).join("\n")
+            }`,
+          ),
+        );
+      }, timeoutMs);
+      const done = (line: string) => {
+        clearTimeout(timer);
+        resolve(line);
+      };
+      this.#waiters.push({ test: (line) => pattern.test(line), resolve: done });
+    });
+  }
+}
+
+/** A running program of the project. */
+export class Program implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly stdout: Lines;
+  readonly stderr: Lines;
+  #status: Promise<Deno.CommandStatus>;
+
+  /**
+   * @param name the prefix for echoed lines
+   * @param script `server/main.ts` or `agency/main.ts`, from the project root
+   * @param args its arguments
+   * @param env extra environment variables
+   * @param echo print the output as it comes, prefixed with `name`
+   */
+  constructor(
+    name: string,
+    script: string,
+    args: string[],
+    env: Record<string, string>,
+    echo = false,
+  ) {
+    const permissions = script.startsWith("server/")
+      ? [
+        "--allow-net",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-run",
+      ]
+      : ["--allow-net", "--allow-read", "--allow-env"];
+    this.child = new Deno.Command(DENO, {
+      args: [
+        "run",
+        "--quiet",
+        `--config=${CONFIG}`,
+        ...permissions,
+        join(ROOT, script),
+        ...args,
+      ],
+      cwd: ROOT,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.stdout = new Lines(this.child.stdout, echo ? name : null);
+    this.stderr = new Lines(this.child.stderr, echo ? name : null);
+    this.#status = this.child.status;
+  }
+
+  /** Waits for the exit, within `timeoutMs`, and returns the exit code. */
+  async exit(timeoutMs = 60_000): Promise<number> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `Timed out after ${timeoutMs} ms waiting for exit; last lines:\n${
+                this.stdout.all.slice(-15).join("\n")
+              }\n${this.stderr.all.slice(-10).join("\n")}`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      const status = await Promise.race([this.#status, timeout]);
+      await Promise.all([this.stdout.done, this.stderr.done]);
+      return status.code;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends a signal if the process is still running. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill("SIGKILL");
+    await this.#status;
+    await Promise.all([this.stdout.done, this.stderr.done]);
+  }
+}

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Bet } from "../lib/bet.ts";
+import type { ActionLog, Fields, Result } from "../lib/log.ts";
+import { Lottery } from "./lottery.ts";
+import { LotteryState } from "./lottery_state.ts";
+import { BETS_FILE } from "./storage.ts";
+import { StorageLock } from "./storage_lock.ts";
+
+function recordingLog(lines: string[]): ActionLog {
+  const at = (action: string, result: Result, fields: Fields = {}) =>
+    lines.push(
+      [action, result, ...Object.entries(fields).map(([k, v]) => `${k}=${v}`)]
+        .join(" "),
+    );
+  return { debug: at, info: at, warning: at, error: at };
+}
+
+const bet = (agency: number, i: number, number = i) =>
+  new Bet(agency, "Ana", "Díaz", String(1000 + i), "1990-01-01", number);
+
+async function withLottery(
+  agencies: number,
+  fn: (lottery: Lottery, dir: string, log: string[]) => Promise<void>,
+) {
+  const dir = await Deno.makeTempDir({ prefix: "tp0-lottery-unit-" });
+  try {
+    using lock = StorageLock.open(join(dir, "central.lock"));
+    using state = await LotteryState.open(join(dir, "central.kv"));
+    using betsFile = await Deno.open(join(dir, BETS_FILE), {
+      append: true,
+      create: true,
+    });
+    const lines: string[] = [];
+    const lottery = new Lottery({
+      lock,
+      state,
+      betsFile,
+      storageDir: dir,
+      agencies,
+      log: recordingLog(lines),
+    });
+    await fn(lottery, dir, lines);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const rows = async (dir: string) =>
+  (await Deno.readTextFile(join(dir, BETS_FILE))).split("\n").filter((l) =>
+    l !== ""
+  );
+
+Deno.test("resends are skipped whatever their batch size; gaps are refused", async () => {
+  await withLottery(2, async (lottery, dir) => {
+    const stream = Array.from({ length: 10 }, (_, i) => bet(1, i));
+    assert.deepEqual(await lottery.store(1, 0, stream.slice(0, 4)), {
+      status: "stored",
+      stored: 4,
+      skipped: 0,
+    });
+    assert.deepEqual(await lottery.store(1, 0, stream.slice(0, 3)), {
+      status: "duplicate",
+      skipped: 3,
+    });
+    assert.deepEqual(await lottery.store(1, 2, stream.slice(2, 7)), {
+      status: "stored",
+      stored: 3,
+      skipped: 2,
+    });
+    const gap = await lottery.store(1, 9, stream.slice(9));
+    assert.equal(gap.status === "refused" && gap.code, "outOfOrder");
+    await lottery.store(1, 7, stream.slice(7));
+    assert.deepEqual(
+      (await rows(dir)).map((r) => r.split(",")[3]),
+      stream.map((b) => b.document),
+    );
+  });
+});
+
+Deno.test("finish needs every announced bet, counts once, and the draw is made once", async () => {
+  await withLottery(2, async (lottery, _dir, log) => {
+    await lottery.store(1, 0, [bet(1, 0, 7574), bet(1, 1)]);
+    const early = await lottery.finish(1, 3);
+    assert.equal(early.status === "refused" && early.code, "incomplete");
+    assert.deepEqual(await lottery.winners(1), {
+      status: "pending",
+      pendingAgencies: 2,
+    });
+    assert.deepEqual(await lottery.finish(1, 2), {
+      status: "finished",
+      first: true,
+      bets: 2,
+    });
+    assert.deepEqual(await lottery.finish(1, 2), {
+      status: "finished",
+      first: false,
+      bets: 2,
+    });
+    assert.deepEqual(await lottery.total(), {
+      status: "pending",
+      pendingAgencies: 1,
+    });
+    const late = await lottery.store(1, 2, [bet(1, 2)]);
+    assert.equal(late.status === "refused" && late.code, "agencyFinished");
+    await lottery.store(2, 0, [bet(2, 5, 7574), bet(2, 6, 7574)]);
+    await lottery.finish(2, 2);
+    assert.deepEqual(await lottery.winners(1), {
+      status: "ready",
+      documents: ["1000"],
+    });
+    assert.deepEqual(await lottery.winners(2), {
+      status: "ready",
+      documents: ["1005", "1006"],
+    });
+    assert.deepEqual(await lottery.total(), { status: "ready", total: 3 });
+    assert.equal(log.filter((l) => l.startsWith("sorteo success")).length, 1);
+    assert.equal(
+      log.filter((l) => l.startsWith("agencia_finalizada")).length,
+      2,
+    );
+    const unknown = await lottery.winners(3);
+    assert.equal(unknown.status === "refused" && unknown.code, "unknownAgency");
+  });
+});
+
+Deno.test("bytes past the committed size (a dead writer's batch) are cut before the next write", async () => {
+  await withLottery(1, async (lottery, dir) => {
+    await lottery.store(1, 0, [bet(1, 0)]);
+    await Deno.writeTextFile(
+      join(dir, BETS_FILE),
+      "1,Half,Written,99,1990-01-01,1\n",
+      {
+        append: true,
+      },
+    );
+    await lottery.store(1, 1, [bet(1, 1)]);
+    assert.deepEqual((await rows(dir)).map((r) => r.split(",")[3]), [
+      "1000",
+      "1001",
+    ]);
+  });
+});
