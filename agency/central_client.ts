@@ -1,0 +1,238 @@
+import type { ActionLog } from "../lib/log.ts";
+import { writeAll } from "../lib/net.ts";
+import { BufferedReader } from "../protocol/buffered_reader.ts";
+import { readFrame } from "../protocol/frame.ts";
+import {
+  decodeMessage,
+  isKnownMessageType,
+  isRequest,
+  type Response,
+} from "../protocol/messages.ts";
+import { ProtocolError } from "../protocol/protocol_error.ts";
+
+/** Opens a TCP connection; the seam tests use to inject faults. */
+export type Dialer = (hostname: string, port: number) => Promise<Deno.Conn>;
+
+/** Retry and timeout settings of {@linkcode CentralClient}. */
+export interface ClientOptions {
+  /** Attempts per request before giving up (first try included). */
+  readonly attempts: number;
+  /** Pause before the first retry; doubles up to `maxBackoffMs`. */
+  readonly initialBackoffMs: number;
+  /** Longest pause between retries. */
+  readonly maxBackoffMs: number;
+  /** How long to wait for the central's answer before reconnecting. */
+  readonly responseTimeoutMs: number;
+  /** Opens connections. */
+  readonly dial: Dialer;
+}
+
+/** Defaults: about a minute of retries in all, for a central that restarts. */
+export const DEFAULT_CLIENT_OPTIONS: ClientOptions = {
+  attempts: 12,
+  initialBackoffMs: 100,
+  maxBackoffMs: 5_000,
+  responseTimeoutMs: 60_000,
+  dial: (hostname, port) => Deno.connect({ hostname, port }),
+};
+
+/** The central could not be reached, or kept failing, after every attempt. */
+export class CentralUnreachableError extends Error {
+  /**
+   * @param message `Cannot <action>: <state>`
+   * @param options the last network error
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CentralUnreachableError";
+  }
+}
+
+/** The agency was told to stop (SIGTERM) while talking to the central. */
+export class StoppedError extends Error {
+  constructor() {
+    super("Cannot continue: the agency is stopping");
+    this.name = "StoppedError";
+  }
+}
+
+/**
+ * The agency's connection to the central. Every request of the protocol is
+ * safe to repeat (batches carry a sequence number, finishing is idempotent,
+ * queries change nothing), so a request that fails on the network is sent
+ * again on a new connection, with exponential backoff, until it succeeds or
+ * the attempts run out. One connection is kept open between requests.
+ */
+export class CentralClient implements Disposable {
+  readonly #hostname: string;
+  readonly #port: number;
+  readonly #log: ActionLog;
+  readonly #options: ClientOptions;
+  readonly #stop: AbortSignal;
+  #conn: Deno.Conn | null = null;
+  #reader: BufferedReader | null = null;
+
+  /**
+   * @param hostname the central's host
+   * @param port the central's port
+   * @param log where connection lines go
+   * @param stop aborts waits and closes the connection when the agency stops
+   * @param options retry settings (defaults: {@linkcode DEFAULT_CLIENT_OPTIONS})
+   */
+  constructor(
+    hostname: string,
+    port: number,
+    log: ActionLog,
+    stop: AbortSignal,
+    options: Partial<ClientOptions> = {},
+  ) {
+    this.#hostname = hostname;
+    this.#port = port;
+    this.#log = log;
+    this.#stop = stop;
+    this.#options = { ...DEFAULT_CLIENT_OPTIONS, ...options };
+    stop.addEventListener("abort", () => this.#disconnect(), { once: true });
+  }
+
+  /**
+   * Sends one request frame and returns the central's answer: one message,
+   * or, for a winners query, every `winners` message up to the last one.
+   * Throws {@linkcode CentralUnreachableError} after the last attempt,
+   * {@linkcode StoppedError} if the agency stops, and
+   * {@linkcode ProtocolError} if the central's bytes break the protocol.
+   */
+  async request(frame: Uint8Array): Promise<Response[]> {
+    let backoff = this.#options.initialBackoffMs;
+    for (let attempt = 1;; attempt++) {
+      if (this.#stop.aborted) throw new StoppedError();
+      try {
+        return await this.#exchange(frame);
+      } catch (error) {
+        this.#disconnect();
+        if (this.#stop.aborted) throw new StoppedError();
+        if (!isNetworkError(error)) throw error;
+        if (attempt >= this.#options.attempts) {
+          throw new CentralUnreachableError(
+            `Cannot reach the central at ${this.#hostname}:${this.#port}: ${attempt} attempts failed (${
+              (error as Error).message
+            })`,
+            { cause: error },
+          );
+        }
+        this.#log.warning("reconnect", "in_progress", {
+          attempt,
+          delay_ms: backoff,
+          error: (error as Error).message,
+        });
+        await sleep(backoff, this.#stop);
+        backoff = Math.min(backoff * 2, this.#options.maxBackoffMs);
+      }
+    }
+  }
+
+  async #exchange(frame: Uint8Array): Promise<Response[]> {
+    const { conn, reader } = await this.#connect();
+    const timer = setTimeout(
+      () => this.#disconnect(),
+      this.#options.responseTimeoutMs,
+    );
+    try {
+      await writeAll(conn, frame);
+      const responses: Response[] = [];
+      for (;;) {
+        const incoming = await readFrame(reader, {
+          isKnownType: isKnownMessageType,
+        });
+        if (incoming === null) {
+          throw new Deno.errors.UnexpectedEof(
+            "Cannot read answer: the central closed the connection",
+          );
+        }
+        const message = decodeMessage(incoming);
+        if (isRequest(message)) {
+          throw new ProtocolError(
+            "malformed",
+            `Cannot accept a ${message.kind} message from the central`,
+          );
+        }
+        responses.push(message);
+        if (message.kind !== "winners" || message.last) return responses;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #connect(): Promise<{ conn: Deno.Conn; reader: BufferedReader }> {
+    if (this.#conn === null || this.#reader === null) {
+      const conn = await this.#options.dial(this.#hostname, this.#port);
+      if (this.#stop.aborted) {
+        conn.close();
+        throw new StoppedError();
+      }
+      this.#conn = conn;
+      this.#reader = new BufferedReader(conn);
+      this.#log.debug("connect", "success", {
+        server: `${this.#hostname}:${this.#port}`,
+      });
+    }
+    return { conn: this.#conn, reader: this.#reader };
+  }
+
+  #disconnect(): void {
+    const conn = this.#conn;
+    this.#conn = null;
+    this.#reader = null;
+    if (conn === null) return;
+    try {
+      conn.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  /** True while a connection is open. */
+  get connected(): boolean {
+    return this.#conn !== null;
+  }
+
+  /** Closes the connection. Idempotent. */
+  [Symbol.dispose](): void {
+    this.#disconnect();
+  }
+}
+
+/** Errors after which the request may be sent again on a new connection. */
+function isNetworkError(error: unknown): boolean {
+  if (error instanceof ProtocolError) return error.reason === "truncated";
+  return error instanceof Deno.errors.ConnectionRefused ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.UnexpectedEof ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.TimedOut ||
+    error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.AddrNotAvailable ||
+    error instanceof Deno.errors.NetworkUnreachable ||
+    // DNS: in Docker the central's name may not resolve until it starts.
+    (error instanceof Error &&
+      /failed to lookup address|name resolution/i.test(error.message));
+}
+
+/** Waits `ms`, or less if `signal` aborts (then throws {@linkcode StoppedError}). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new StoppedError());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new StoppedError());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,300 @@
+import { parseArgs } from "node:util";
+import YAML from "yaml";
+import { Bet } from "../lib/bet.ts";
+import { ConfigError, parseIntegerValue } from "../lib/config_error.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { isLevel, type Level, LEVELS } from "../lib/log.ts";
+import type { WireBet } from "../protocol/messages.ts";
+
+/** The agency's stages: the skeleton's echo loop, one bet, or the whole lottery. */
+export const MODES = ["echo", "bet", "lottery"] as const;
+
+/** One of {@linkcode MODES}. */
+export type Mode = typeof MODES[number];
+
+/**
+ * Default `batch.maxAmount`. A bet of the course's data takes 40 to 70
+ * bytes in a frame; 100 of them stay well under the 8 kB frame limit, and
+ * a batch is cut early anyway if long names would pass it.
+ */
+export const DEFAULT_BATCH_MAX_AMOUNT = 100;
+
+/** The agency's effective configuration. */
+export interface AgencyConfig {
+  /** `id` / `CLI_ID`: the agency number, 1…AGENCIES of the central. */
+  readonly id: number;
+  /** `server.address` / `CLI_SERVER_ADDRESS`, as written (`host:port`). */
+  readonly serverAddress: string;
+  /** The host part of the server address. */
+  readonly hostname: string;
+  /** The port part of the server address. */
+  readonly port: number;
+  /** `loop.amount` / `CLI_LOOP_AMOUNT`: echo messages to send. */
+  readonly loopAmount: number;
+  /** `loop.period` / `CLI_LOOP_PERIOD`, in nanoseconds. */
+  readonly loopPeriodNs: number;
+  /** `log.level` / `CLI_LOG_LEVEL`. */
+  readonly logLevel: Level;
+  /** `batch.maxAmount` / `CLI_BATCH_MAXAMOUNT`: most bets per batch. */
+  readonly batchMaxAmount: number;
+  /** `mode` / `CLI_MODE`: which stage to run (default `lottery`). */
+  readonly mode: Mode;
+  /** `data.path` / `CLI_DATA_PATH`: the agency's CSV (default `./agency.csv`). */
+  readonly dataPath: string;
+  /** The bet of the bet stage, from `NOMBRE` … `NUMERO` (bet mode only). */
+  readonly bet: WireBet | null;
+}
+
+interface KeySpec {
+  readonly path: readonly string[];
+  readonly env: string;
+  readonly flag: string;
+  readonly fallback?: string;
+}
+
+const KEYS = {
+  id: { path: ["id"], env: "CLI_ID", flag: "id" },
+  serverAddress: {
+    path: ["server", "address"],
+    env: "CLI_SERVER_ADDRESS",
+    flag: "server-address",
+  },
+  loopAmount: {
+    path: ["loop", "amount"],
+    env: "CLI_LOOP_AMOUNT",
+    flag: "loop-amount",
+  },
+  loopPeriod: {
+    path: ["loop", "period"],
+    env: "CLI_LOOP_PERIOD",
+    flag: "loop-period",
+  },
+  logLevel: { path: ["log", "level"], env: "CLI_LOG_LEVEL", flag: "log-level" },
+  batchMaxAmount: {
+    path: ["batch", "maxAmount"],
+    env: "CLI_BATCH_MAXAMOUNT",
+    flag: "batch-max-amount",
+    fallback: String(DEFAULT_BATCH_MAX_AMOUNT),
+  },
+  mode: { path: ["mode"], env: "CLI_MODE", flag: "mode", fallback: "lottery" },
+  dataPath: {
+    path: ["data", "path"],
+    env: "CLI_DATA_PATH",
+    flag: "data-path",
+    fallback: "./agency.csv",
+  },
+} as const satisfies Record<string, KeySpec>;
+
+type Key = keyof typeof KEYS;
+
+/** The environment variables of the bet stage, by bet field. */
+export const BET_ENV = {
+  firstName: "NOMBRE",
+  lastName: "APELLIDO",
+  document: "DOCUMENTO",
+  birthdate: "NACIMIENTO",
+  number: "NUMERO",
+} as const;
+
+/** What the command line of `agency` says. */
+export interface AgencyArgs {
+  /** `--config PATH` (default `./config.yaml`). */
+  readonly configPath: string;
+  /** Values given as flags, by key. */
+  readonly overrides: Readonly<Partial<Record<Key, string>>>;
+}
+
+/** The usage text printed for a bad command line. */
+export const AGENCY_USAGE = `usage: agency [--config PATH] ${
+  Object.values(KEYS).map((k) => `[--${k.flag} VALUE]`).join(" ")
+}`;
+
+/** Parses the agency's command line; throws {@linkcode ConfigError}. */
+export function parseAgencyArgs(argv: readonly string[]): AgencyArgs {
+  const options: Record<string, { type: "string" }> = {
+    config: { type: "string" },
+  };
+  for (const spec of Object.values(KEYS)) {
+    options[spec.flag] = { type: "string" };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: false });
+  } catch (error) {
+    throw new ConfigError("command line", (error as Error).message, {
+      cause: error,
+    });
+  }
+  const overrides: Partial<Record<Key, string>> = {};
+  for (const [key, spec] of Object.entries(KEYS) as [Key, KeySpec][]) {
+    const value = parsed.values[spec.flag];
+    if (typeof value === "string") overrides[key] = value;
+  }
+  return {
+    configPath: String(parsed.values.config ?? "./config.yaml"),
+    overrides,
+  };
+}
+
+/**
+ * Builds the configuration from the text of config.yaml, the environment
+ * (`CLI_*`, and `NOMBRE` … `NUMERO` for the bet stage) and the flags: flags
+ * over environment over file over defaults. Pure; throws
+ * {@linkcode ConfigError} naming the key.
+ */
+export function loadAgencyConfig(
+  fileText: string,
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: Readonly<Partial<Record<Key, string>>> = {},
+): AgencyConfig {
+  let document: unknown;
+  try {
+    document = YAML.parse(fileText) ?? {};
+  } catch (error) {
+    throw new ConfigError(
+      "config.yaml",
+      `cannot be parsed: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (
+    typeof document !== "object" || document === null || Array.isArray(document)
+  ) {
+    throw new ConfigError("config.yaml", "must be a mapping of keys");
+  }
+  const get = (key: Key): string => {
+    const spec: KeySpec = KEYS[key];
+    const value = overrides[key] ?? env[spec.env] ??
+      lookup(document, spec.path) ?? spec.fallback;
+    const name = spec.path.join(".");
+    if (value === undefined || value === null || value === "") {
+      throw new ConfigError(
+        name,
+        `is missing (set it in config.yaml or as ${spec.env})`,
+      );
+    }
+    if (typeof value === "object") {
+      throw new ConfigError(name, "must be a single value");
+    }
+    return String(value).trim();
+  };
+
+  const serverAddress = get("serverAddress");
+  const { hostname, port } = splitAddress(serverAddress);
+  const period = get("loopPeriod");
+  let loopPeriodNs: number;
+  try {
+    loopPeriodNs = parseDuration(period);
+  } catch (error) {
+    throw new ConfigError("loop.period", (error as Error).message, {
+      cause: error,
+    });
+  }
+  if (loopPeriodNs < 0) {
+    throw new ConfigError("loop.period", `"${period}" is negative`);
+  }
+  const logLevel = get("logLevel").toUpperCase();
+  if (!isLevel(logLevel)) {
+    throw new ConfigError(
+      "log.level",
+      `"${logLevel}" is not one of ${LEVELS.join(", ")}`,
+    );
+  }
+  const mode = get("mode").toLowerCase();
+  if (!(MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(
+      "mode",
+      `"${mode}" is not one of ${MODES.join(", ")}`,
+    );
+  }
+  const id = parseIntegerValue("id", get("id"), 1, 0xffff_ffff);
+  return {
+    id,
+    serverAddress,
+    hostname,
+    port,
+    loopAmount: parseIntegerValue(
+      "loop.amount",
+      get("loopAmount"),
+      0,
+      1_000_000,
+    ),
+    loopPeriodNs,
+    logLevel,
+    batchMaxAmount: parseIntegerValue(
+      "batch.maxAmount",
+      get("batchMaxAmount"),
+      1,
+      65535,
+    ),
+    mode: mode as Mode,
+    dataPath: get("dataPath"),
+    bet: mode === "bet" ? betFromEnv(id, env) : null,
+  };
+}
+
+function lookup(document: object, path: readonly string[]): unknown {
+  let value: unknown = document;
+  for (const part of path) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function splitAddress(address: string): { hostname: string; port: number } {
+  const colon = address.lastIndexOf(":");
+  const hostname = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  if (colon <= 0 || hostname === "") {
+    throw new ConfigError("server.address", `"${address}" is not host:port`);
+  }
+  return {
+    hostname,
+    port: parseIntegerValue(
+      "server.address",
+      address.slice(colon + 1),
+      1,
+      65535,
+    ),
+  };
+}
+
+function betFromEnv(
+  agency: number,
+  env: Readonly<Record<string, string | undefined>>,
+): WireBet {
+  const wire: Record<string, string> = {};
+  for (const [field, name] of Object.entries(BET_ENV)) {
+    const value = env[name];
+    if (value === undefined || value === "") {
+      throw new ConfigError(
+        name,
+        "is missing (the bet stage needs NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO)",
+      );
+    }
+    wire[field] = value;
+  }
+  const bet = wire as unknown as WireBet;
+  try {
+    Bet.fromWire(agency, bet);
+  } catch (error) {
+    const message = (error as Error).message;
+    const field = Object.entries({
+      first_name: "NOMBRE",
+      last_name: "APELLIDO",
+      document: "DOCUMENTO",
+      birthdate: "NACIMIENTO",
+      number: "NUMERO",
+    }).find(([name]) => message.includes(name))?.[1] ?? "NOMBRE";
+    throw new ConfigError(
+      field,
+      message.replace(/^Cannot accept bet: /, "is invalid: "),
+      {
+        cause: error,
+      },
+    );
+  }
+  return bet;
+}

@@ -1,0 +1,141 @@
+import type { ActionLog } from "../lib/log.ts";
+import { BatchBuilder } from "../protocol/batch_builder.ts";
+import { encodeMessage } from "../protocol/messages.ts";
+import { countBets, readBetFile } from "./bet_file.ts";
+import { type CentralClient, sleep } from "./central_client.ts";
+import { expectAnswer } from "./central_refused_error.ts";
+
+/** At most this many `progreso` lines per run. */
+export const MAX_PROGRESS_LINES = 20;
+
+/** What the lottery stage needs. */
+export interface LotteryStageOptions {
+  /** The agency id. */
+  readonly id: number;
+  /** The agency's CSV. */
+  readonly dataPath: string;
+  /** `batch.maxAmount`. */
+  readonly batchMaxAmount: number;
+  /** `loop.period` in ms: the wait between queries while the draw is pending. */
+  readonly periodMs: number;
+  /** Talks to the central. */
+  readonly client: CentralClient;
+  /** Where the course's lines go. */
+  readonly log: ActionLog;
+  /** Aborts waits (SIGTERM). */
+  readonly stop: AbortSignal;
+  /** Least time between two `progreso` lines, in ms (default 2 s). */
+  readonly progressIntervalMs?: number;
+  /** The clock, in ms (default `performance.now`). */
+  readonly now?: () => number;
+}
+
+/** What one run of the lottery stage learned. */
+export interface LotteryResult {
+  /** Bets sent (and acknowledged). */
+  readonly sent: number;
+  /** This agency's winning documents. */
+  readonly winners: readonly string[];
+  /** Winners across all agencies. */
+  readonly totalWinners: number;
+}
+
+/**
+ * Exercises 6–8: checks the whole CSV first (a bad line stops the agency
+ * before it sends anything), then streams it in batches of at most
+ * `batchMaxAmount` bets and 8 kB, one acknowledged batch at a time; says it
+ * has finished; asks for the nationwide total until the draw is made
+ * (logging the partial answer), then for its own winners.
+ */
+export async function runLotteryStage(
+  options: LotteryStageOptions,
+): Promise<LotteryResult> {
+  const { id, client, log, stop } = options;
+  const now = options.now ?? (() => performance.now());
+  const interval = options.progressIntervalMs ?? 2_000;
+
+  const total = await countBets(options.dataPath, id);
+  let sent = 0;
+  let batches = 0;
+  let progressLines = 0;
+  let lastProgress = now();
+  const builder = new BatchBuilder(id, options.batchMaxAmount);
+  const flush = async () => {
+    const count = builder.count;
+    const ack = expectAnswer(await client.request(builder.take(sent)), "ack");
+    if (ack.first !== sent || ack.count !== count) {
+      throw new Error(
+        `Cannot trust the central: bets ${sent}+${count} were acknowledged as ${ack.first}+${ack.count}`,
+      );
+    }
+    sent += count;
+    batches++;
+    const at = now();
+    if (progressLines < MAX_PROGRESS_LINES && at - lastProgress >= interval) {
+      progressLines++;
+      lastProgress = at;
+      log.info("progreso", "in_progress", { enviadas: sent, total });
+    }
+  };
+  for await (const bet of readBetFile(options.dataPath, id)) {
+    if (!builder.tryAdd(bet)) {
+      await flush();
+      builder.tryAdd(bet);
+    }
+  }
+  if (builder.count > 0) await flush();
+  log.info("envio_apuestas", "success", {
+    client_id: id,
+    apuestas: sent,
+    lotes: batches,
+  });
+
+  expectAnswer(
+    await client.request(
+      encodeMessage({ kind: "finish", agency: id, total: sent }),
+    ),
+    "ack",
+  );
+  log.info("notificacion_fin", "success", { client_id: id });
+
+  const totalQuery = encodeMessage({ kind: "totalQuery", agency: id });
+  let totalWinners: number;
+  for (;;) {
+    const answer = expectAnswer(
+      await client.request(totalQuery),
+      "total",
+      "pending",
+    );
+    if (answer.kind === "total") {
+      totalWinners = answer.totalWinners;
+      break;
+    }
+    log.info("consulta_total", "in_progress", {
+      agencias_pendientes: answer.pendingAgencies,
+    });
+    await sleep(options.periodMs, stop);
+  }
+
+  const winners = await queryWinners(options);
+  log.info("consulta_ganadores", "success", { cant_ganadores: winners.length });
+  log.info("porcentaje_ganadores", "success", {
+    porcentaje: (sent === 0 ? 0 : winners.length / sent).toFixed(4),
+  });
+  log.info("consulta_total", "success", { total_ganadores: totalWinners });
+  return { sent, winners, totalWinners };
+}
+
+/** Asks for the agency's winners, waiting `period` while the draw is pending. */
+async function queryWinners(options: LotteryStageOptions): Promise<string[]> {
+  const frame = encodeMessage({ kind: "winnersQuery", agency: options.id });
+  for (;;) {
+    const responses = await options.client.request(frame);
+    const first = expectAnswer(responses, "winners", "pending");
+    if (first.kind === "winners") {
+      return responses.flatMap((
+        m,
+      ) => (m.kind === "winners" ? m.documents : []));
+    }
+    await sleep(options.periodMs, options.stop);
+  }
+}

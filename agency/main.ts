@@ -1,0 +1,152 @@
+/**
+ * `agency`: a lottery agency. Loads its configuration, logs it, and runs the
+ * stage its `mode` picks: the echo loop, one bet, or the whole lottery. It
+ * exits 0 on success and on SIGTERM/SIGINT (after closing what it holds),
+ * 1 on a failure, 2 on a configuration error. This is the only module of the
+ * agency that reads the environment.
+ */
+import { ConfigError } from "../lib/config_error.ts";
+import { formatDuration } from "../lib/duration.ts";
+import { type ActionLog, getLog, setupLogging } from "../lib/log.ts";
+import { BetFileError } from "./bet_file.ts";
+import { runBetStage } from "./bet_stage.ts";
+import {
+  CentralClient,
+  CentralUnreachableError,
+  DEFAULT_CLIENT_OPTIONS,
+  StoppedError,
+} from "./central_client.ts";
+import { CentralRefusedError } from "./central_refused_error.ts";
+import {
+  type AgencyConfig,
+  loadAgencyConfig,
+  parseAgencyArgs,
+} from "./config.ts";
+import { runEchoStage } from "./echo_stage.ts";
+import { runLotteryStage } from "./lottery_stage.ts";
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
+
+async function main(argv: string[]): Promise<number> {
+  using logging = setupLogging("INFO");
+  const log = getLog("agency");
+  let config: AgencyConfig;
+  try {
+    const args = parseAgencyArgs(argv);
+    const text = await readConfigFile(args.configPath);
+    config = loadAgencyConfig(text, Deno.env.toObject(), args.overrides);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log.error("config", "fail", { error: error.message });
+    return 2;
+  }
+  logging.setLevel(config.logLevel);
+  log.info("config", "success", {
+    client_id: config.id,
+    server_address: config.serverAddress,
+    loop_amount: config.loopAmount,
+    loop_period: formatDuration(config.loopPeriodNs),
+    log_level: config.logLevel,
+  });
+  log.info("agency_config", "success", {
+    mode: config.mode,
+    data_path: config.dataPath,
+    batch_max_amount: config.batchMaxAmount,
+  });
+
+  const controller = new AbortController();
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => controller.abort(signal));
+  }
+  const stop = controller.signal;
+  const periodMs = config.loopPeriodNs / 1e6;
+  try {
+    if (config.mode === "echo") {
+      await runEchoStage({
+        id: config.id,
+        hostname: config.hostname,
+        port: config.port,
+        amount: config.loopAmount,
+        periodMs,
+        dial: DEFAULT_CLIENT_OPTIONS.dial,
+        log,
+        stop,
+      });
+    } else {
+      using client = new CentralClient(config.hostname, config.port, log, stop);
+      try {
+        if (config.mode === "bet") {
+          await runBetStage(config.id, config.bet!, client, log);
+        } else {
+          await runLotteryStage({
+            id: config.id,
+            dataPath: config.dataPath,
+            batchMaxAmount: config.batchMaxAmount,
+            periodMs,
+            client,
+            log,
+            stop,
+          });
+        }
+      } finally {
+        client[Symbol.dispose]();
+        log.info("connection_closed", "success", { client_id: config.id });
+        if (config.mode === "lottery") {
+          log.info("bets_file_closed", "success", { client_id: config.id });
+        }
+      }
+    }
+    return 0;
+  } catch (error) {
+    return report(error, config, log);
+  }
+}
+
+/** Logs how the run ended and returns the exit code. */
+function report(error: unknown, config: AgencyConfig, log: ActionLog): number {
+  const id = config.id;
+  if (error instanceof StoppedError) {
+    log.info("shutdown", "success", { client_id: id });
+    return 0;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof BetFileError) {
+    log.error("lectura_apuestas", "fail", {
+      client_id: id,
+      archivo: error.path,
+      linea: error.line,
+      error: message,
+    });
+  } else if (config.mode === "bet" && config.bet !== null) {
+    log.error("apuesta_enviada", "fail", {
+      dni: config.bet.document,
+      numero: config.bet.number,
+      error: message,
+    });
+  } else if (
+    error instanceof CentralRefusedError ||
+    error instanceof CentralUnreachableError
+  ) {
+    log.error(config.mode === "echo" ? "receive_message" : "lottery", "fail", {
+      client_id: id,
+      error: message,
+    });
+  } else {
+    log.error("agency", "fail", { client_id: id, error: message });
+  }
+  return 1;
+}
+
+async function readConfigFile(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      "--config",
+      `file ${path} cannot be read (${(error as Error).name})`,
+      {
+        cause: error,
+      },
+    );
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Builds the Docker Compose document for the central and N agencies with a
+ * YAML library (no string templates). Called by `generar-compose.sh`.
+ *
+ *   deno run --allow-read --allow-write scripts/generate_compose.ts <output-file> <clients>
+ *
+ * The file works with `docker compose` (v2) and `docker-compose` 1.29: no
+ * top-level `name:`, an explicitly named network. Config files and data are
+ * bind-mounted read-only, so editing them needs no image rebuild.
+ */
+import YAML from "yaml";
+
+/** Subnet of `tp0_testing_net`. */
+export const SUBNET = "172.25.125.0/24";
+
+/** The sample bet every agency gets for the bet stage (exercise 5). */
+export const SAMPLE_BET = {
+  NOMBRE: "Santiago Lionel",
+  APELLIDO: "Lorca",
+  DOCUMENTO: "30904465",
+  NACIMIENTO: "1999-03-17",
+  NUMERO: "7574",
+} as const;
+
+/**
+ * The compose document for `clients` agencies (0: the central alone).
+ * `hasData(k)` says whether `.data/agency-k.csv` exists to be mounted.
+ */
+export function composeDocument(
+  clients: number,
+  hasData: (k: number) => boolean,
+): Record<string, unknown> {
+  if (!Number.isInteger(clients) || clients < 0) {
+    throw new RangeError(
+      `Cannot generate compose file: ${clients} is not a number of clients`,
+    );
+  }
+  const services: Record<string, unknown> = {
+    server: {
+      container_name: "server",
+      image: "tp0-central:latest",
+      ...(clients > 0 ? { environment: { AGENCIES: String(clients) } } : {}),
+      volumes: [
+        "./server/config.ini:/app/config.ini:ro",
+        "central_storage:/app/.storage",
+      ],
+      networks: ["testing_net"],
+      stop_grace_period: "10s",
+    },
+  };
+  for (let k = 1; k <= clients; k++) {
+    const volumes = ["./agency/config.yaml:/app/config.yaml:ro"];
+    if (hasData(k)) volumes.push(`./.data/agency-${k}.csv:/data/agency.csv:ro`);
+    services[`client${k}`] = {
+      container_name: `client${k}`,
+      image: "tp0-agency:latest",
+      environment: {
+        CLI_ID: String(k),
+        ...SAMPLE_BET,
+        DOCUMENTO: String(Number(SAMPLE_BET.DOCUMENTO) + k - 1),
+      },
+      volumes,
+      networks: ["testing_net"],
+      depends_on: ["server"],
+      stop_grace_period: "10s",
+    };
+  }
+  return {
+    services,
+    networks: {
+      testing_net: {
+        name: "tp0_testing_net",
+        ipam: { driver: "default", config: [{ subnet: SUBNET }] },
+      },
+    },
+    volumes: { central_storage: {} },
+  };
+}
+
+if (import.meta.main) {
+  const [output, count] = Deno.args;
+  if (
+    output === undefined || count === undefined || !/^\d+$/.test(count) ||
+    Deno.args.length !== 2
+  ) {
+    console.error(
+      "usage: generar-compose.sh <output-file> <clients>   (clients: 0 or more)",
+    );
+    Deno.exit(2);
+  }
+  const clients = Number(count);
+  const hasData = (k: number) => {
+    try {
+      return Deno.statSync(`.data/agency-${k}.csv`).isFile;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+  };
+  const document = composeDocument(clients, hasData);
+  for (let k = 1; k <= clients; k++) {
+    if (!hasData(k)) {
+      console.error(
+        `note: .data/agency-${k}.csv does not exist: client${k} gets no data file (deno task generate-data --agencies ${clients})`,
+      );
+    }
+  }
+  // Every string quoted: docker-compose 1.29 reads YAML 1.1, where 1999-03-17 is a date.
+  await Deno.writeTextFile(
+    output,
+    YAML.stringify(document, {
+      defaultStringType: "QUOTE_DOUBLE",
+      defaultKeyType: "PLAIN",
+    }),
+  );
+  console.log(`${output}: server and ${clients} client(s) on tp0_testing_net`);
+}
