@@ -27,6 +27,6 @@ port=$(ini_value SERVER_PORT)
 
 message="echo probe $(date +%s%N)"
 answer=$(timeout 15 docker run --rm --network "$NETWORK" "$IMAGE" \
-  sh -c 'printf "%s\n" "$1" | nc -w 3 "$2" "$3"' nc "$message" "$address" "$port" 2>/dev/null)
+  sh -c 'printf "%s\n" "$1" | timeout 5 nc -w 3 "$2" "$3"' nc "$message" "$address" "$port" 2>/dev/null)
 [ "$answer" = "$message" ] || fail
 echo "action: test_echo_server | result: success"

@@ -31,7 +31,7 @@ build_airgapped() {
     exit 1
   }
   busybox_bin=$(command -v busybox || true)
-  if [ -z "$busybox_bin" ] || ! file -L "$busybox_bin" 2>/dev/null | grep -q 'statically linked'; then
+  if [ -z "$busybox_bin" ] || ldd "$busybox_bin" >/dev/null 2>&1; then
     echo "Cannot build the air-gapped netcat image: no static busybox (apt-get install busybox-static)" >&2
     exit 1
   fi

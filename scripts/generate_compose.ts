@@ -24,11 +24,12 @@ export const SAMPLE_BET = {
 
 /**
  * The compose document for `clients` agencies (0: the central alone).
- * `hasData(k)` says whether `.data/agency-k.csv` exists to be mounted.
+ * `hasData(k)` says whether `<dataDir>/agency-k.csv` exists to be mounted.
  */
 export function composeDocument(
   clients: number,
   hasData: (k: number) => boolean,
+  dataDir = "./.data",
 ): Record<string, unknown> {
   if (!Number.isInteger(clients) || clients < 0) {
     throw new RangeError(
@@ -50,7 +51,7 @@ export function composeDocument(
   };
   for (let k = 1; k <= clients; k++) {
     const volumes = ["./agency/config.yaml:/app/config.yaml:ro"];
-    if (hasData(k)) volumes.push(`./.data/agency-${k}.csv:/data/agency.csv:ro`);
+    if (hasData(k)) volumes.push(`${dataDir}/agency-${k}.csv:/data/agency.csv:ro`);
     services[`client${k}`] = {
       container_name: `client${k}`,
       image: "tp0-agency:latest",
@@ -89,19 +90,22 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const clients = Number(count);
+  // DATA_DIR (relative to the project root) picks other agency files, e.g.
+  // DATA_DIR=../shared/tp0-dataset for the course's dataset.
+  const dataDir = Deno.env.get("DATA_DIR") ?? "./.data";
   const hasData = (k: number) => {
     try {
-      return Deno.statSync(`.data/agency-${k}.csv`).isFile;
+      return Deno.statSync(`${dataDir}/agency-${k}.csv`).isFile;
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return false;
       throw error;
     }
   };
-  const document = composeDocument(clients, hasData);
+  const document = composeDocument(clients, hasData, dataDir);
   for (let k = 1; k <= clients; k++) {
     if (!hasData(k)) {
       console.error(
-        `note: .data/agency-${k}.csv does not exist: client${k} gets no data file (deno task generate-data --agencies ${clients})`,
+        `note: ${dataDir}/agency-${k}.csv does not exist: client${k} gets no data file (deno task generate-data --agencies ${clients})`,
       );
     }
   }
