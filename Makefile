@@ -27,7 +27,7 @@ build:
 test:
 	deno task test
 
-e2e:
+e2e: docker-image
 	bash tests/e2e/run.sh
 
 docker-image:

@@ -51,7 +51,9 @@ export function composeDocument(
   };
   for (let k = 1; k <= clients; k++) {
     const volumes = ["./agency/config.yaml:/app/config.yaml:ro"];
-    if (hasData(k)) volumes.push(`${dataDir}/agency-${k}.csv:/data/agency.csv:ro`);
+    if (hasData(k)) {
+      volumes.push(`${dataDir}/agency-${k}.csv:/data/agency.csv:ro`);
+    }
     services[`client${k}`] = {
       container_name: `client${k}`,
       image: "tp0-agency:latest",
@@ -92,7 +94,9 @@ if (import.meta.main) {
   const clients = Number(count);
   // DATA_DIR (relative to the project root) picks other agency files, e.g.
   // DATA_DIR=../shared/tp0-dataset for the course's dataset.
-  const dataDir = Deno.env.get("DATA_DIR") ?? "./.data";
+  const given = Deno.env.get("DATA_DIR") ?? "./.data";
+  // Compose reads a path that does not start with . or / as a volume name.
+  const dataDir = /^[./]/.test(given) ? given : `./${given}`;
   const hasData = (k: number) => {
     try {
       return Deno.statSync(`${dataDir}/agency-${k}.csv`).isFile;

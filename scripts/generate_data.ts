@@ -31,7 +31,9 @@ for (let k = 1; k <= agencies; k++) {
   const count = values.bets === undefined
     ? Math.max(100, 600 - 100 * (k - 1))
     : Number(values.bets);
-  const wanted = values.winners === undefined ? k : Number(values.winners.split(",")[k - 1] ?? 0);
+  const wanted = values.winners === undefined
+    ? k
+    : Number(values.winners.split(",")[k - 1] ?? 0);
   const { lines, winners } = sampleAgency(k, count, wanted);
   const path = join(values.out, `agency-${k}.csv`);
   await Deno.writeTextFile(path, lines.join("\r\n") + "\r\n");
