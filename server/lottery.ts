@@ -152,6 +152,7 @@ export class Lottery {
         snapshot,
         fresh.length,
         snapshot.ledgerSize + written,
+        first === null,
       );
       if (!committed) {
         return refuse(
@@ -184,7 +185,7 @@ export class Lottery {
     if (outcome.first) {
       log.info("agencia_finalizada", "success", {
         agencia: agency,
-        apuestas: outcome.record.bets,
+        apuestas: outcome.record.bets + (outcome.record.singles ?? 0),
       });
     }
     if (outcome.finished >= agencies) await this.ensureDraw();

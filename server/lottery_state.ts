@@ -14,8 +14,10 @@
 
 /** What the central knows of one agency. */
 export interface AgencyRecord {
-  /** Bets stored for this agency: its stream is stored up to this position. */
+  /** Batched bets stored: the agency's stream is stored up to this position. */
   readonly bets: number;
+  /** Single bets of the bet stage stored (outside the stream). */
+  readonly singles: number;
   /** The agency said it had sent everything. */
   readonly finished: boolean;
 }
@@ -28,7 +30,7 @@ export interface DrawSummary {
   readonly perAgency: Readonly<Record<string, number>>;
 }
 
-const EMPTY: AgencyRecord = { bets: 0, finished: false };
+const EMPTY: AgencyRecord = { bets: 0, singles: 0, finished: false };
 
 /** A consistent read of one agency and the ledger, for a later commit. */
 export interface BatchSnapshot {
@@ -74,21 +76,24 @@ export class LotteryState implements Disposable {
   }
 
   /**
-   * Records stored bets: the agency's new bet count and the new committed
-   * size of bets.csv, in one atomic commit. Returns `false` if either key
-   * changed since `snapshot`.
+   * Records stored bets — `count` more of the agency's stream, or single
+   * bets when `single` — and the new committed size of bets.csv, in one
+   * atomic commit. Returns `false` if either key changed since `snapshot`.
    */
   async commitBatch(
     agency: number,
     snapshot: BatchSnapshot,
     count: number,
     ledgerSize: number,
+    single = false,
   ): Promise<boolean> {
+    const { record } = snapshot;
     const result = await this.#db.atomic()
       .check(snapshot.agencyEntry, snapshot.ledgerEntry)
       .set(["agency", agency], {
-        ...snapshot.record,
-        bets: snapshot.record.bets + count,
+        ...record,
+        bets: single ? record.bets : record.bets + count,
+        singles: (record.singles ?? 0) + (single ? count : 0),
       })
       .set(["ledger"], ledgerSize)
       .commit();

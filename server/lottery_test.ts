@@ -78,6 +78,23 @@ Deno.test("resends are skipped whatever their batch size; gaps are refused", asy
   });
 });
 
+Deno.test("single bets of the bet stage do not move the agency's stream", async () => {
+  await withLottery(1, async (lottery, dir) => {
+    assert.deepEqual(await lottery.store(1, null, [bet(1, 100)]), {
+      status: "stored",
+      stored: 1,
+      skipped: 0,
+    });
+    assert.deepEqual(await lottery.store(1, 0, [bet(1, 0), bet(1, 1)]), {
+      status: "stored",
+      stored: 2,
+      skipped: 0,
+    });
+    assert.equal((await rows(dir)).length, 3);
+    assert.equal((await lottery.finish(1, 2)).status, "finished");
+  });
+});
+
 Deno.test("finish needs every announced bet, counts once, and the draw is made once", async () => {
   await withLottery(2, async (lottery, _dir, log) => {
     await lottery.store(1, 0, [bet(1, 0, 7574), bet(1, 1)]);
