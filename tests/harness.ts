@@ -77,11 +77,14 @@ export function agency(
   }, VERBOSE);
 }
 
-/** True if a process with this pid is running (a zombie counts as gone). */
+/**
+ * True if a process with this pid exists. (The central reaps its workers, so
+ * a stopped worker does not linger as a zombie.)
+ */
 export function alive(pid: number): boolean {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z/.test(stat);
+    Deno.kill(pid, "SIGCONT");
+    return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
