@@ -18,8 +18,8 @@ export interface LotteryStageOptions {
   readonly batchMaxAmount: number;
   /** `loop.period` in ms: the wait between queries while the draw is pending. */
   readonly periodMs: number;
-  /** Talks to the central. */
-  readonly client: CentralClient;
+  /** Talks to the central (a {@linkcode CentralClient}, or a fake in tests). */
+  readonly client: Pick<CentralClient, "request">;
   /** Where the course's lines go. */
   readonly log: ActionLog;
   /** Aborts waits (SIGTERM). */

@@ -118,8 +118,24 @@ export class Session implements AsyncDisposable {
   async #serveFrames(reader: BufferedReader): Promise<void> {
     const { handler } = this.#options;
     const options = { isKnownType: isKnownMessageType };
+    let served = 0;
     while (!this.#stopping) {
-      const header = await this.#wait(() => reader.readExact(HEADER_SIZE));
+      let header: Uint8Array | null;
+      try {
+        header = await this.#wait(() => reader.readExact(HEADER_SIZE));
+      } catch (error) {
+        // Silence after complete exchanges is an idle connection, not a fault.
+        if (
+          error instanceof TimeoutError && served > 0 && reader.buffered === 0
+        ) {
+          this.#options.log.info("connection_idle_closed", "success", {
+            ip: this.#peer.ip,
+            idle_ms: this.#options.idleTimeoutMs,
+          });
+          return;
+        }
+        throw error;
+      }
       if (header === null) return;
       const frame = await this.#wait(
         () => readFrameAfterHeader(reader, header, options),
@@ -134,6 +150,7 @@ export class Session implements AsyncDisposable {
       }
       const reply = await handler(message, this.#peer);
       await this.#send(reply.messages);
+      served++;
       if (reply.close) return;
     }
   }

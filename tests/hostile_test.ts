@@ -1,0 +1,279 @@
+/**
+ * Hostile peers against a running central: every malformed or abusive input
+ * gets an error answer where the protocol allows, one `result: fail` line
+ * naming the reason and the peer, a closed connection, and nothing stored;
+ * then a healthy agency still runs to the end.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { HEADER_SIZE } from "../protocol/frame.ts";
+import {
+  decodeMessage,
+  encodeMessage,
+  MessageType,
+  type Response,
+  type WireBet,
+} from "../protocol/messages.ts";
+import { sampleAgency } from "../scripts/sample_bets.ts";
+import { agency, Central, field, tempDir } from "./harness.ts";
+
+const GOOD: WireBet = {
+  firstName: "Ana",
+  lastName: "Díaz",
+  document: "30904465",
+  birthdate: "1999-03-17",
+  number: "7574",
+};
+
+/** Sends `bytes`, then reads until the central closes (within `ms`). */
+async function exchange(
+  port: number,
+  bytes: Uint8Array,
+  ms = 5_000,
+): Promise<{ received: Uint8Array; closedBy: number }> {
+  const started = Date.now();
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  if (bytes.length > 0) await conn.write(bytes);
+  const chunks: number[] = [];
+  const buffer = new Uint8Array(65536);
+  const timer = setTimeout(() => conn.close(), ms);
+  try {
+    for (;;) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      chunks.push(...buffer.subarray(0, n));
+    }
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.BadResource ||
+        error instanceof Deno.errors.ConnectionReset)
+    ) throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { received: new Uint8Array(chunks), closedBy: Date.now() - started };
+}
+
+function frames(bytes: Uint8Array): Response[] {
+  const out: Response[] = [];
+  let at = 0;
+  while (at + HEADER_SIZE <= bytes.length) {
+    const length = new DataView(bytes.buffer, bytes.byteOffset + at + 1, 4)
+      .getUint32(0);
+    out.push(
+      decodeMessage({
+        type: bytes[at]!,
+        payload: bytes.subarray(at + HEADER_SIZE, at + HEADER_SIZE + length),
+      }) as Response,
+    );
+    at += HEADER_SIZE + length;
+  }
+  return out;
+}
+
+function header(type: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(HEADER_SIZE);
+  bytes[0] = type;
+  new DataView(bytes.buffer).setUint32(1, length);
+  return bytes;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+Deno.test("hostile peers get an error and a closed connection, and harm no one", async () => {
+  await using dir = await tempDir("tp0-hostile-");
+  await using central = new Central(join(dir.path, "storage"), {
+    AGENCIES: "1",
+    IDLE_TIMEOUT: "1s",
+    MAX_CONNECTIONS: "4",
+  });
+  const port = await central.ready();
+  let fails = 0;
+  const expectFail = async (reason: RegExp) => {
+    fails++;
+    await central.stdout.waitFor(
+      new RegExp(
+        `result: fail .*ip: 127\\.0\\.0\\.1.*${reason.source}|result: fail .*${reason.source}.*ip: 127\\.0\\.0\\.1`,
+      ),
+      5_000,
+    );
+    assert.equal(
+      central.stdout.matching(/result: fail/).length,
+      fails,
+      `one fail line for ${reason}:\n${
+        central.stdout.matching(/result: fail/).join("\n")
+      }`,
+    );
+  };
+  const refused = async (bytes: Uint8Array, code: string, reason: RegExp) => {
+    const { received } = await exchange(port, bytes);
+    const answer = frames(received);
+    assert.equal(answer.length, 1, `one answer for ${reason}`);
+    assert.deepEqual(
+      answer[0]!.kind === "error" && answer[0]!.code,
+      code,
+      String(reason),
+    );
+    await expectFail(reason);
+  };
+  const bet = (wire: Partial<WireBet>, agencyId = 1) =>
+    encodeMessage({ kind: "bet", agency: agencyId, bet: { ...GOOD, ...wire } });
+
+  await refused(
+    header(MessageType.batch, 16_384),
+    "malformedFrame",
+    /exceeds the 8187-byte limit/,
+  );
+  await refused(header(0x06, 0), "malformedFrame", /unknown message type 0x06/);
+  await refused(
+    concat(
+      header(MessageType.bet, 15),
+      new Uint8Array([0, 0, 0, 1, 0, 1, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]),
+    ),
+    "malformedFrame",
+    /not valid UTF-8/,
+  );
+  const missingField = bet({}).slice(0, -3);
+  new DataView(missingField.buffer).setUint32(
+    1,
+    missingField.length - HEADER_SIZE,
+  );
+  await refused(missingField, "malformedFrame", /payload ends/);
+  await refused(
+    encodeMessage({ kind: "ack", first: 0, count: 0, duplicate: false }),
+    "unexpectedMessage",
+    /only the central sends it/,
+  );
+  await refused(bet({ document: "12a45" }), "invalidBet", /document "12a45"/);
+  await refused(
+    bet({ number: "-1" }),
+    "invalidBet",
+    /number "-1" is not a non-negative integer/,
+  );
+  await refused(
+    bet({ birthdate: "2023-02-30" }),
+    "invalidBet",
+    /not a calendar date/,
+  );
+  await refused(bet({ firstName: "" }), "invalidBet", /first_name is empty/);
+  await refused(bet({}, 7), "unknownAgency", /agencies are numbered 1 to 1/);
+  {
+    // The first request binds the connection to agency 1; asking about agency 2 is refused.
+    const { received } = await exchange(
+      port,
+      concat(
+        encodeMessage({ kind: "totalQuery", agency: 1 }),
+        encodeMessage({ kind: "winnersQuery", agency: 2 }),
+      ),
+    );
+    const answers = frames(received);
+    assert.deepEqual(answers.map((a) => a.kind === "error" ? a.code : a.kind), [
+      "pending",
+      "forbidden",
+    ]);
+    await expectFail(/this connection speaks for agency 1/);
+  }
+
+  // Valid edge values are stored: document 00000000, number 0.
+  const edge = frames(
+    (await exchange(port, bet({ document: "00000000", number: "0" }))).received,
+  );
+  assert.equal(edge[0]?.kind, "ack");
+
+  // A truncated frame: the peer closes half-way.
+  {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(
+      concat(header(MessageType.batch, 100), new Uint8Array(10)),
+    );
+    await conn.closeWrite();
+    const buffer = new Uint8Array(256);
+    while ((await conn.read(buffer)) !== null) {
+      /* until the central closes */
+    }
+    await expectFail(/stream ended/);
+  }
+  // Garbage text without a line feed is not an echo line forever.
+  {
+    const { closedBy } = await exchange(
+      port,
+      new TextEncoder().encode("x".repeat(9000)),
+    );
+    assert.ok(closedBy < 5_000);
+    await expectFail(/no line feed in 8192 bytes/);
+  }
+  // A silent peer and a trickling one are cut after IDLE_TIMEOUT.
+  {
+    const { closedBy } = await exchange(port, new Uint8Array(), 10_000);
+    assert.ok(
+      closedBy >= 900 && closedBy < 5_000,
+      `silent peer closed after ${closedBy} ms`,
+    );
+    await expectFail(/silent for 1000 ms/);
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const started = Date.now();
+    let closed = false;
+    for (let i = 0; i < 20 && !closed; i++) {
+      try {
+        await conn.write(new Uint8Array([MessageType.bet]));
+      } catch {
+        closed = true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    assert.ok(closed || Date.now() - started < 7_000);
+    await expectFail(/silent for 1000 ms/);
+  }
+  // A flood beyond MAX_CONNECTIONS (4 per worker, 2 workers) is refused, not queued.
+  {
+    const conns = await Promise.all(
+      Array.from(
+        { length: 12 },
+        () => Deno.connect({ hostname: "127.0.0.1", port }),
+      ),
+    );
+    const buffer = new Uint8Array(16);
+    const endings = await Promise.all(conns.map(async (conn) => {
+      const started = Date.now();
+      try {
+        await conn.read(buffer);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
+      }
+      return Date.now() - started;
+    }));
+    for (const conn of conns) conn.close();
+    const refusedNow = endings.filter((ms) => ms < 500).length;
+    assert.ok(refusedNow >= 4, `${refusedNow} of 12 refused at once`);
+    await central.stdout.waitFor(
+      /action: accept_connections \| result: fail .*the limit is 4/,
+    );
+  }
+
+  // Everyone else is still served: a healthy agency runs to the end.
+  const sample = sampleAgency(1, 300, 2);
+  const data = join(dir.path, "agency-1.csv");
+  await Deno.writeTextFile(data, sample.lines.join("\n") + "\n");
+  await using healthy = agency(1, port, { CLI_DATA_PATH: data });
+  assert.equal(await healthy.exit(), 0);
+  const line = await healthy.stdout.waitFor(
+    /action: consulta_ganadores \| result: success/,
+  );
+  assert.equal(Number(field(line, "cant_ganadores")), 2);
+  const stored = (await Deno.readTextFile(join(central.storageDir, "bets.csv")))
+    .split("\n").filter((l) => l !== "");
+  assert.equal(
+    stored.length,
+    301,
+    "the healthy agency's bets and the one valid edge bet, nothing from bad frames",
+  );
+  assert.ok(stored.includes("1,Ana,Díaz,00000000,1999-03-17,0"));
+});
