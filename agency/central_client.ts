@@ -155,6 +155,9 @@ export class CentralClient implements Disposable {
             `Cannot accept a ${message.kind} message from the central`,
           );
         }
+        if (message.kind === "error" && TRANSIENT.has(message.code)) {
+          throw new TransientRefusal(message.code, message.message);
+        }
         responses.push(message);
         if (message.kind !== "winners" || message.last) return responses;
       }
@@ -202,8 +205,23 @@ export class CentralClient implements Disposable {
   }
 }
 
+/**
+ * Refusals that say nothing about the request itself: the central failed
+ * (`internal`: it stored nothing of it) or is full (`busy`). The request is
+ * sent again like after a network error.
+ */
+const TRANSIENT: ReadonlySet<string> = new Set(["internal", "busy"]);
+
+class TransientRefusal extends Error {
+  constructor(code: string, message: string) {
+    super(`the central answered ${code}: ${message}`);
+    this.name = "TransientRefusal";
+  }
+}
+
 /** Errors after which the request may be sent again on a new connection. */
 function isNetworkError(error: unknown): boolean {
+  if (error instanceof TransientRefusal) return true;
   if (error instanceof ProtocolError) return error.reason === "truncated";
   return error instanceof Deno.errors.ConnectionRefused ||
     error instanceof Deno.errors.ConnectionReset ||

@@ -55,6 +55,24 @@ export class LotteryState implements Disposable {
     return new LotteryState(await Deno.openKv(path));
   }
 
+  /**
+   * Runs a KV operation, again after a short pause while SQLite says the
+   * database is locked (another worker writing, or recovering the log after a
+   * worker died). A refused operation changed nothing, so repeating it is safe.
+   */
+  async #retry<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (attempt >= 100 || !isBusy(error)) throw error;
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(attempt * 2, 50))
+        );
+      }
+    }
+  }
+
   get #db(): Deno.Kv {
     if (this.#kv === null) {
       throw new Deno.errors.BadResource("Cannot use KV: it is closed");
@@ -64,9 +82,9 @@ export class LotteryState implements Disposable {
 
   /** Reads an agency's record and the ledger size together. */
   async snapshot(agency: number): Promise<BatchSnapshot> {
-    const [agencyEntry, ledgerEntry] = await this.#db.getMany<
-      [AgencyRecord, number]
-    >([["agency", agency], ["ledger"]]);
+    const [agencyEntry, ledgerEntry] = await this.#retry(() =>
+      this.#db.getMany<[AgencyRecord, number]>([["agency", agency], ["ledger"]])
+    );
     return {
       record: agencyEntry.value ?? EMPTY,
       ledgerSize: ledgerEntry.value ?? 0,
@@ -88,15 +106,17 @@ export class LotteryState implements Disposable {
     single = false,
   ): Promise<boolean> {
     const { record } = snapshot;
-    const result = await this.#db.atomic()
-      .check(snapshot.agencyEntry, snapshot.ledgerEntry)
-      .set(["agency", agency], {
-        ...record,
-        bets: single ? record.bets : record.bets + count,
-        singles: (record.singles ?? 0) + (single ? count : 0),
-      })
-      .set(["ledger"], ledgerSize)
-      .commit();
+    const result = await this.#retry(() =>
+      this.#db.atomic()
+        .check(snapshot.agencyEntry, snapshot.ledgerEntry)
+        .set(["agency", agency], {
+          ...record,
+          bets: single ? record.bets : record.bets + count,
+          singles: (record.singles ?? 0) + (single ? count : 0),
+        })
+        .set(["ledger"], ledgerSize)
+        .commit()
+    );
     return result.ok;
   }
 
@@ -108,35 +128,41 @@ export class LotteryState implements Disposable {
     agency: number,
   ): Promise<{ record: AgencyRecord; finished: number; first: boolean }> {
     for (;;) {
-      const [agencyEntry, countEntry] = await this.#db.getMany<
-        [AgencyRecord, number]
-      >([["agency", agency], ["finished"]]);
+      const [agencyEntry, countEntry] = await this.#retry(() =>
+        this.#db.getMany<[AgencyRecord, number]>([["agency", agency], [
+          "finished",
+        ]])
+      );
       const record = agencyEntry.value ?? EMPTY;
       const count = countEntry.value ?? 0;
       if (record.finished) return { record, finished: count, first: false };
       const done = { ...record, finished: true };
-      const result = await this.#db.atomic()
-        .check(agencyEntry, countEntry)
-        .set(["agency", agency], done)
-        .set(["finished"], count + 1)
-        .commit();
+      const result = await this.#retry(() =>
+        this.#db.atomic()
+          .check(agencyEntry, countEntry)
+          .set(["agency", agency], done)
+          .set(["finished"], count + 1)
+          .commit()
+      );
       if (result.ok) return { record: done, finished: count + 1, first: true };
     }
   }
 
   /** How many agencies have finished. */
   async finishedCount(): Promise<number> {
-    return (await this.#db.get<number>(["finished"])).value ?? 0;
+    return (await this.#retry(() => this.#db.get<number>(["finished"])))
+      .value ?? 0;
   }
 
   /** Committed bytes of bets.csv. */
   async ledgerSize(): Promise<number> {
-    return (await this.#db.get<number>(["ledger"])).value ?? 0;
+    return (await this.#retry(() => this.#db.get<number>(["ledger"]))).value ??
+      0;
   }
 
   /** The draw's summary, or `null` before the draw. */
   async draw(): Promise<DrawSummary | null> {
-    return (await this.#db.get<DrawSummary>(["draw"])).value;
+    return (await this.#retry(() => this.#db.get<DrawSummary>(["draw"]))).value;
   }
 
   /**
@@ -144,10 +170,12 @@ export class LotteryState implements Disposable {
    * whether this call was the one that committed it.
    */
   async commitDraw(summary: DrawSummary): Promise<boolean> {
-    const result = await this.#db.atomic()
-      .check({ key: ["draw"], versionstamp: null })
-      .set(["draw"], summary)
-      .commit();
+    const result = await this.#retry(() =>
+      this.#db.atomic()
+        .check({ key: ["draw"], versionstamp: null })
+        .set(["draw"], summary)
+        .commit()
+    );
     return result.ok;
   }
 
@@ -156,4 +184,10 @@ export class LotteryState implements Disposable {
     this.#kv?.close();
     this.#kv = null;
   }
+}
+
+/** SQLite's "database is locked" (SQLITE_BUSY), as Deno KV reports it. */
+function isBusy(error: unknown): boolean {
+  return error instanceof Error &&
+    /database is locked|SQLITE_BUSY/i.test(error.message);
 }

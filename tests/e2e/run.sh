@@ -31,7 +31,7 @@ clean() {
 finish() {
   clean
   rm -f "$FILE"
-  rm -rf "$WORK"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap finish EXIT
 
@@ -176,7 +176,7 @@ scenario_4() {
   clean
   agency_config echo 1000 200ms 100
   up 2
-  wait_log client1 'Message N°2$'
+  check "a long echo loop is running" wait_log client1 'Message N°2$'
   docker stop -t 10 client1 >/dev/null
   check "docker stop client1: exit 0" exits_zero client1 5
   check "client1 logs its shutdown" has_log client1 'action: shutdown \| result: success'
@@ -188,19 +188,24 @@ scenario_4() {
   check "server logs shutdown success" has_log server 'action: shutdown \| result: success'
 
   clean
+  agency_config echo 1000 200ms 100
   up 2
-  wait_log client2 'Message N°2$'
-  (docker wait server client1 client2 >"$WORK/codes" 2>&1) &
-  local waiter=$!
-  (dc logs -f --no-color >"$WORK/down.log" 2>&1) &
-  local logger=$!
+  check "a long echo loop is running" wait_log client2 'Message N°2$'
+  # The containers are removed right after they stop: follow each one's
+  # logs and exit code from now on, before `down`.
+  local c pids=()
+  for c in server client1 client2; do
+    (docker logs -f "$c" >"$WORK/down-$c.log" 2>&1) &
+    pids+=($!)
+    (docker wait "$c" >"$WORK/code-$c" 2>&1) &
+    pids+=($!)
+  done
   dc down -t 15 >/dev/null 2>&1
-  timeout 30 tail --pid=$waiter -f /dev/null
-  timeout 10 tail --pid=$logger -f /dev/null
-  check "compose down: every container exits 0" test "$(sort -u "$WORK/codes")" = 0
-  check "compose down: server logs shutdown" grep -Eq '^server +\|.*action: shutdown \| result: success' "$WORK/down.log"
-  check "compose down: client1 logs shutdown" grep -Eq '^client1 +\|.*action: shutdown \| result: success' "$WORK/down.log"
-  check "compose down: client2 logs shutdown" grep -Eq '^client2 +\|.*action: shutdown \| result: success' "$WORK/down.log"
+  for pid in "${pids[@]}"; do timeout 30 tail --pid="$pid" -f /dev/null; done
+  for c in server client1 client2; do
+    check "compose down: $c exits 0" test "$(cat "$WORK/code-$c")" = 0
+    check "compose down: $c logs shutdown" grep -Eq 'action: shutdown \| result: success' "$WORK/down-$c.log"
+  done
 }
 
 scenario_5() {
