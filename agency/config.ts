@@ -41,6 +41,8 @@ export interface AgencyConfig {
   readonly mode: Mode;
   /** `data.path` / `CLI_DATA_PATH`: the agency's CSV (default `./agency.csv`). */
   readonly dataPath: string;
+  /** `retry.attempts` / `CLI_RETRY_ATTEMPTS`: tries per request before giving up (default 12). */
+  readonly retryAttempts: number;
   /** The bet of the bet stage, from `NOMBRE` … `NUMERO` (bet mode only). */
   readonly bet: WireBet | null;
 }
@@ -82,6 +84,12 @@ const KEYS = {
     env: "CLI_DATA_PATH",
     flag: "data-path",
     fallback: "./agency.csv",
+  },
+  retryAttempts: {
+    path: ["retry", "attempts"],
+    env: "CLI_RETRY_ATTEMPTS",
+    flag: "retry-attempts",
+    fallback: "12",
   },
 } as const satisfies Record<string, KeySpec>;
 
@@ -231,6 +239,12 @@ export function loadAgencyConfig(
     ),
     mode: mode as Mode,
     dataPath: get("dataPath"),
+    retryAttempts: parseIntegerValue(
+      "retry.attempts",
+      get("retryAttempts"),
+      1,
+      1000,
+    ),
     bet: mode === "bet" ? betFromEnv(id, env) : null,
   };
 }

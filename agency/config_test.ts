@@ -27,6 +27,7 @@ Deno.test("config.yaml with CLI_ID, defaults for mode and data path", () => {
     batchMaxAmount: 10,
     mode: "lottery",
     dataPath: "./agency.csv",
+    retryAttempts: 12,
     bet: null,
   });
   assert.equal(

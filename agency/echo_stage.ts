@@ -20,6 +20,8 @@ export interface EchoStageOptions {
   readonly periodMs: number;
   /** Opens connections. */
   readonly dial: Dialer;
+  /** Tries per message before giving up (`retry.attempts`). */
+  readonly attempts: number;
   /** Where the course's lines go. */
   readonly log: ActionLog;
   /** Aborts the loop (SIGTERM). */
@@ -75,7 +77,7 @@ async function echoOnce(
     } catch (error) {
       if (stop.aborted) throw new StoppedError();
       if (
-        attempt >= 8 ||
+        attempt >= options.attempts ||
         !(error instanceof Deno.errors.ConnectionRefused ||
           error instanceof Deno.errors.UnexpectedEof ||
           error instanceof Deno.errors.ConnectionReset)

@@ -69,11 +69,20 @@ async function main(argv: string[]): Promise<number> {
         amount: config.loopAmount,
         periodMs,
         dial: DEFAULT_CLIENT_OPTIONS.dial,
+        attempts: config.retryAttempts,
         log,
         stop,
       });
     } else {
-      using client = new CentralClient(config.hostname, config.port, log, stop);
+      using client = new CentralClient(
+        config.hostname,
+        config.port,
+        log,
+        stop,
+        {
+          attempts: config.retryAttempts,
+        },
+      );
       try {
         if (config.mode === "bet") {
           await runBetStage(config.id, config.bet!, client, log);

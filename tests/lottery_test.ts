@@ -128,6 +128,46 @@ Deno.test("the course dataset end to end: 78,697 rows stored, winners per agency
   );
 });
 
+Deno.test("an agency without its data file, or without a central, ends with one clear line and exit 1", async () => {
+  await using dir = await tempDir("tp0-agency-fail-");
+  await using central = new Central(dir.path);
+  const port = await central.ready();
+  await using noFile = agency(1, port, {
+    CLI_DATA_PATH: join(dir.path, "missing.csv"),
+  });
+  assert.equal(await noFile.exit(), 1);
+  const line = await noFile.stdout.waitFor(
+    /action: lectura_apuestas \| result: fail/,
+  );
+  assert.match(
+    line,
+    /archivo: .*missing\.csv \| linea: 0 \| error: Cannot read bets from .*missing\.csv: the file cannot be opened \(NotFound\)/,
+  );
+  assert.deepEqual(noFile.stderr.all, []);
+
+  // A port where nothing listens: bounded retries, then one line and exit 1.
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const deadPort = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const data = join(dir.path, "one.csv");
+  await Deno.writeTextFile(data, "Ana,Díaz,1,2000-01-01,5\n");
+  await using unreachable = agency(1, deadPort, {
+    CLI_DATA_PATH: data,
+    CLI_RETRY_ATTEMPTS: "3",
+  });
+  assert.equal(await unreachable.exit(), 1);
+  const fail = await unreachable.stdout.waitFor(/result: fail/);
+  assert.match(
+    fail,
+    /action: lottery \| result: fail .*Cannot reach the central at 127\.0\.0\.1:\d+: 3 attempts failed/,
+  );
+  assert.equal(
+    unreachable.stdout.matching(/action: reconnect \| result: in_progress/)
+      .length,
+    2,
+  );
+});
+
 Deno.test("the echo stage: the skeleton's loop against the central, and a raw probe", async () => {
   await using dir = await tempDir("tp0-echo-");
   await using central = new Central(dir.path);
