@@ -1,6 +1,6 @@
-import { parseArgs } from "node:util";
 import YAML from "yaml";
 import { Bet } from "../lib/bet.ts";
+import { parseFlags } from "../lib/cli.ts";
 import { ConfigError, parseIntegerValue } from "../lib/config_error.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
@@ -112,36 +112,13 @@ export interface AgencyArgs {
   readonly overrides: Readonly<Partial<Record<Key, string>>>;
 }
 
-/** The usage text printed for a bad command line. */
-export const AGENCY_USAGE = `usage: agency [--config PATH] ${
-  Object.values(KEYS).map((k) => `[--${k.flag} VALUE]`).join(" ")
-}`;
-
 /** Parses the agency's command line; throws {@linkcode ConfigError}. */
 export function parseAgencyArgs(argv: readonly string[]): AgencyArgs {
-  const options: Record<string, { type: "string" }> = {
-    config: { type: "string" },
-  };
-  for (const spec of Object.values(KEYS)) {
-    options[spec.flag] = { type: "string" };
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: false });
-  } catch (error) {
-    throw new ConfigError("command line", (error as Error).message, {
-      cause: error,
-    });
-  }
-  const overrides: Partial<Record<Key, string>> = {};
-  for (const [key, spec] of Object.entries(KEYS) as [Key, KeySpec][]) {
-    const value = parsed.values[spec.flag];
-    if (typeof value === "string") overrides[key] = value;
-  }
-  return {
-    configPath: String(parsed.values.config ?? "./config.yaml"),
-    overrides,
-  };
+  const flags = Object.fromEntries(
+    Object.entries(KEYS).map(([key, spec]) => [key, spec.flag]),
+  ) as Record<Key, string>;
+  const { configPath, overrides } = parseFlags(argv, flags, "./config.yaml");
+  return { configPath, overrides };
 }
 
 /**

@@ -5,6 +5,7 @@
  * 1 on a failure, 2 on a configuration error. This is the only module of the
  * agency that reads the environment.
  */
+import { readConfigFile } from "../lib/cli.ts";
 import { ConfigError } from "../lib/config_error.ts";
 import { formatDuration } from "../lib/duration.ts";
 import { type ActionLog, getLog, setupLogging } from "../lib/log.ts";
@@ -144,18 +145,4 @@ function report(error: unknown, config: AgencyConfig, log: ActionLog): number {
     log.error("agency", "fail", { client_id: id, error: message });
   }
   return 1;
-}
-
-async function readConfigFile(path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    throw new ConfigError(
-      "--config",
-      `file ${path} cannot be read (${(error as Error).name})`,
-      {
-        cause: error,
-      },
-    );
-  }
 }

@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import ini from "ini";
+import { parseFlags } from "../lib/cli.ts";
 import { ConfigError, parseIntegerValue } from "../lib/config_error.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
@@ -59,47 +59,28 @@ export interface CentralArgs {
   readonly overrides: Readonly<Partial<Record<Key, string>>>;
 }
 
-/** The usage text printed for a bad command line. */
-export const CENTRAL_USAGE = `usage: central [--config PATH] ${
-  Object.values(KEYS).map((k) => `[--${k.flag} VALUE]`).join(" ")
-}`;
-
 /**
  * Parses the central's command line. Throws {@linkcode ConfigError} for an
  * unknown flag or a stray argument.
  */
 export function parseCentralArgs(argv: readonly string[]): CentralArgs {
-  const options: Record<string, { type: "string" }> = {
-    config: { type: "string" },
-  };
-  for (const spec of Object.values(KEYS)) {
-    options[spec.flag] = { type: "string" };
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true });
-  } catch (error) {
-    throw new ConfigError("command line", (error as Error).message, {
-      cause: error,
-    });
-  }
-  const [command, ...extra] = parsed.positionals;
+  const flags = Object.fromEntries(
+    Object.entries(KEYS).map(([key, spec]) => [key, spec.flag]),
+  ) as Record<Key, string>;
+  const { configPath, overrides, positionals } = parseFlags(
+    argv,
+    flags,
+    "./config.ini",
+    true,
+  );
+  const [command, ...extra] = positionals;
   if ((command !== undefined && command !== "worker") || extra.length > 0) {
     throw new ConfigError(
       "command line",
       `has unexpected argument "${command ?? extra[0]}"`,
     );
   }
-  const overrides: Partial<Record<Key, string>> = {};
-  for (const [key, spec] of Object.entries(KEYS) as [Key, KeySpec][]) {
-    const value = parsed.values[spec.flag];
-    if (typeof value === "string") overrides[key] = value;
-  }
-  return {
-    configPath: String(parsed.values.config ?? "./config.ini"),
-    worker: command === "worker",
-    overrides,
-  };
+  return { configPath, worker: command === "worker", overrides };
 }
 
 /**

@@ -6,6 +6,7 @@
  * supervisor. This is the only module that reads the environment.
  */
 import { join } from "node:path";
+import { readConfigFile } from "../lib/cli.ts";
 import { ConfigError } from "../lib/config_error.ts";
 import {
   type ActionLog,
@@ -234,18 +235,6 @@ function stopSignal() {
     abort: (reason: string) => controller.abort(reason),
     reason: () => String(controller.signal.reason ?? ""),
   };
-}
-
-async function readConfigFile(path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    throw new ConfigError(
-      "--config",
-      `file ${path} cannot be read (${(error as Error).name})`,
-      { cause: error },
-    );
-  }
 }
 
 /** Binds port 0 once to learn a free port for all the workers to share. */

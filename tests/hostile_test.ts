@@ -14,6 +14,7 @@ import {
   type Response,
   type WireBet,
 } from "../protocol/messages.ts";
+import { concat } from "../protocol/test_fixtures.ts";
 import { sampleAgency } from "../scripts/sample_bets.ts";
 import { agency, Central, field, tempDir } from "./harness.ts";
 
@@ -76,16 +77,6 @@ function header(type: number, length: number): Uint8Array {
   bytes[0] = type;
   new DataView(bytes.buffer).setUint32(1, length);
   return bytes;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 Deno.test("hostile peers get an error and a closed connection, and harm no one", async () => {
