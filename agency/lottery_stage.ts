@@ -2,7 +2,7 @@ import type { ActionLog } from "../lib/log.ts";
 import { BatchBuilder } from "../protocol/batch_builder.ts";
 import { encodeMessage } from "../protocol/messages.ts";
 import { countBets, readBetFile } from "./bet_file.ts";
-import { type CentralClient, sleep } from "./central_client.ts";
+import { type CentralClient, sleep, StoppedError } from "./central_client.ts";
 import { expectAnswer } from "./central_refused_error.ts";
 
 /** At most this many `progreso` lines per run. */
@@ -78,6 +78,7 @@ export async function runLotteryStage(
     }
   };
   for await (const bet of readBetFile(options.dataPath, id)) {
+    if (stop.aborted) throw new StoppedError();
     if (!builder.tryAdd(bet)) {
       await flush();
       builder.tryAdd(bet);

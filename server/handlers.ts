@@ -112,7 +112,13 @@ export function createHandler(
       }
       case "winnersQuery": {
         const outcome = await lottery.winners(request.agency);
-        if (outcome.status === "refused") return refused(outcome);
+        if (outcome.status === "refused") {
+          log.error("consulta_ganadores", "fail", {
+            ip: peer.ip,
+            error: outcome.reason,
+          });
+          return refused(outcome);
+        }
         if (outcome.status === "pending") {
           return reply({
             kind: "pending",
@@ -127,12 +133,10 @@ export function createHandler(
       }
       case "totalQuery": {
         if (!lottery.isKnownAgency(request.agency)) {
-          return refused({
-            status: "refused",
-            code: "unknownAgency",
-            reason:
-              `Cannot serve agency ${request.agency}: it is not a known agency`,
-          });
+          const reason =
+            `Cannot serve agency ${request.agency}: it is not a known agency`;
+          log.error("consulta_total", "fail", { ip: peer.ip, error: reason });
+          return refused({ status: "refused", code: "unknownAgency", reason });
         }
         const outcome = await lottery.total();
         return outcome.status === "pending"

@@ -143,10 +143,7 @@ export class Session implements AsyncDisposable {
       );
       const message = decodeMessage(frame);
       if (!isRequest(message)) {
-        throw new ProtocolError(
-          "malformed",
-          `Cannot serve a ${message.kind} message: only the central sends it`,
-        );
+        throw new UnexpectedMessageError(message.kind);
       }
       const reply = await handler(message, this.#peer);
       await this.#send(reply.messages);
@@ -200,10 +197,9 @@ export class Session implements AsyncDisposable {
     }
     if (error instanceof ProtocolError) {
       log.error("receive_message", "fail", { ip, error: error.message });
-      const code =
-        error.reason === "malformed" && /only the central/.test(error.message)
-          ? "unexpectedMessage"
-          : "malformedFrame";
+      const code = error instanceof UnexpectedMessageError
+        ? "unexpectedMessage"
+        : "malformedFrame";
       return { kind: "error", code, message: error.message };
     }
     if (error instanceof RangeError) {
@@ -250,6 +246,17 @@ export class Session implements AsyncDisposable {
     } catch (error) {
       if (!(error instanceof Deno.errors.BadResource)) throw error;
     }
+  }
+}
+
+/** A peer sent a message that only the central sends. */
+class UnexpectedMessageError extends ProtocolError {
+  constructor(kind: string) {
+    super(
+      "malformed",
+      `Cannot serve a ${kind} message: only the central sends it`,
+    );
+    this.name = "UnexpectedMessageError";
   }
 }
 

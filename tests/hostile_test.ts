@@ -173,6 +173,18 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
     await expectFail(/this connection speaks for agency 1/);
   }
 
+  {
+    const { received } = await exchange(
+      port,
+      encodeMessage({ kind: "winnersQuery", agency: 9 }),
+    );
+    assert.deepEqual(
+      frames(received).map((a) => a.kind === "error" && a.code),
+      ["unknownAgency"],
+    );
+    await expectFail(/agencies are numbered 1 to 1/);
+  }
+
   // Valid edge values are stored: document 00000000, number 0.
   const edge = frames(
     (await exchange(port, bet({ document: "00000000", number: "0" }))).received,
