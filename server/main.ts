@@ -173,12 +173,7 @@ async function workerMain(logging: Logging): Promise<number> {
       agencies: config.agencies,
       log,
     });
-    const listener = resources.use(Deno.listen({
-      hostname: config.listenIp,
-      port: config.port,
-      reusePort: true,
-      tcpBacklog: config.listenBacklog,
-    }));
+    const listener = resources.use(listen(config));
     Deno.stderr.writeSync(new TextEncoder().encode(READY_LINE + "\n"));
     await serve(listener, {
       handler: createHandler(lottery, log),
@@ -193,6 +188,25 @@ async function workerMain(logging: Logging): Promise<number> {
     reason: stop.reason(),
   });
   return 0;
+}
+
+/** The worker's listener on the shared port, or an error that says where. */
+function listen(config: CentralConfig): Deno.TcpListener {
+  try {
+    return Deno.listen({
+      hostname: config.listenIp,
+      port: config.port,
+      reusePort: true,
+      tcpBacklog: config.listenBacklog,
+    });
+  } catch (error) {
+    throw new Error(
+      `Cannot listen on ${config.listenIp}:${config.port}: ${
+        (error as Error).message
+      }`,
+      { cause: error },
+    );
+  }
 }
 
 /** Reads the first line, and returns a promise for the end of the stream. */
