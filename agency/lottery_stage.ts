@@ -60,9 +60,12 @@ export async function runLotteryStage(
   let progressLines = 0;
   let lastProgress = now();
   const builder = new BatchBuilder(id, options.batchMaxAmount);
+  const latencies: number[] = [];
   const flush = async () => {
     const count = builder.count;
+    const asked = performance.now();
     const ack = expectAnswer(await client.request(builder.take(sent)), "ack");
+    latencies.push(performance.now() - asked);
     if (ack.first !== sent || ack.count !== count) {
       throw new Error(
         `Cannot trust the central: bets ${sent}+${count} were acknowledged as ${ack.first}+${ack.count}`,
@@ -89,6 +92,8 @@ export async function runLotteryStage(
     client_id: id,
     apuestas: sent,
     lotes: batches,
+    ack_p50_ms: percentile(latencies, 0.5).toFixed(3),
+    ack_p99_ms: percentile(latencies, 0.99).toFixed(3),
   });
 
   expectAnswer(
@@ -124,6 +129,13 @@ export async function runLotteryStage(
   });
   log.info("consulta_total", "success", { total_ganadores: totalWinners });
   return { sent, winners, totalWinners };
+}
+
+/** The `q` quantile of `values` (nearest rank), 0 for none. */
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
 /** Asks for the agency's winners, waiting `period` while the draw is pending. */

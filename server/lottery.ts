@@ -229,6 +229,7 @@ export class Lottery {
       if (again !== null) return (this.#draw = await this.#readWinners(again));
       const refusal = this.#truncateToLedger(await state.ledgerSize());
       if (refusal !== null) throw new Error(refusal.reason);
+      const started = performance.now();
       const winners: Record<string, string[]> = {};
       for (let id = 1; id <= agencies; id++) winners[id] = [];
       for await (const bet of loadBets(this.#path(BETS_FILE))) {
@@ -248,7 +249,11 @@ export class Lottery {
         for (const [id, n] of Object.entries(perAgency)) {
           fields[`agencia_${id}`] = n;
         }
-        log.info("ganadores_por_agencia", "success", { ...fields, total });
+        log.info("ganadores_por_agencia", "success", {
+          ...fields,
+          total,
+          duracion_ms: (performance.now() - started).toFixed(1),
+        });
         return (this.#draw = { summary, winners });
       }
       const committed = await state.draw();

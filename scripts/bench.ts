@@ -1,0 +1,250 @@
+/**
+ * The benchmark: a central (default configuration) and A agencies as
+ * separate processes on 127.0.0.1, each loading B bets. It checks the run
+ * (rows stored, winners per agency) and refuses to report a wrong one, then
+ * prints a table and writes JSON.
+ *
+ *   deno task bench [--scenario NAME ...] [--json FILE]
+ *
+ * Scenarios: `dataset` (the course's files in ../shared/tp0-dataset),
+ * `5x1000000`, `100x100000`, `1000x1000`, or any `AxB` (synthetic,
+ * deterministic, with known winners). Default: `dataset` and `5x100000`.
+ * Measured: end-to-end time (first agency started → last agency exited with
+ * its winners), bets per second, batch acknowledgement latency (p50, p99 of
+ * the agencies' own measurements; the worst agency's), the draw's duration,
+ * and peak resident memory of the central (supervisor plus workers, summed)
+ * and of the largest agency, sampled from /proc (which is why the task runs
+ * with --allow-all: Deno grants /proc only to it).
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Program, ROOT } from "./processes.ts";
+import { sampleAgency } from "./sample_bets.ts";
+
+const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
+/** Agency processes this 2-core, 24 GB machine can hold at once (about 40 MB each). */
+const MAX_AGENCY_PROCESSES = 200;
+
+interface Result {
+  scenario: string;
+  agencies: number;
+  bets: number;
+  seconds: number;
+  betsPerSecond: number;
+  ackP50Ms: number;
+  ackP99Ms: number;
+  drawMs: number;
+  centralPeakMb: number;
+  agencyPeakMb: number;
+}
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    scenario: { type: "string", multiple: true },
+    json: { type: "string", default: "bench-results/bench.json" },
+  },
+});
+const scenarios = values.scenario ?? ["dataset", "5x100000"];
+
+/** Peak resident set (kB) of each pid seen, sampled every 50 ms. */
+class MemorySampler {
+  readonly peaks = new Map<number, number>();
+  #timer: ReturnType<typeof setInterval>;
+  constructor(pids: () => number[]) {
+    this.#timer = setInterval(() => {
+      for (const pid of pids()) {
+        try {
+          const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+          const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+          this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, kb));
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+      }
+    }, 50);
+  }
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+async function prepare(
+  name: string,
+  dir: string,
+): Promise<{ files: string[]; winners: number[]; bets: number }> {
+  if (name === "dataset") {
+    const files = [1, 2, 3, 4, 5].map((k) => join(DATASET, `agency-${k}.csv`));
+    let bets = 0;
+    const winners: number[] = [];
+    for (const file of files) {
+      const lines = (await Deno.readTextFile(file)).split(/\r?\n/).filter((l) =>
+        l !== ""
+      );
+      bets += lines.length;
+      winners.push(lines.filter((l) => l.endsWith(",7574")).length);
+    }
+    return { files, winners, bets };
+  }
+  const match = /^(\d+)x(\d+)$/.exec(name);
+  if (match === null) {
+    throw new Error(`Cannot run scenario "${name}": use dataset or AxB`);
+  }
+  const [agencies, perAgency] = [Number(match[1]), Number(match[2])];
+  if (agencies > MAX_AGENCY_PROCESSES) {
+    throw new Error(
+      `Cannot run scenario "${name}": ${agencies} agency processes do not fit this machine (at most ${MAX_AGENCY_PROCESSES})`,
+    );
+  }
+  const files: string[] = [];
+  const winners: number[] = [];
+  for (let k = 1; k <= agencies; k++) {
+    const sample = sampleAgency(k, perAgency, k % 5);
+    const file = join(dir, `agency-${k}.csv`);
+    await Deno.writeTextFile(file, sample.lines.join("\n") + "\n");
+    files.push(file);
+    winners.push(sample.winners.length);
+  }
+  return { files, winners, bets: agencies * perAgency };
+}
+
+async function run(name: string): Promise<Result> {
+  const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
+  try {
+    const { files, winners, bets } = await prepare(name, dir);
+    await using central = new Program("central", "server/main.ts", [
+      "--config",
+      join(ROOT, "server", "config.ini"),
+      "--port",
+      "0",
+      "--listen-ip",
+      "127.0.0.1",
+      "--storage-dir",
+      join(dir, "storage"),
+      "--agencies",
+      String(files.length),
+    ], {});
+    const ready = await central.stdout.waitFor(/action: central_ready/, 60_000);
+    const port = /port: (\d+)/.exec(ready)![1]!;
+    const workerPids = () =>
+      central.stdout.matching(/action: worker_started/).map((l) =>
+        Number(/pid: (\d+)/.exec(l)![1])
+      );
+    const agencies: Program[] = [];
+    const sampler = new MemorySampler(
+      () => [
+        central.child.pid,
+        ...workerPids(),
+        ...agencies.map((a) => a.child.pid),
+      ],
+    );
+    const started = performance.now();
+    for (const [i, file] of files.entries()) {
+      agencies.push(
+        new Program(`agency${i + 1}`, "agency/main.ts", [
+          "--config",
+          join(ROOT, "agency", "config.yaml"),
+        ], {
+          CLI_ID: String(i + 1),
+          CLI_SERVER_ADDRESS: `127.0.0.1:${port}`,
+          CLI_DATA_PATH: file,
+          CLI_LOOP_PERIOD: "20ms",
+        }),
+      );
+    }
+    const codes = await Promise.all(agencies.map((a) => a.exit(3_600_000)));
+    const seconds = (performance.now() - started) / 1000;
+    sampler.stop();
+    // Correctness first: a wrong run reports nothing.
+    const failed = codes.findIndex((code) => code !== 0);
+    if (failed !== -1) {
+      throw new Error(
+        `Cannot report ${name}: agency ${failed + 1} exited with ${
+          codes[failed]
+        }`,
+      );
+    }
+    for (const [i, agency] of agencies.entries()) {
+      const line = await agency.stdout.waitFor(
+        /action: consulta_ganadores \| result: success/,
+        1_000,
+      );
+      const got = Number(/cant_ganadores: (\d+)/.exec(line)![1]);
+      if (got !== winners[i]) {
+        throw new Error(
+          `Cannot report ${name}: agency ${
+            i + 1
+          } got ${got} winners, expected ${winners[i]}`,
+        );
+      }
+    }
+    let stored = 0;
+    using file = await Deno.open(join(dir, "storage", "bets.csv"));
+    for await (const chunk of file.readable) {
+      for (const byte of chunk) if (byte === 10) stored++;
+    }
+    if (stored !== bets) {
+      throw new Error(
+        `Cannot report ${name}: ${stored} rows stored, expected ${bets}`,
+      );
+    }
+    const sent = agencies.map((a) =>
+      a.stdout.matching(/action: envio_apuestas/)[0] ?? ""
+    );
+    const worst = (key: string) =>
+      Math.max(
+        ...sent.map((l) =>
+          Number(new RegExp(`${key}: ([\\d.]+)`).exec(l)?.[1] ?? 0)
+        ),
+      );
+    const draw = await central.stdout.waitFor(
+      /action: ganadores_por_agencia/,
+      1_000,
+    );
+    const centralPids = [central.child.pid, ...workerPids()];
+    central.kill("SIGTERM");
+    await central.exit(30_000);
+    return {
+      scenario: name,
+      agencies: files.length,
+      bets,
+      seconds,
+      betsPerSecond: bets / seconds,
+      ackP50Ms: worst("ack_p50_ms"),
+      ackP99Ms: worst("ack_p99_ms"),
+      drawMs: Number(/duracion_ms: ([\d.]+)/.exec(draw)![1]),
+      centralPeakMb: centralPids.reduce((kb, pid) =>
+        kb + (sampler.peaks.get(pid) ?? 0), 0) / 1024,
+      agencyPeakMb: Math.max(...agencies.map((a) =>
+        sampler.peaks.get(a.child.pid) ?? 0
+      )) / 1024,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const results: Result[] = [];
+for (const name of scenarios) {
+  console.error(`running ${name} …`);
+  results.push(await run(name));
+}
+console.log(
+  "| scenario | agencies | bets | seconds | bets/s | ack p50 ms | ack p99 ms | draw ms | central peak MB | agency peak MB |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|---|");
+for (const r of results) {
+  console.log(
+    `| ${r.scenario} | ${r.agencies} | ${r.bets} | ${r.seconds.toFixed(2)} | ${
+      Math.round(r.betsPerSecond)
+    } | ${r.ackP50Ms.toFixed(2)} | ${r.ackP99Ms.toFixed(2)} | ${
+      r.drawMs.toFixed(0)
+    } | ${r.centralPeakMb.toFixed(0)} | ${r.agencyPeakMb.toFixed(0)} |`,
+  );
+}
+await Deno.mkdir(join(values.json, ".."), { recursive: true });
+await Deno.writeTextFile(
+  values.json,
+  JSON.stringify({ date: new Date().toISOString(), results }, null, 2) + "\n",
+);
+console.error(`wrote ${values.json}`);
