@@ -18,7 +18,12 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Program, ROOT } from "./processes.ts";
+import {
+  agencyProcess,
+  CentralProcess,
+  type Program,
+  ROOT,
+} from "./processes.ts";
 import { sampleAgency } from "./sample_bets.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
@@ -112,20 +117,10 @@ async function run(name: string): Promise<Result> {
   const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
   try {
     const { files, winners, bets } = await prepare(name, dir);
-    await using central = new Program("central", "server/main.ts", [
-      "--config",
-      join(ROOT, "server", "config.ini"),
-      "--port",
-      "0",
-      "--listen-ip",
-      "127.0.0.1",
-      "--storage-dir",
-      join(dir, "storage"),
-      "--agencies",
-      String(files.length),
-    ], {});
-    const ready = await central.stdout.waitFor(/action: central_ready/, 60_000);
-    const port = /port: (\d+)/.exec(ready)![1]!;
+    await using central = new CentralProcess(join(dir, "storage"), {
+      args: ["--agencies", String(files.length)],
+    });
+    const port = await central.ready(60_000);
     const workerPids = () =>
       central.stdout.matching(/action: worker_started/).map((l) =>
         Number(/pid: (\d+)/.exec(l)![1])
@@ -141,14 +136,8 @@ async function run(name: string): Promise<Result> {
     const started = performance.now();
     for (const [i, file] of files.entries()) {
       agencies.push(
-        new Program(`agency${i + 1}`, "agency/main.ts", [
-          "--config",
-          join(ROOT, "agency", "config.yaml"),
-        ], {
-          CLI_ID: String(i + 1),
-          CLI_SERVER_ADDRESS: `127.0.0.1:${port}`,
-          CLI_DATA_PATH: file,
-          CLI_LOOP_PERIOD: "20ms",
+        agencyProcess(i + 1, port, {
+          env: { CLI_DATA_PATH: file, CLI_LOOP_PERIOD: "20ms" },
         }),
       );
     }

@@ -9,7 +9,12 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Program, ROOT } from "./processes.ts";
+import {
+  agencyProcess,
+  CentralProcess,
+  type Program,
+  ROOT,
+} from "./processes.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -31,38 +36,23 @@ console.log(`storage directory: ${storage}`);
 
 let failed = 0;
 {
-  await using central = new Program(
-    "server",
-    "server/main.ts",
-    [
-      "--config",
-      join(ROOT, "server", "config.ini"),
-      "--port",
-      "0",
-      "--listen-ip",
-      "127.0.0.1",
-      "--storage-dir",
-      storage,
-      "--agencies",
-      String(agencies),
-    ],
-    {},
-    true,
-  );
-  const ready = await central.stdout.waitFor(/action: central_ready/, 60_000);
-  const port = /port: (\d+)/.exec(ready)![1];
+  await using central = new CentralProcess(storage, {
+    name: "server",
+    args: ["--agencies", String(agencies)],
+    echo: true,
+  });
+  const port = await central.ready(60_000);
   const clients: Program[] = [];
   for (let k = 1; k <= agencies; k++) {
     clients.push(
-      new Program(`client${k}`, "agency/main.ts", [
-        "--config",
-        join(ROOT, "agency", "config.yaml"),
-      ], {
-        CLI_ID: String(k),
-        CLI_SERVER_ADDRESS: `127.0.0.1:${port}`,
-        CLI_DATA_PATH: join(values.data, `agency-${k}.csv`),
-        CLI_LOOP_PERIOD: "500ms",
-      }, true),
+      agencyProcess(k, port, {
+        name: `client${k}`,
+        env: {
+          CLI_DATA_PATH: join(values.data, `agency-${k}.csv`),
+          CLI_LOOP_PERIOD: "500ms",
+        },
+        echo: true,
+      }),
     );
   }
   for (const [i, client] of clients.entries()) {

@@ -169,3 +169,82 @@ export class Program implements AsyncDisposable {
     await Promise.all([this.stdout.done, this.stderr.done]);
   }
 }
+
+/** How to start a central or an agency. */
+export interface StartOptions {
+  /** Extra environment variables. */
+  readonly env?: Record<string, string>;
+  /** Extra arguments (after the defaults, so they win). */
+  readonly args?: string[];
+  /** Print the output as it comes. */
+  readonly echo?: boolean;
+  /** The prefix for echoed lines. */
+  readonly name?: string;
+}
+
+/** A central on 127.0.0.1, an ephemeral port, and its own storage directory. */
+export class CentralProcess extends Program {
+  /** Where this central keeps its storage. */
+  readonly storageDir: string;
+
+  /**
+   * @param storageDir the storage directory
+   * @param options extra environment, arguments and echo
+   */
+  constructor(storageDir: string, options: StartOptions = {}) {
+    super(
+      options.name ?? "central",
+      "server/main.ts",
+      [
+        "--config",
+        join(ROOT, "server", "config.ini"),
+        "--port",
+        "0",
+        "--listen-ip",
+        "127.0.0.1",
+        "--storage-dir",
+        storageDir,
+        ...(options.args ?? []),
+      ],
+      options.env ?? {},
+      options.echo ?? false,
+    );
+    this.storageDir = storageDir;
+  }
+
+  /** Waits until every worker listens; returns the port. */
+  async ready(timeoutMs = 30_000): Promise<number> {
+    const line = await this.stdout.waitFor(
+      /action: central_ready \| result: success/,
+      timeoutMs,
+    );
+    return Number(/port: (\d+)/.exec(line)![1]);
+  }
+
+  /** Process ids of every worker the central started. */
+  workerPids(): number[] {
+    return this.stdout.matching(/action: worker_started/).map((l) =>
+      Number(/pid: (\d+)/.exec(l)![1])
+    );
+  }
+}
+
+/** Starts agency `id` against 127.0.0.1:`port`, with `CLI_*` settings in `options.env`. */
+export function agencyProcess(
+  id: number,
+  port: number,
+  options: StartOptions = {},
+): Program {
+  return new Program(
+    options.name ?? `agency${id}`,
+    "agency/main.ts",
+    ["--config", join(ROOT, "agency", "config.yaml"), ...(options.args ?? [])],
+    {
+      CLI_ID: String(id),
+      CLI_SERVER_ADDRESS: `127.0.0.1:${port}`,
+      CLI_LOOP_PERIOD: "100ms",
+      ...options.env,
+    },
+    options.echo ?? false,
+  );
+}

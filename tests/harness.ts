@@ -5,7 +5,12 @@
  * fixed sleeps).
  */
 import { join } from "node:path";
-import { Program, ROOT } from "../scripts/processes.ts";
+import {
+  agencyProcess,
+  CentralProcess,
+  type Program,
+  ROOT,
+} from "../scripts/processes.ts";
 
 export { Lines, Program, ROOT } from "../scripts/processes.ts";
 
@@ -15,48 +20,13 @@ export const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 const VERBOSE = Deno.env.get("TEST_VERBOSE") !== undefined;
 
 /** A central on an ephemeral port with its own storage directory. */
-export class Central extends Program {
-  readonly storageDir: string;
-
+export class Central extends CentralProcess {
   constructor(
     storageDir: string,
     env: Record<string, string> = {},
     args: string[] = [],
   ) {
-    super(
-      "central",
-      "server/main.ts",
-      [
-        "--config",
-        join(ROOT, "server", "config.ini"),
-        "--port",
-        "0",
-        "--listen-ip",
-        "127.0.0.1",
-        "--storage-dir",
-        storageDir,
-        ...args,
-      ],
-      env,
-      VERBOSE,
-    );
-    this.storageDir = storageDir;
-  }
-
-  /** Waits until every worker listens; returns the port. */
-  async ready(timeoutMs = 30_000): Promise<number> {
-    const line = await this.stdout.waitFor(
-      /action: central_ready \| result: success/,
-      timeoutMs,
-    );
-    return Number(/port: (\d+)/.exec(line)![1]);
-  }
-
-  /** Process ids of every worker the central started. */
-  workerPids(): number[] {
-    return this.stdout.matching(/action: worker_started/).map((l) =>
-      Number(/pid: (\d+)/.exec(l)![1])
-    );
+    super(storageDir, { env, args, echo: VERBOSE });
   }
 }
 
@@ -66,15 +36,7 @@ export function agency(
   port: number,
   env: Record<string, string> = {},
 ): Program {
-  return new Program(`agency${id}`, "agency/main.ts", [
-    "--config",
-    join(ROOT, "agency", "config.yaml"),
-  ], {
-    CLI_ID: String(id),
-    CLI_SERVER_ADDRESS: `127.0.0.1:${port}`,
-    CLI_LOOP_PERIOD: "100ms",
-    ...env,
-  }, VERBOSE);
+  return agencyProcess(id, port, { env, echo: VERBOSE });
 }
 
 /**
