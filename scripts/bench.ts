@@ -121,10 +121,7 @@ async function run(name: string): Promise<Result> {
       args: ["--agencies", String(files.length)],
     });
     const port = await central.ready(60_000);
-    const workerPids = () =>
-      central.stdout.matching(/action: worker_started/).map((l) =>
-        Number(/pid: (\d+)/.exec(l)![1])
-      );
+    const workerPids = () => central.workerPids();
     const agencies: Program[] = [];
     const sampler = new MemorySampler(
       () => [
