@@ -1,6 +1,5 @@
-import { Bet } from "../lib/bet.ts";
-import { readCsvRecords } from "../lib/csv.ts";
-import type { WireBet } from "../protocol/messages.ts";
+import { canonicalBetLine, isCanonicalBetLine } from "../lib/bet_row.ts";
+import { BatchBuilder } from "../protocol/batch_builder.ts";
 
 /** A line of the agency's CSV that is not a valid bet. */
 export class BetFileError extends Error {
@@ -33,16 +32,34 @@ export class BetFileError extends Error {
   }
 }
 
+/** Called with each bet line, in stored form: `bytes[start, end)`, no line end. */
+export type BetLineSink = (
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+) => void;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const CHUNK = 1 << 20;
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /**
- * Streams an agency's bets from its CSV (`first_name,last_name,document,
- * birthdate,number`, no header, LF or CRLF, UTF-8), validating each one as
- * the central will. Throws {@linkcode BetFileError} with the file and line
- * for a missing file, a malformed line or an invalid bet.
+ * Reads an agency's CSV (`first_name,last_name,document,birthdate,number`,
+ * no header, LF or CRLF, UTF-8, blank lines skipped) a megabyte at a time,
+ * validates every bet as the central will, and hands each one to `sink` in
+ * the form the central stores: lines already in that form straight from the
+ * read buffer, the others (quoted names, leading zeros) rewritten. Yields the
+ * number of bets so far after each megabyte. Throws
+ * {@linkcode BetFileError} with the file and line for a missing file,
+ * invalid UTF-8, or an invalid bet; `sink` has then seen the bets before it.
  */
-export async function* readBetFile(
+export async function* scanBetFile(
   path: string,
   agency: number,
-): AsyncGenerator<WireBet> {
+  sink: BetLineSink,
+): AsyncGenerator<number> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -51,59 +68,144 @@ export async function* readBetFile(
       path,
       0,
       `the file cannot be opened (${(error as Error).name})`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
   using _file = file;
-  let line = 0;
+  let buffer = new Uint8Array(CHUNK);
+  let filled = 0;
+  let line = 1;
+  let bets = 0;
+  let atStart = true;
+  for (let eof = false; !eof;) {
+    if (filled === buffer.length) {
+      const grown = new Uint8Array(buffer.length * 2);
+      grown.set(buffer);
+      buffer = grown;
+    }
+    const read = await file.read(buffer.subarray(filled));
+    if (read === null) eof = true;
+    else filled += read;
+    let start = 0;
+    if (atStart && filled >= 3) {
+      atStart = false;
+      if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) {
+        start = 3;
+      }
+    }
+    // Whole lines only, unless the file has ended.
+    const complete = eof ? filled : buffer.lastIndexOf(LF, filled - 1) + 1;
+    if (complete <= start) {
+      if (eof) break;
+      continue;
+    }
+    checkUtf8(path, buffer.subarray(start, complete), line);
+    while (start < complete) {
+      let end = buffer.indexOf(LF, start);
+      if (end === -1 || end >= complete) end = complete;
+      const next = end + 1;
+      if (end > start && buffer[end - 1] === CR) end--;
+      if (end > start) {
+        if (isCanonicalBetLine(buffer, start, end)) {
+          sink(buffer, start, end);
+        } else {
+          const text = utf8.decode(buffer.subarray(start, end));
+          let canonical: Uint8Array;
+          try {
+            canonical = encoder.encode(canonicalBetLine(text, agency));
+          } catch (error) {
+            throw new BetFileError(
+              path,
+              line,
+              (error as Error).message.replace(/^Cannot accept bet: /, ""),
+              { cause: error },
+            );
+          }
+          sink(canonical, 0, canonical.length);
+        }
+        bets++;
+      }
+      line++;
+      start = next;
+    }
+    buffer.copyWithin(0, complete, filled);
+    filled -= complete;
+    yield bets;
+  }
+}
+
+/** Throws naming the first line of `block` (starting at `line`) that is not UTF-8. */
+function checkUtf8(path: string, block: Uint8Array, line: number): void {
   try {
-    for await (const record of readCsvRecords(file.readable)) {
-      line = record.line;
-      const { fields } = record;
-      if (fields.length !== 5) {
-        throw new BetFileError(
-          path,
-          line,
-          `${fields.length} fields, expected 5 (first_name,last_name,document,birthdate,number)`,
-        );
-      }
-      const [firstName, lastName, document, birthdate, number] = fields as [
-        string,
-        string,
-        string,
-        string,
-        string,
-      ];
-      const bet = { firstName, lastName, document, birthdate, number };
-      try {
-        Bet.fromWire(agency, bet);
-      } catch (error) {
-        throw new BetFileError(
-          path,
-          line,
-          (error as Error).message.replace(/^Cannot accept bet: /, ""),
-          { cause: error },
-        );
-      }
-      yield bet;
-    }
+    utf8.decode(block);
   } catch (error) {
-    if (error instanceof BetFileError) throw error;
-    if (error instanceof SyntaxError) {
-      throw new BetFileError(path, 0, error.message, { cause: error });
+    let at = 0;
+    for (;; line++) {
+      const end = block.indexOf(LF, at);
+      const stop = end === -1 ? block.length : end + 1;
+      try {
+        utf8.decode(block.subarray(at, stop));
+      } catch {
+        break;
+      }
+      at = stop;
     }
-    throw error;
+    throw new BetFileError(path, line, "the line is not valid UTF-8", {
+      cause: error,
+    });
   }
 }
 
 /**
- * Reads the whole file once, validating every line, and returns how many
- * bets it holds: the agency checks its data before sending any of it.
+ * Checks the whole file and returns how many bets it holds: the agency
+ * checks its data before sending any of it.
  */
-export async function countBets(path: string, agency: number): Promise<number> {
-  let count = 0;
-  for await (const _ of readBetFile(path, agency)) count++;
-  return count;
+export async function countBets(
+  path: string,
+  agency: number,
+): Promise<number> {
+  let bets = 0;
+  for await (const sofar of scanBetFile(path, agency, () => {})) bets = sofar;
+  return bets;
+}
+
+/** A batch frame ready to send, and which bets of the stream it holds. */
+export interface BatchFrame {
+  /** The encoded `batch` frame. */
+  readonly frame: Uint8Array;
+  /** Position of its first bet in the agency's stream (from 0). */
+  readonly first: number;
+  /** Bets in it. */
+  readonly count: number;
+}
+
+/**
+ * Streams the file as `batch` frames of at most `maxAmount` bets and 8 kB,
+ * a megabyte of file at a time. Throws like {@linkcode scanBetFile}.
+ */
+export async function* readBatchFrames(
+  path: string,
+  agency: number,
+  maxAmount: number,
+): AsyncGenerator<BatchFrame> {
+  const builder = new BatchBuilder(agency, maxAmount);
+  let ready: BatchFrame[] = [];
+  let position = 0;
+  const take = () => {
+    const count = builder.count;
+    ready.push({ frame: builder.take(position), first: position, count });
+    position += count;
+  };
+  const add: BetLineSink = (bytes, start, end) => {
+    if (!builder.tryAdd(bytes, start, end)) {
+      take();
+      builder.tryAdd(bytes, start, end);
+    }
+  };
+  for await (const _ of scanBetFile(path, agency, add)) {
+    yield* ready;
+    ready = [];
+  }
+  if (builder.count > 0) take();
+  yield* ready;
 }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { BetFileError, countBets, readBetFile } from "./bet_file.ts";
+import { HEADER_SIZE } from "../protocol/frame.ts";
+import { decodeMessage } from "../protocol/messages.ts";
+import { BetFileError, countBets, readBatchFrames } from "./bet_file.ts";
 
 async function withCsv(text: string, fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "tp0-betfile-" });
@@ -13,21 +15,46 @@ async function withCsv(text: string, fn: (path: string) => Promise<void>) {
   }
 }
 
-Deno.test("bets stream out of a CRLF file with accents", async () => {
+Deno.test("bets stream out of a CRLF file with accents, in stored form", async () => {
   await withCsv(
-    "Santiago Lionel,Lorca,30904465,1999-03-17,2201\r\nTiago Nicolás,Rivera,34407251,2001-08-29,7574\r\n",
+    "\ufeffSantiago Lionel,Lorca,30904465,1999-03-17,2201\r\n\r\n" +
+      '"Rivera, Tiago",Nicolás,34407251,2001-08-29,07574\r\n' +
+      "A,B,1,2000-01-01,3",
     async (path) => {
-      const bets = await Array.fromAsync(readBetFile(path, 1));
-      assert.deepEqual(bets[1], {
-        firstName: "Tiago Nicolás",
-        lastName: "Rivera",
-        document: "34407251",
-        birthdate: "2001-08-29",
-        number: "7574",
+      const frames = await Array.fromAsync(readBatchFrames(path, 1, 2));
+      assert.deepEqual(frames.map((f) => [f.first, f.count]), [[0, 2], [2, 1]]);
+      const rows = frames.map(({ frame }) => {
+        const message = decodeMessage({
+          type: frame[0]!,
+          payload: frame.subarray(HEADER_SIZE),
+        });
+        assert.ok(message.kind === "batch");
+        return new TextDecoder().decode(message.rows);
       });
-      assert.equal(await countBets(path, 1), 2);
+      assert.deepEqual(rows, [
+        "Santiago Lionel,Lorca,30904465,1999-03-17,2201\n" +
+        '"Rivera, Tiago",Nicolás,34407251,2001-08-29,7574\n',
+        "A,B,1,2000-01-01,3\n",
+      ]);
+      assert.equal(await countBets(path, 1), 3);
     },
   );
+});
+
+Deno.test("a file larger than the read buffer, with lines across chunk ends", async () => {
+  const line = (i: number) => `Ana María,Pérez,${i},1990-01-01,${i % 10_000}\n`;
+  const text = Array.from({ length: 60_000 }, (_, i) => line(i)).join("");
+  await withCsv(text, async (path) => {
+    let n = 0;
+    let rows = "";
+    for await (const { first, count, frame } of readBatchFrames(path, 1, 100)) {
+      assert.equal(first, n);
+      n += count;
+      rows += new TextDecoder().decode(frame.subarray(HEADER_SIZE + 10));
+    }
+    assert.equal(n, 60_000);
+    assert.equal(rows, text);
+  });
 });
 
 Deno.test("a bad line is reported with the file and line number", async () => {
@@ -52,6 +79,19 @@ Deno.test("a bad line is reported with the file and line number", async () => {
       /line 2: birthdate "2000-02-30" is not a calendar date/,
     );
   });
+  await withCsv(
+    good +
+      "A,B,1,2000-01-01,1\nA,\xff,1,2000-01-01,1\n".replace("\xff", "\u{fffd}"),
+    async (path) => {
+      const bytes = await Deno.readFile(path);
+      bytes[bytes.indexOf(0xef, good.length * 2)] = 0xff;
+      await Deno.writeFile(path, bytes);
+      await assert.rejects(
+        countBets(path, 1),
+        /line 3: the line is not valid UTF-8/,
+      );
+    },
+  );
   await assert.rejects(
     countBets("/nonexistent/agency.csv", 1),
     /Cannot read bets from \/nonexistent\/agency.csv: the file cannot be opened \(NotFound\)/,

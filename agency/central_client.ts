@@ -9,6 +9,8 @@ import {
   type Response,
 } from "../protocol/messages.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
+import type { BatchFrame } from "./bet_file.ts";
+import { expectAnswer } from "./central_refused_error.ts";
 
 /** Opens a TCP connection; the seam tests use to inject faults. */
 export type Dialer = (hostname: string, port: number) => Promise<Deno.Conn>;
@@ -140,29 +142,100 @@ export class CentralClient implements Disposable {
       await writeAll(conn, frame);
       const responses: Response[] = [];
       for (;;) {
-        const incoming = await readFrame(reader, {
-          isKnownType: isKnownMessageType,
-        });
-        if (incoming === null) {
-          throw new Deno.errors.UnexpectedEof(
-            "Cannot read answer: the central closed the connection",
-          );
-        }
-        const message = decodeMessage(incoming);
-        if (isRequest(message)) {
-          throw new ProtocolError(
-            "malformed",
-            `Cannot accept a ${message.kind} message from the central`,
-          );
-        }
-        if (message.kind === "error" && TRANSIENT.has(message.code)) {
-          throw new TransientRefusal(message.code, message.message);
-        }
+        const message = await readResponse(reader);
         responses.push(message);
         if (message.kind !== "winners" || message.last) return responses;
       }
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Sends batch frames with up to `window` of them unacknowledged at once:
+   * the central answers in order, so each acknowledgement belongs to the
+   * oldest batch in flight. After a network failure (or a transient
+   * refusal) it reconnects with backoff and sends every unacknowledged
+   * batch again, which the central skips if it had stored it. Calls `onAck`
+   * with each batch, in order, and how long its acknowledgement took.
+   * Throws like {@linkcode request}, {@linkcode CentralRefusedError} for a
+   * refusal, and whatever reading `batches` throws.
+   */
+  async sendBatches(
+    batches: AsyncIterable<BatchFrame>,
+    window: number,
+    onAck: (batch: BatchFrame, latencyMs: number) => void,
+  ): Promise<void> {
+    const source = batches[Symbol.asyncIterator]();
+    const inFlight: { batch: BatchFrame; sentAt: number }[] = [];
+    let exhausted = false;
+    let backoff = this.#options.initialBackoffMs;
+    for (let attempt = 1;; attempt++) {
+      if (this.#stop.aborted) throw new StoppedError();
+      try {
+        const { conn, reader } = await this.#connect();
+        // After a reconnection, everything unacknowledged goes again.
+        if (inFlight.length > 0) {
+          const now = performance.now();
+          for (const entry of inFlight) entry.sentAt = now;
+          await writeAll(conn, concat(inFlight.map((e) => e.batch.frame)));
+        }
+        for (;;) {
+          const fresh: Uint8Array[] = [];
+          while (!exhausted && inFlight.length < window) {
+            const next = await source.next();
+            if (next.done) {
+              exhausted = true;
+              break;
+            }
+            inFlight.push({ batch: next.value, sentAt: performance.now() });
+            fresh.push(next.value.frame);
+          }
+          if (fresh.length > 0) await writeAll(conn, concat(fresh));
+          const oldest = inFlight[0];
+          if (oldest === undefined) return;
+          const timer = setTimeout(
+            () => this.#disconnect(),
+            this.#options.responseTimeoutMs,
+          );
+          let answer: Response;
+          try {
+            answer = await readResponse(reader);
+          } finally {
+            clearTimeout(timer);
+          }
+          const ack = expectAnswer([answer], "ack");
+          const { batch } = oldest;
+          if (ack.first !== batch.first || ack.count !== batch.count) {
+            throw new Error(
+              `Cannot trust the central: bets ${batch.first}+${batch.count} were acknowledged as ${ack.first}+${ack.count}`,
+            );
+          }
+          inFlight.shift();
+          onAck(batch, performance.now() - oldest.sentAt);
+          attempt = 0;
+          backoff = this.#options.initialBackoffMs;
+        }
+      } catch (error) {
+        this.#disconnect();
+        if (this.#stop.aborted) throw new StoppedError();
+        if (!isNetworkError(error)) throw error;
+        if (attempt >= this.#options.attempts) {
+          throw new CentralUnreachableError(
+            `Cannot reach the central at ${this.#hostname}:${this.#port}: ${attempt} attempts failed (${
+              (error as Error).message
+            })`,
+            { cause: error },
+          );
+        }
+        this.#log.warning("reconnect", "in_progress", {
+          attempt,
+          delay_ms: backoff,
+          error: (error as Error).message,
+        });
+        await sleep(backoff, this.#stop);
+        backoff = Math.min(backoff * 2, this.#options.maxBackoffMs);
+      }
     }
   }
 
@@ -203,6 +276,43 @@ export class CentralClient implements Disposable {
   [Symbol.dispose](): void {
     this.#disconnect();
   }
+}
+
+/**
+ * Reads one message from the central: throws {@linkcode TransientRefusal}
+ * for a refusal worth retrying, {@linkcode ProtocolError} for a message
+ * only agencies send, `UnexpectedEof` when the central hangs up.
+ */
+async function readResponse(reader: BufferedReader): Promise<Response> {
+  const incoming = await readFrame(reader, { isKnownType: isKnownMessageType });
+  if (incoming === null) {
+    throw new Deno.errors.UnexpectedEof(
+      "Cannot read answer: the central closed the connection",
+    );
+  }
+  const message = decodeMessage(incoming);
+  if (isRequest(message)) {
+    throw new ProtocolError(
+      "malformed",
+      `Cannot accept a ${message.kind} message from the central`,
+    );
+  }
+  if (message.kind === "error" && TRANSIENT.has(message.code)) {
+    throw new TransientRefusal(message.code, message.message);
+  }
+  return message;
+}
+
+/** One buffer holding `parts` back to back. */
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
 }
 
 /**

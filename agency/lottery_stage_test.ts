@@ -4,6 +4,7 @@ import type { ActionLog, Fields, Result } from "../lib/log.ts";
 import { HEADER_SIZE } from "../protocol/frame.ts";
 import { decodeMessage, type Response } from "../protocol/messages.ts";
 import { sampleAgency } from "../scripts/sample_bets.ts";
+import type { BatchFrame } from "./bet_file.ts";
 import { MAX_PROGRESS_LINES, runLotteryStage } from "./lottery_stage.ts";
 
 /** A central that acknowledges everything and makes the agency wait twice. */
@@ -12,20 +13,28 @@ function fakeCentral(winners: string[]) {
   let pendingAnswers = 2;
   return {
     batches,
+    async sendBatches(
+      frames: AsyncIterable<BatchFrame>,
+      _window: number,
+      onAck: (batch: BatchFrame, latencyMs: number) => void,
+    ): Promise<void> {
+      for await (const batch of frames) {
+        const message = decodeMessage({
+          type: batch.frame[0]!,
+          payload: batch.frame.subarray(HEADER_SIZE),
+        });
+        assert.ok(message.kind === "batch");
+        assert.equal(message.first, batch.first);
+        batches.push(message.count);
+        onAck(batch, 0.1);
+      }
+    },
     request(frame: Uint8Array): Promise<Response[]> {
       const message = decodeMessage({
         type: frame[0]!,
         payload: frame.subarray(HEADER_SIZE),
       });
       switch (message.kind) {
-        case "batch":
-          batches.push(message.bets.length);
-          return Promise.resolve([{
-            kind: "ack",
-            first: message.first,
-            count: message.bets.length,
-            duplicate: false,
-          }]);
         case "finish":
           return Promise.resolve([{
             kind: "ack",

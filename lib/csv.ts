@@ -173,3 +173,19 @@ export function formatCsvRow(fields: readonly (string | number)[]): string {
     return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   }).join(",");
 }
+
+/**
+ * Parses one complete CSV line (no line end) into its fields, with the same
+ * quoting rules as {@linkcode readCsvRecords}. Throws `SyntaxError` for a
+ * stray quote or a quoted field that never closes.
+ */
+export function parseCsvLine(line: string): string[] {
+  if (!line.includes('"')) return line.split(",");
+  const parsed = parseQuoted(line, 0, true, 1);
+  if (parsed === null || parsed.next < line.length) {
+    throw new SyntaxError(
+      "Cannot read CSV line: a line break inside a quoted field",
+    );
+  }
+  return parsed.fields;
+}

@@ -1,14 +1,14 @@
 import { HEADER_SIZE, MAX_FRAME_SIZE } from "./frame.ts";
-import { MessageType, type WireBet } from "./messages.ts";
+import { MessageType } from "./messages.ts";
 
 const BATCH_PREFIX = HEADER_SIZE + 4 + 4 + 2;
-const encoder = new TextEncoder();
+const LF = 0x0a;
 
 /**
- * Packs bets into one `batch` frame as they come, encoding each once, and
- * says when the next bet would not fit: either `maxAmount` bets are in, or
- * the frame would pass {@linkcode MAX_FRAME_SIZE} bytes (long names cut a
- * batch early). The frame it returns is byte-identical to
+ * Packs bet lines into one `batch` frame as they come, copying each once,
+ * and says when the next line would not fit: either `maxAmount` bets are in,
+ * or the frame would pass {@linkcode MAX_FRAME_SIZE} bytes (long names cut
+ * a batch early). The frame it returns is byte-identical to
  * `encodeMessage({ kind: "batch", ... })`.
  */
 export class BatchBuilder {
@@ -39,28 +39,27 @@ export class BatchBuilder {
   }
 
   /**
-   * Appends a bet if it fits and returns `true`; returns `false`, leaving the
-   * batch as it was, if it does not. Throws `RangeError` for a bet that
-   * could not fit even in an empty batch.
+   * Appends the bet line `bytes[start, end)` (without its line end; one is
+   * added) if it fits and returns `true`; returns `false`, leaving the batch
+   * as it was, if it does not. Throws `RangeError` for a line that could
+   * not fit even in an empty batch.
    */
-  tryAdd(bet: WireBet): boolean {
+  tryAdd(bytes: Uint8Array, start: number, end: number): boolean {
     if (this.#count >= this.#maxAmount) return false;
-    const start = this.#offset;
-    if (
-      this.#put(bet.firstName) && this.#put(bet.lastName) &&
-      this.#put(bet.document) && this.#put(bet.birthdate) &&
-      this.#put(bet.number)
-    ) {
-      this.#count++;
-      return true;
+    const length = end - start;
+    if (this.#offset + length + 1 > MAX_FRAME_SIZE) {
+      if (this.#count === 0) {
+        throw new RangeError(
+          `Cannot batch a bet line of ${length} bytes: it does not fit in a ${MAX_FRAME_SIZE}-byte frame`,
+        );
+      }
+      return false;
     }
-    this.#offset = start;
-    if (this.#count === 0) {
-      throw new RangeError(
-        `Cannot batch bet of document ${bet.document}: it does not fit in a ${MAX_FRAME_SIZE}-byte frame`,
-      );
-    }
-    return false;
+    this.#frame.set(bytes.subarray(start, end), this.#offset);
+    this.#offset += length;
+    this.#frame[this.#offset++] = LF;
+    this.#count++;
+    return true;
   }
 
   /**
@@ -77,18 +76,5 @@ export class BatchBuilder {
     this.#offset = BATCH_PREFIX;
     this.#count = 0;
     return frame;
-  }
-
-  #put(value: string): boolean {
-    const at = this.#offset;
-    if (at + 2 > MAX_FRAME_SIZE) return false;
-    const { read, written } = encoder.encodeInto(
-      value,
-      this.#frame.subarray(at + 2),
-    );
-    if (read !== value.length || written > 0xffff) return false;
-    this.#view.setUint16(at, written);
-    this.#offset = at + 2 + written;
-    return true;
   }
 }

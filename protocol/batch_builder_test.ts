@@ -1,32 +1,56 @@
 import assert from "node:assert/strict";
 import { BatchBuilder } from "./batch_builder.ts";
 import { MAX_FRAME_SIZE } from "./frame.ts";
-import { encodeMessage, type WireBet } from "./messages.ts";
+import { encodeMessage } from "./messages.ts";
 
-const bet = (i: number, name = "Camila Rocío"): WireBet => ({
-  firstName: name,
-  lastName: "Varela",
-  document: String(30_000_000 + i),
-  birthdate: "1995-05-09",
-  number: String(i),
-});
+const encoder = new TextEncoder();
+const line = (i: number, name = "Camila Rocío") =>
+  encoder.encode(`${name},Varela,${30_000_000 + i},1995-05-09,${i}`);
+const add = (builder: BatchBuilder, bytes: Uint8Array) =>
+  builder.tryAdd(bytes, 0, bytes.length);
+const rows = (lines: Uint8Array[]) =>
+  encoder.encode(
+    lines.map((l) => new TextDecoder().decode(l) + "\n").join(""),
+  );
 
 Deno.test("a built batch is byte-identical to the encoded message", () => {
   const builder = new BatchBuilder(4, 10);
-  const bets = [bet(1), bet(2), bet(3)];
-  for (const b of bets) assert.ok(builder.tryAdd(b));
+  const lines = [line(1), line(2), line(3)];
+  for (const l of lines) assert.ok(add(builder, l));
   assert.deepEqual(
     builder.take(7),
-    encodeMessage({ kind: "batch", agency: 4, first: 7, bets }),
+    encodeMessage({
+      kind: "batch",
+      agency: 4,
+      first: 7,
+      count: 3,
+      rows: rows(lines),
+    }),
   );
   assert.equal(builder.count, 0);
 });
 
+Deno.test("a line is taken from the middle of a larger buffer", () => {
+  const builder = new BatchBuilder(1, 10);
+  const buffer = encoder.encode("xxA,B,1,2000-01-01,2yy");
+  assert.ok(builder.tryAdd(buffer, 2, buffer.length - 2));
+  assert.deepEqual(
+    builder.take(0),
+    encodeMessage({
+      kind: "batch",
+      agency: 1,
+      first: 0,
+      count: 1,
+      rows: encoder.encode("A,B,1,2000-01-01,2\n"),
+    }),
+  );
+});
+
 Deno.test("maxAmount closes a batch", () => {
   const builder = new BatchBuilder(1, 2);
-  assert.ok(builder.tryAdd(bet(1)));
-  assert.ok(builder.tryAdd(bet(2)));
-  assert.equal(builder.tryAdd(bet(3)), false);
+  assert.ok(add(builder, line(1)));
+  assert.ok(add(builder, line(2)));
+  assert.equal(add(builder, line(3)), false);
   assert.equal(builder.count, 2);
 });
 
@@ -34,18 +58,19 @@ Deno.test("long names cut a batch early, under the frame limit", () => {
   const builder = new BatchBuilder(1, 1000);
   const long = "Á".repeat(500);
   let n = 0;
-  while (builder.tryAdd(bet(n, long))) n++;
+  while (add(builder, line(n, long))) n++;
   const frame = builder.take(1);
   assert.ok(n > 0 && n < 1000);
   assert.ok(frame.length <= MAX_FRAME_SIZE);
-  assert.ok(frame.length + 1000 > MAX_FRAME_SIZE);
+  assert.ok(frame.length + line(n, long).length + 1 > MAX_FRAME_SIZE);
   assert.deepEqual(
     frame,
     encodeMessage({
       kind: "batch",
       agency: 1,
       first: 1,
-      bets: Array.from({ length: n }, (_, i) => bet(i, long)),
+      count: n,
+      rows: rows(Array.from({ length: n }, (_, i) => line(i, long))),
     }),
   );
 });
@@ -53,7 +78,7 @@ Deno.test("long names cut a batch early, under the frame limit", () => {
 Deno.test("a bet too large for any frame is a RangeError", () => {
   const builder = new BatchBuilder(1, 10);
   assert.throws(
-    () => builder.tryAdd(bet(1, "x".repeat(MAX_FRAME_SIZE))),
+    () => add(builder, line(1, "x".repeat(MAX_FRAME_SIZE))),
     RangeError,
   );
   assert.throws(() => new BatchBuilder(1, 0), RangeError);

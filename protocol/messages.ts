@@ -104,7 +104,14 @@ export interface WireBet {
 /** Every message of the protocol, discriminated by `kind`. */
 export type Message =
   | { kind: "bet"; agency: number; bet: WireBet }
-  | { kind: "batch"; agency: number; first: number; bets: WireBet[] }
+  | {
+    kind: "batch";
+    agency: number;
+    first: number;
+    count: number;
+    /** `count` bet lines, CSV, each ending in LF; judged by the central. */
+    rows: Uint8Array;
+  }
   | { kind: "finish"; agency: number; total: number }
   | { kind: "winnersQuery"; agency: number }
   | { kind: "totalQuery"; agency: number }
@@ -232,6 +239,11 @@ class PayloadReader {
       throw this.malformed("a string is not valid UTF-8", error);
     }
   }
+  /** The remaining bytes, as a view. */
+  rest(): Uint8Array {
+    const at = this.#take(this.#bytes.length - this.#offset);
+    return this.#bytes.subarray(at);
+  }
   end(): void {
     if (this.#offset !== this.#bytes.length) {
       throw this.malformed(
@@ -270,9 +282,9 @@ export function encodeMessage(message: Message): Uint8Array {
       writeBet(w, message.bet);
       break;
     case "batch":
-      checkU16("batch size", message.bets.length);
-      w.u32(message.agency).u32(message.first).u16(message.bets.length);
-      for (const bet of message.bets) writeBet(w, bet);
+      checkU16("batch size", message.count);
+      w.u32(message.agency).u32(message.first).u16(message.count)
+        .bytes(message.rows);
       break;
     case "finish":
       w.u32(message.agency).u32(message.total);
@@ -332,9 +344,16 @@ function decodePayload(kind: MessageKind, r: PayloadReader): Message {
       const agency = r.u32();
       const first = r.u32();
       const count = r.u16();
-      const bets: WireBet[] = [];
-      for (let i = 0; i < count; i++) bets.push(readBet(r));
-      return { kind, agency, first, bets };
+      const rows = r.rest();
+      const lines = countLineEnds(rows);
+      if (
+        lines !== count || (rows.length > 0 && rows[rows.length - 1] !== LF)
+      ) {
+        throw r.malformed(
+          `${count} bets announced, the rows hold ${lines} complete lines`,
+        );
+      }
+      return { kind, agency, first, count, rows };
     }
     case "finish":
       return { kind, agency: r.u32(), total: r.u32() };
@@ -360,6 +379,14 @@ function decodePayload(kind: MessageKind, r: PayloadReader): Message {
       return { kind, code, message: r.string() };
     }
   }
+}
+
+const LF = 0x0a;
+
+function countLineEnds(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = bytes.indexOf(LF); i !== -1; i = bytes.indexOf(LF, i + 1)) n++;
+  return n;
 }
 
 function flag(r: PayloadReader): boolean {

@@ -23,6 +23,19 @@ const BET: WireBet = {
   number: "7574",
 };
 
+const encoder = new TextEncoder();
+
+/** A batch message of these bet lines. */
+function batch(agency: number, first: number, lines: string[]): Message {
+  return {
+    kind: "batch",
+    agency,
+    first,
+    count: lines.length,
+    rows: encoder.encode(lines.map((line) => line + "\n").join("")),
+  };
+}
+
 async function roundTrip(message: Message, chunk = 1): Promise<Message> {
   const reader = new BufferedReader(
     chunkedSource(encodeMessage(message), chunk),
@@ -39,8 +52,11 @@ async function roundTrip(message: Message, chunk = 1): Promise<Message> {
 
 const SAMPLES: Message[] = [
   { kind: "bet", agency: 3, bet: BET },
-  { kind: "batch", agency: 5, first: 42, bets: [BET, { ...BET, number: "0" }] },
-  { kind: "batch", agency: 1, first: 7, bets: [] },
+  batch(5, 42, [
+    "Santiago Lionel,Lorca,30904465,1999-03-17,7574",
+    '"Fornerón, ""el Tano""",Ñandú,1,2000-01-01,0',
+  ]),
+  batch(1, 7, []),
   { kind: "finish", agency: 2, total: 270 },
   { kind: "winnersQuery", agency: 4 },
   { kind: "totalQuery", agency: 4 },
@@ -58,24 +74,39 @@ Deno.test("every message survives encode, one-byte reads and decode", async () =
 });
 
 Deno.test("a batch frame has the documented byte layout", () => {
-  const frame = encodeMessage({
-    kind: "batch",
-    agency: 1,
-    first: 2,
-    bets: [{
-      firstName: "A",
-      lastName: "Ñ",
-      document: "7",
-      birthdate: "",
-      number: "0",
-    }],
-  });
+  const frame = encodeMessage(batch(1, 2, ["A,Ñ,7,,0"]));
   // deno-fmt-ignore
   assert.deepEqual([...frame], [
-    MessageType.batch, 0, 0, 0, 25, // header: type, u32 payload length
+    MessageType.batch, 0, 0, 0, 20, // header: type, u32 payload length
     0, 0, 0, 1, 0, 0, 0, 2, 0, 1, // agency u32, first u32, count u16
-    0, 1, 65, 0, 2, 0xc3, 0x91, 0, 1, 55, 0, 0, 0, 1, 48, // five u16-prefixed strings
+    65, 44, 0xc3, 0x91, 44, 55, 44, 44, 48, 10, // the bet lines, LF-terminated
   ]);
+});
+
+Deno.test("a batch whose rows do not hold exactly count lines is malformed", () => {
+  const payload = (count: number, rows: string) =>
+    concat(
+      new Uint8Array([0, 0, 0, 1, 0, 0, 0, 0, 0, count]),
+      encoder.encode(rows),
+    );
+  for (
+    const [count, rows] of [
+      [2, "a,b,1,2000-01-01,3\n"],
+      [1, "a,b,1,2000-01-01,3\nx\n"],
+      [1, "a,b,1,2000-01-01,3\nx"],
+      [0, "x"],
+    ] as const
+  ) {
+    assert.throws(
+      () =>
+        decodeMessage({
+          type: MessageType.batch,
+          payload: payload(count, rows),
+        }),
+      (e) => e instanceof ProtocolError && e.reason === "malformed",
+      JSON.stringify(rows),
+    );
+  }
 });
 
 Deno.test("the decoder refuses every malformed payload", () => {
@@ -244,12 +275,11 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     agency: u32,
     bet: wireBet,
   }),
-  fc.record({
-    kind: fc.constant("batch" as const),
-    agency: u32,
-    first: u32,
-    bets: fc.array(wireBet, { maxLength: 20 }),
-  }),
+  fc.tuple(
+    u32,
+    u32,
+    fc.array(text.map((line) => line.replaceAll("\n", "")), { maxLength: 20 }),
+  ).map(([agency, first, lines]) => batch(agency, first, lines)),
   fc.record({
     kind: fc.constant("finish" as const),
     agency: u32,

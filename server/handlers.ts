@@ -1,12 +1,13 @@
 import { Bet } from "../lib/bet.ts";
 import type { ActionLog } from "../lib/log.ts";
+import { type StorageRows, toStorageRows } from "../lib/bet_row.ts";
 import {
   type Request,
   type Response,
   splitWinners,
-  type WireBet,
 } from "../protocol/messages.ts";
 import type { Lottery, Refusal } from "./lottery.ts";
+import { betRows } from "./storage.ts";
 
 /** What a session knows of its peer. */
 export interface Peer {
@@ -63,17 +64,18 @@ export function createHandler(
     switch (request.kind) {
       case "bet":
       case "batch": {
-        const wire = request.kind === "bet" ? [request.bet] : request.bets;
-        const bets = toBets(request.agency, wire);
-        const outcome = "status" in bets ? bets : await lottery.store(
+        // Rows are made before anything is awaited: a batch's bytes are only
+        // valid until the session reads the next frame.
+        const rows = toRows(request);
+        const outcome = "status" in rows ? rows : await lottery.store(
           request.agency,
           request.kind === "bet" ? null : request.first,
-          bets,
+          rows,
         );
         const ack = (duplicate: boolean): Response => ({
           kind: "ack",
           first: request.kind === "bet" ? 0 : request.first,
-          count: wire.length,
+          count: request.kind === "bet" ? 1 : request.count,
           duplicate,
         });
         if (outcome.status === "refused") {
@@ -147,23 +149,22 @@ export function createHandler(
   };
 }
 
-/** Validates wire bets into bets, or refuses the whole batch. */
-function toBets(agency: number, wire: readonly WireBet[]): Bet[] | Refusal {
-  const bets: Bet[] = [];
-  for (const [index, bet] of wire.entries()) {
-    try {
-      bets.push(Bet.fromWire(agency, bet));
-    } catch (error) {
-      return {
-        status: "refused",
-        code: "invalidBet",
-        reason: `bet ${index + 1} of ${wire.length}: ${
-          (error as Error).message
-        }`,
-      };
-    }
+/** Validates a bet or a batch into storage rows, or refuses all of it. */
+function toRows(
+  request: Extract<Request, { kind: "bet" | "batch" }>,
+): StorageRows | Refusal {
+  try {
+    return request.kind === "bet"
+      ? betRows([Bet.fromWire(request.agency, request.bet)])
+      : toStorageRows(request.agency, request.rows);
+  } catch (error) {
+    const message = (error as Error).message;
+    return {
+      status: "refused",
+      code: "invalidBet",
+      reason: request.kind === "bet" ? `bet 1 of 1: ${message}` : message,
+    };
   }
-  return bets;
 }
 
 /**
@@ -184,6 +185,6 @@ function logBatch(
       ...extra,
     });
   } else {
-    at("apuesta_recibida", result, { cantidad: request.bets.length, ...extra });
+    at("apuesta_recibida", result, { cantidad: request.count, ...extra });
   }
 }

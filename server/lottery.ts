@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { ErrorCodeName } from "../protocol/messages.ts";
 import type { ActionLog } from "../lib/log.ts";
-import { type Bet, BETS_FILE, hasWon, loadBets, storeBets } from "./storage.ts";
+import { BatchWriter, truncateToLedger } from "./batch_writer.ts";
+import { BETS_FILE, scanWinners, type StorageRows } from "./storage.ts";
 import type { StorageLock } from "./storage_lock.ts";
 import type { DrawSummary, LotteryState } from "./lottery_state.ts";
 
@@ -88,18 +89,21 @@ export interface LotteryDeps {
  * batch size the resend uses); a batch that starts past it is refused as a
  * gap. A batch is committed when its rows are in bets.csv, flushed, and KV
  * records both the agency's new count and the new committed size of
- * bets.csv in one atomic commit; the acknowledgement goes out after.
+ * bets.csv in one atomic commit (shared by the batches of a group); the
+ * acknowledgement goes out after.
  * Bytes past the committed size belong to a batch whose writer died before
  * committing: they are cut off before the next write (and at start-up), and
  * the agency, never acknowledged, sends the batch again.
  */
 export class Lottery {
   readonly #deps: LotteryDeps;
+  readonly #writer: BatchWriter;
   #draw: DrawResult | null = null;
 
   /** @param deps the open resources and settings this lottery works with */
   constructor(deps: LotteryDeps) {
     this.#deps = deps;
+    this.#writer = new BatchWriter(deps);
   }
 
   /** Agency ids run from 1 to `agencies`. */
@@ -109,59 +113,19 @@ export class Lottery {
   }
 
   /**
-   * Stores the batch of `agency` whose first bet is bet number `first` of
+   * Stores the rows of `agency` whose first bet is bet number `first` of
    * its stream, skipping what was stored before (a resend). A `null` first
    * (the single bet of the bet stage) is stored as it comes, with no
-   * duplicate detection.
+   * duplicate detection. Batches are committed in groups; see
+   * {@linkcode BatchWriter}.
    */
   async store(
     agency: number,
     first: number | null,
-    bets: readonly Bet[],
+    rows: StorageRows,
   ): Promise<StoreOutcome> {
-    const { lock, state, betsFile } = this.#deps;
     if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
-    return await lock.run(async (): Promise<StoreOutcome> => {
-      const snapshot = await state.snapshot(agency);
-      const { record } = snapshot;
-      const skipped = first === null
-        ? 0
-        : Math.min(bets.length, Math.max(0, record.bets - first));
-      if (first !== null && skipped === bets.length) {
-        return { status: "duplicate", skipped };
-      }
-      if (record.finished) {
-        return refuse(
-          "agencyFinished",
-          `Cannot store bets: agency ${agency} has already finished`,
-        );
-      }
-      if (first !== null && first > record.bets) {
-        return refuse(
-          "outOfOrder",
-          `Cannot store bets from position ${first}: agency ${agency} has ${record.bets} stored`,
-        );
-      }
-      const cut = this.#truncateToLedger(snapshot.ledgerSize);
-      if (cut !== null) return cut;
-      const fresh = skipped === 0 ? bets : bets.slice(skipped);
-      const written = storeBets(betsFile, fresh);
-      betsFile.syncDataSync();
-      const committed = await state.commitBatch(
-        agency,
-        snapshot,
-        fresh.length,
-        snapshot.ledgerSize + written,
-        first === null,
-      );
-      if (!committed) {
-        return refuse(
-          "internal",
-          `Cannot store bets: the shared state changed under the storage lock`,
-        );
-      }
-      return { status: "stored", stored: fresh.length, skipped };
-    });
+    return await this.#writer.store(agency, first, rows);
   }
 
   /**
@@ -172,7 +136,7 @@ export class Lottery {
     const { lock, state, agencies, log } = this.#deps;
     if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
     const outcome = await lock.run(async () => {
-      const { record } = await state.snapshot(agency);
+      const record = (await state.snapshotMany([agency])).records.get(agency)!;
       if (!record.finished && record.bets !== total) {
         return refuse(
           "incomplete",
@@ -227,13 +191,18 @@ export class Lottery {
     return await lock.run(async () => {
       const again = await state.draw();
       if (again !== null) return (this.#draw = await this.#readWinners(again));
-      const refusal = this.#truncateToLedger(await state.ledgerSize());
+      const refusal = truncateToLedger(
+        this.#deps.betsFile,
+        await state.ledgerSize(),
+      );
       if (refusal !== null) throw new Error(refusal.reason);
       const started = performance.now();
       const winners: Record<string, string[]> = {};
       for (let id = 1; id <= agencies; id++) winners[id] = [];
-      for await (const bet of loadBets(this.#path(BETS_FILE))) {
-        if (hasWon(bet)) (winners[bet.agency] ??= []).push(bet.document);
+      for (
+        const [agency, documents] of await scanWinners(this.#path(BETS_FILE))
+      ) {
+        (winners[agency] ??= []).push(...documents);
       }
       const perAgency: Record<string, number> = {};
       let total = 0;
@@ -274,20 +243,6 @@ export class Lottery {
       "unknownAgency",
       `Cannot serve agency ${agency}: agencies are numbered 1 to ${this.#deps.agencies}`,
     );
-  }
-
-  /** Cuts bytes past the committed size (a dead writer's batch). */
-  #truncateToLedger(ledgerSize: number): Refusal | null {
-    const { betsFile } = this.#deps;
-    const size = betsFile.statSync().size;
-    if (size > ledgerSize) betsFile.truncateSync(ledgerSize);
-    if (size < ledgerSize) {
-      return refuse(
-        "internal",
-        `Cannot store bets: bets.csv holds ${size} bytes but ${ledgerSize} are committed`,
-      );
-    }
-    return null;
   }
 
   #path(name: string): string {

@@ -32,13 +32,12 @@ export interface DrawSummary {
 
 const EMPTY: AgencyRecord = { bets: 0, singles: 0, finished: false };
 
-/** A consistent read of one agency and the ledger, for a later commit. */
-export interface BatchSnapshot {
-  /** The agency's record (zeros if it never sent anything). */
-  readonly record: AgencyRecord;
+/** A consistent read of several agencies and the ledger, for a group commit. */
+export interface GroupSnapshot {
+  /** Each agency's record (zeros if it never sent anything). */
+  readonly records: ReadonlyMap<number, AgencyRecord>;
   /** Committed bytes of bets.csv. */
   readonly ledgerSize: number;
-  readonly agencyEntry: Deno.KvEntryMaybe<AgencyRecord>;
   readonly ledgerEntry: Deno.KvEntryMaybe<number>;
 }
 
@@ -80,43 +79,51 @@ export class LotteryState implements Disposable {
     return this.#kv;
   }
 
-  /** Reads an agency's record and the ledger size together. */
-  async snapshot(agency: number): Promise<BatchSnapshot> {
-    const [agencyEntry, ledgerEntry] = await this.#retry(() =>
-      this.#db.getMany<[AgencyRecord, number]>([["agency", agency], ["ledger"]])
-    );
-    return {
-      record: agencyEntry.value ?? EMPTY,
-      ledgerSize: ledgerEntry.value ?? 0,
-      agencyEntry,
-      ledgerEntry,
-    };
+  /**
+   * Reads the records of several agencies and the ledger together (KV reads
+   * at most 10 keys at a time, so larger sets go in parallel reads).
+   */
+  async snapshotMany(agencies: readonly number[]): Promise<GroupSnapshot> {
+    const keys: Deno.KvKey[] = [
+      ["ledger"],
+      ...agencies.map((a) => ["agency", a]),
+    ];
+    const chunks: Deno.KvKey[][] = [];
+    for (let i = 0; i < keys.length; i += 10) {
+      chunks.push(keys.slice(i, i + 10));
+    }
+    const entries = (await Promise.all(
+      chunks.map((chunk) =>
+        this.#retry(() => this.#db.getMany<unknown[]>(chunk))
+      ),
+    )).flat();
+    const ledgerEntry = entries[0] as Deno.KvEntryMaybe<number>;
+    const records = new Map<number, AgencyRecord>();
+    for (const [i, agency] of agencies.entries()) {
+      const entry = entries[i + 1] as Deno.KvEntryMaybe<AgencyRecord>;
+      records.set(agency, entry.value ?? EMPTY);
+    }
+    return { records, ledgerSize: ledgerEntry.value ?? 0, ledgerEntry };
   }
 
   /**
-   * Records stored bets — `count` more of the agency's stream, or single
-   * bets when `single` — and the new committed size of bets.csv, in one
-   * atomic commit. Returns `false` if either key changed since `snapshot`.
+   * Records the new records of the agencies a group of batches changed and
+   * the new committed size of bets.csv, in one atomic commit. Returns
+   * `false` if the ledger changed since `snapshot` (someone wrote without
+   * the storage lock).
    */
-  async commitBatch(
-    agency: number,
-    snapshot: BatchSnapshot,
-    count: number,
+  async commitGroup(
+    snapshot: GroupSnapshot,
+    changed: ReadonlyMap<number, AgencyRecord>,
     ledgerSize: number,
-    single = false,
   ): Promise<boolean> {
-    const { record } = snapshot;
-    const result = await this.#retry(() =>
-      this.#db.atomic()
-        .check(snapshot.agencyEntry, snapshot.ledgerEntry)
-        .set(["agency", agency], {
-          ...record,
-          bets: single ? record.bets : record.bets + count,
-          singles: (record.singles ?? 0) + (single ? count : 0),
-        })
-        .set(["ledger"], ledgerSize)
-        .commit()
-    );
+    const result = await this.#retry(() => {
+      const operation = this.#db.atomic().check(snapshot.ledgerEntry);
+      for (const [agency, record] of changed) {
+        operation.set(["agency", agency], record);
+      }
+      return operation.set(["ledger"], ledgerSize).commit();
+    });
     return result.ok;
   }
 

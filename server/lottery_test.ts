@@ -4,7 +4,7 @@ import { Bet } from "../lib/bet.ts";
 import type { ActionLog, Fields, Result } from "../lib/log.ts";
 import { Lottery } from "./lottery.ts";
 import { LotteryState } from "./lottery_state.ts";
-import { BETS_FILE } from "./storage.ts";
+import { betRows, BETS_FILE } from "./storage.ts";
 import { StorageLock } from "./storage_lock.ts";
 
 function recordingLog(lines: string[]): ActionLog {
@@ -54,23 +54,23 @@ const rows = async (dir: string) =>
 Deno.test("resends are skipped whatever their batch size; gaps are refused", async () => {
   await withLottery(2, async (lottery, dir) => {
     const stream = Array.from({ length: 10 }, (_, i) => bet(1, i));
-    assert.deepEqual(await lottery.store(1, 0, stream.slice(0, 4)), {
+    assert.deepEqual(await lottery.store(1, 0, betRows(stream.slice(0, 4))), {
       status: "stored",
       stored: 4,
       skipped: 0,
     });
-    assert.deepEqual(await lottery.store(1, 0, stream.slice(0, 3)), {
+    assert.deepEqual(await lottery.store(1, 0, betRows(stream.slice(0, 3))), {
       status: "duplicate",
       skipped: 3,
     });
-    assert.deepEqual(await lottery.store(1, 2, stream.slice(2, 7)), {
+    assert.deepEqual(await lottery.store(1, 2, betRows(stream.slice(2, 7))), {
       status: "stored",
       stored: 3,
       skipped: 2,
     });
-    const gap = await lottery.store(1, 9, stream.slice(9));
+    const gap = await lottery.store(1, 9, betRows(stream.slice(9)));
     assert.equal(gap.status === "refused" && gap.code, "outOfOrder");
-    await lottery.store(1, 7, stream.slice(7));
+    await lottery.store(1, 7, betRows(stream.slice(7)));
     assert.deepEqual(
       (await rows(dir)).map((r) => r.split(",")[3]),
       stream.map((b) => b.document),
@@ -80,16 +80,19 @@ Deno.test("resends are skipped whatever their batch size; gaps are refused", asy
 
 Deno.test("single bets of the bet stage do not move the agency's stream", async () => {
   await withLottery(1, async (lottery, dir) => {
-    assert.deepEqual(await lottery.store(1, null, [bet(1, 100)]), {
+    assert.deepEqual(await lottery.store(1, null, betRows([bet(1, 100)])), {
       status: "stored",
       stored: 1,
       skipped: 0,
     });
-    assert.deepEqual(await lottery.store(1, 0, [bet(1, 0), bet(1, 1)]), {
-      status: "stored",
-      stored: 2,
-      skipped: 0,
-    });
+    assert.deepEqual(
+      await lottery.store(1, 0, betRows([bet(1, 0), bet(1, 1)])),
+      {
+        status: "stored",
+        stored: 2,
+        skipped: 0,
+      },
+    );
     assert.equal((await rows(dir)).length, 3);
     assert.equal((await lottery.finish(1, 2)).status, "finished");
   });
@@ -97,7 +100,7 @@ Deno.test("single bets of the bet stage do not move the agency's stream", async 
 
 Deno.test("finish needs every announced bet, counts once, and the draw is made once", async () => {
   await withLottery(2, async (lottery, _dir, log) => {
-    await lottery.store(1, 0, [bet(1, 0, 7574), bet(1, 1)]);
+    await lottery.store(1, 0, betRows([bet(1, 0, 7574), bet(1, 1)]));
     const early = await lottery.finish(1, 3);
     assert.equal(early.status === "refused" && early.code, "incomplete");
     assert.deepEqual(await lottery.winners(1), {
@@ -118,9 +121,9 @@ Deno.test("finish needs every announced bet, counts once, and the draw is made o
       status: "pending",
       pendingAgencies: 1,
     });
-    const late = await lottery.store(1, 2, [bet(1, 2)]);
+    const late = await lottery.store(1, 2, betRows([bet(1, 2)]));
     assert.equal(late.status === "refused" && late.code, "agencyFinished");
-    await lottery.store(2, 0, [bet(2, 5, 7574), bet(2, 6, 7574)]);
+    await lottery.store(2, 0, betRows([bet(2, 5, 7574), bet(2, 6, 7574)]));
     await lottery.finish(2, 2);
     assert.deepEqual(await lottery.winners(1), {
       status: "ready",
@@ -143,7 +146,7 @@ Deno.test("finish needs every announced bet, counts once, and the draw is made o
 
 Deno.test("bytes past the committed size (a dead writer's batch) are cut before the next write", async () => {
   await withLottery(1, async (lottery, dir) => {
-    await lottery.store(1, 0, [bet(1, 0)]);
+    await lottery.store(1, 0, betRows([bet(1, 0)]));
     await Deno.writeTextFile(
       join(dir, BETS_FILE),
       "1,Half,Written,99,1990-01-01,1\n",
@@ -151,7 +154,7 @@ Deno.test("bytes past the committed size (a dead writer's batch) are cut before 
         append: true,
       },
     );
-    await lottery.store(1, 1, [bet(1, 1)]);
+    await lottery.store(1, 1, betRows([bet(1, 1)]));
     assert.deepEqual((await rows(dir)).map((r) => r.split(",")[3]), [
       "1000",
       "1001",

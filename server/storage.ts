@@ -8,9 +8,10 @@
  * quoting, one LF-terminated line per bet.
  */
 import { Bet, hasWon, LOTTERY_WINNER_NUMBER } from "../lib/bet.ts";
-import { formatCsvRow, readCsvRecords } from "../lib/csv.ts";
+import type { StorageRows } from "../lib/bet_row.ts";
+import { formatCsvRow, parseCsvLine, readCsvRecords } from "../lib/csv.ts";
 
-export { Bet, hasWon, LOTTERY_WINNER_NUMBER };
+export { Bet, hasWon, LOTTERY_WINNER_NUMBER, type StorageRows };
 
 /** The file the bets are stored in, inside the storage directory. */
 export const BETS_FILE = "bets.csv";
@@ -23,6 +24,11 @@ const encoder = new TextEncoder();
  * bytes written. It does not flush; the caller decides when to `syncData`.
  */
 export function storeBets(file: Deno.FsFile, bets: readonly Bet[]): number {
+  return appendRows(file, betRows(bets).bytes);
+}
+
+/** The rows `store_bets` writes for `bets`. */
+export function betRows(bets: readonly Bet[]): StorageRows {
   let text = "";
   for (const bet of bets) {
     text += formatCsvRow([
@@ -34,10 +40,19 @@ export function storeBets(file: Deno.FsFile, bets: readonly Bet[]): number {
       bet.number,
     ]) + "\n";
   }
-  let bytes = encoder.encode(text);
-  const written = bytes.length;
+  return { bytes: encoder.encode(text), count: bets.length };
+}
+
+/**
+ * The write half of `store_bets`, for rows already in its form (from
+ * {@linkcode betRows}, or validated batches from `toStorageRows`, whose
+ * rows are the same bytes): one write of all of them, no flush. Returns the
+ * number of bytes written.
+ */
+export function appendRows(file: Deno.FsFile, rows: Uint8Array): number {
+  let bytes = rows;
   while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
-  return written;
+  return rows.length;
 }
 
 /**
@@ -77,4 +92,78 @@ export async function* loadBets(path: string): AsyncGenerator<Bet> {
       );
     }
   }
+}
+
+const WINNING_TAIL = `${LOTTERY_WINNER_NUMBER}\n`;
+const SCAN_CHUNK = 8 << 20;
+
+/**
+ * The draw's reading of bets.csv: the agency and document of every stored
+ * bet for which `has_won` holds, as `load_bets` followed by `has_won` would
+ * give them, per agency in file order. Instead of building a bet per row it
+ * reads 8 MB of whole lines at a time and searches the text for rows ending
+ * in the winning number (leading zeros allowed, as `load_bets` reads the
+ * number as an integer), and splits only those rows. Unlike `load_bets` it
+ * does not validate the rows that did not win. Throws `SyntaxError` naming
+ * the row for a winning row that is not a bet row.
+ */
+export async function scanWinners(
+  path: string,
+): Promise<Map<number, string[]>> {
+  const winners = new Map<number, string[]>();
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return winners;
+    throw error;
+  }
+  using _file = file;
+  const decoder = new TextDecoder();
+  let buffer = new Uint8Array(SCAN_CHUNK);
+  let filled = 0;
+  for (let eof = false; !eof;) {
+    if (filled === buffer.length) {
+      const grown = new Uint8Array(buffer.length * 2);
+      grown.set(buffer);
+      buffer = grown;
+    }
+    const read = await file.read(buffer.subarray(filled));
+    if (read === null) eof = true;
+    else filled += read;
+    const complete = eof ? filled : buffer.lastIndexOf(0x0a, filled - 1) + 1;
+    if (complete === 0) continue;
+    let text = decoder.decode(buffer.subarray(0, complete));
+    if (eof && !text.endsWith("\n")) text += "\n";
+    for (
+      let at = text.indexOf(WINNING_TAIL);
+      at !== -1;
+      at = text.indexOf(WINNING_TAIL, at + 1)
+    ) {
+      let start = at;
+      while (start > 0 && text.charCodeAt(start - 1) === 0x30) start--;
+      if (start === 0 || text.charCodeAt(start - 1) !== 0x2c) continue;
+      const line = text.slice(
+        text.lastIndexOf("\n", at) + 1,
+        at + WINNING_TAIL.length - 1,
+      );
+      const fields = parseCsvLine(line);
+      const agency = Number(fields[0]);
+      const document = fields[3];
+      if (
+        fields.length !== 6 || !Number.isSafeInteger(agency) ||
+        document === undefined || !/^\d+$/.test(document)
+      ) {
+        throw new SyntaxError(
+          `Cannot load bets: ${path} has a winning row that is not a bet: ${line}`,
+        );
+      }
+      const list = winners.get(agency);
+      if (list === undefined) winners.set(agency, [document]);
+      else list.push(document);
+    }
+    buffer.copyWithin(0, complete, filled);
+    filled -= complete;
+  }
+  return winners;
 }

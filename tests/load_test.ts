@@ -1,11 +1,12 @@
 /**
  * Load: 200 agencies connected to one central at once, each sending its
  * batches, finishing and asking for its winners. The agencies are the
- * agency's own client code (CentralClient, BatchBuilder) running in this one
+ * agency's own client code (CentralClient with a window of 8, BatchBuilder) running in this one
  * process: 200 Deno processes would need about 8 GB for nothing more.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import type { BatchFrame } from "../agency/bet_file.ts";
 import { CentralClient, sleep } from "../agency/central_client.ts";
 import type { ActionLog } from "../lib/log.ts";
 import { BatchBuilder } from "../protocol/batch_builder.ts";
@@ -25,6 +26,29 @@ function answer(responses: Response[]): Response {
   return first;
 }
 
+/** The agency's lines as batch frames of at most 50 bets. */
+async function* frames(
+  id: number,
+  lines: string[],
+): AsyncGenerator<BatchFrame> {
+  const builder = new BatchBuilder(id, 50);
+  let first = 0;
+  const take = () => {
+    const count = builder.count;
+    const batch = { frame: builder.take(first), first, count };
+    first += count;
+    return batch;
+  };
+  for (const line of lines) {
+    const bytes = new TextEncoder().encode(line);
+    if (!builder.tryAdd(bytes, 0, bytes.length)) {
+      yield take();
+      builder.tryAdd(bytes, 0, bytes.length);
+    }
+  }
+  yield take();
+}
+
 async function runAgency(
   id: number,
   port: number,
@@ -33,26 +57,17 @@ async function runAgency(
 ): Promise<{ winners: number; expected: number }> {
   const sample = sampleAgency(id, BETS, id % 3);
   using client = new CentralClient("127.0.0.1", port, quiet, stop);
-  const builder = new BatchBuilder(id, 50);
   let sent = 0;
-  const send = async () => {
-    const count = builder.count;
-    const ack = answer(await client.request(builder.take(sent)));
-    assert.equal(ack.kind === "ack" && ack.count, count);
-    if (sent === 0) connected();
-    sent += count;
-  };
-  for (const line of sample.lines) {
-    const [firstName, lastName, document, birthdate, number] = line.split(
-      ",",
-    ) as [string, string, string, string, string];
-    const bet = { firstName, lastName, document, birthdate, number };
-    if (!builder.tryAdd(bet)) {
-      await send();
-      builder.tryAdd(bet);
-    }
-  }
-  await send();
+  await client.sendBatches(
+    frames(id, sample.lines),
+    8,
+    (batch) => {
+      if (sent === 0) connected();
+      assert.equal(batch.first, sent);
+      sent += batch.count;
+    },
+  );
+  assert.equal(sent, BETS);
   answer(
     await client.request(
       encodeMessage({ kind: "finish", agency: id, total: sent }),

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Bet } from "./bet.ts";
+import {
+  canonicalBetLine,
+  isCanonicalBetLine,
+  toStorageRows,
+} from "./bet_row.ts";
+import { formatCsvRow } from "./csv.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const fast = (line: string) => {
+  const bytes = encoder.encode(`xx${line}yy`);
+  return isCanonicalBetLine(bytes, 2, bytes.length - 2);
+};
+
+Deno.test("the fast check accepts stored-form bets and leaves the rest to the slow path", () => {
+  for (
+    const line of [
+      "Santiago Lionel,Lorca,30904465,1999-03-17,2201",
+      "Tiago Nicolás,Rivera,34407251,2000-02-29,0",
+      "A,B,00012345678901234567,1000-12-31,999999999999999",
+    ]
+  ) {
+    assert.ok(fast(line), line);
+    assert.equal(canonicalBetLine(line, 1), line);
+  }
+  for (
+    const line of [
+      '"Lorca, Santiago",Lorca,1,1999-03-17,2', // quoted: slow path
+      "A,B,1,1999-03-17,0042", // leading zeros: slow path, stored as 42
+      "A,B,1,0999-03-17,2", // an early year: slow path
+      " ,B,1,1999-03-17,2", // blank name
+      "A,B,1,1999-02-29,2", // not a leap year
+      "A,B,1,1999-13-01,2",
+      "A,B,x1,1999-03-17,2",
+      "A,B,1,1999-03-17,2,3",
+      "A,B,1,1999-03-17,",
+      "A,B\t,1,1999-03-17,2",
+      "A,B,123456789012345678901,1999-03-17,2",
+    ]
+  ) {
+    assert.equal(fast(line), false, line);
+  }
+  assert.equal(
+    canonicalBetLine('"Lorca, Santiago",Lorca,1,1999-03-17,0042', 1),
+    '"Lorca, Santiago",Lorca,1,1999-03-17,42',
+  );
+  assert.throws(() => canonicalBetLine("A,B,1,1999-02-29,2", 1), RangeError);
+  assert.throws(() => canonicalBetLine("A,B,1,1999-03-17", 1), /4 fields/);
+});
+
+const name = fc.string({ unit: "grapheme", minLength: 0, maxLength: 6 });
+const digits = fc.stringMatching(/^\d{0,22}$/);
+const date = fc.oneof(
+  fc.date({ min: new Date(-1e14), max: new Date(1e14), noInvalidDate: true })
+    .map((d) => d.toISOString().slice(0, 10)),
+  fc.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+);
+const line = fc.tuple(name, name, digits, date, digits).map((fields) =>
+  fields.join(",")
+);
+
+Deno.test("property: the fast check never accepts what the reference would not store as it is", () => {
+  fc.assert(
+    fc.property(line, (text) => {
+      if (!fast(text)) return;
+      assert.equal(canonicalBetLine(text, 1), text);
+    }),
+    { numRuns: 5000 },
+  );
+});
+
+Deno.test("property: storage rows equal store_bets' rows for the same bets", () => {
+  fc.assert(
+    fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
+      const bets: Bet[] = [];
+      for (const text of lines) {
+        try {
+          canonicalBetLine(text, 3);
+        } catch {
+          return; // batches with an invalid bet are covered below
+        }
+        const [a, b, c, d, e] = text.split(",") as [
+          string,
+          string,
+          string,
+          string,
+          string,
+        ];
+        bets.push(new Bet(3, a, b, c, d, e));
+      }
+      const body = encoder.encode(lines.map((l) => l + "\n").join(""));
+      const rows = toStorageRows(3, body);
+      assert.equal(rows.count, bets.length);
+      assert.equal(
+        decoder.decode(rows.bytes),
+        bets.map((bet) =>
+          formatCsvRow([
+            bet.agency,
+            bet.firstName,
+            bet.lastName,
+            bet.document,
+            bet.birthdate,
+            bet.number,
+          ]) + "\n"
+        ).join(""),
+      );
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("a bad bet in a batch is named by its place", () => {
+  const body = encoder.encode(
+    "A,B,1,1999-03-17,2\nA,B,1,1999-02-30,2\nA,B,1,1999-03-17,2\n",
+  );
+  assert.throws(
+    () => toStorageRows(1, body),
+    (e) => e instanceof RangeError && /^bet 2 of 3: /.test(e.message),
+  );
+  assert.throws(
+    () => toStorageRows(1, new Uint8Array([0x41, 0xff, 0x0a])),
+    /not valid UTF-8/,
+  );
+});
