@@ -1,4 +1,8 @@
-import { canonicalBetLine, isCanonicalBetLine } from "../lib/bet_row.ts";
+import {
+  canonicalBetLine,
+  decodeLine,
+  isCanonicalBetLine,
+} from "../lib/bet_row.ts";
 import { BatchBuilder } from "../protocol/batch_builder.ts";
 
 /** A line of the agency's CSV that is not a valid bet. */
@@ -43,7 +47,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 const CHUNK = 1 << 20;
 const encoder = new TextEncoder();
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Reads an agency's CSV (`first_name,last_name,document,birthdate,number`,
@@ -99,7 +102,6 @@ export async function* scanBetFile(
       if (eof) break;
       continue;
     }
-    checkUtf8(path, buffer.subarray(start, complete), line);
     while (start < complete) {
       let end = buffer.indexOf(LF, start);
       if (end === -1 || end >= complete) end = complete;
@@ -109,9 +111,9 @@ export async function* scanBetFile(
         if (isCanonicalBetLine(buffer, start, end)) {
           sink(buffer, start, end);
         } else {
-          const text = utf8.decode(buffer.subarray(start, end));
           let canonical: Uint8Array;
           try {
+            const text = decodeLine(buffer.subarray(start, end));
             canonical = encoder.encode(canonicalBetLine(text, agency));
           } catch (error) {
             throw new BetFileError(
@@ -131,28 +133,6 @@ export async function* scanBetFile(
     buffer.copyWithin(0, complete, filled);
     filled -= complete;
     yield bets;
-  }
-}
-
-/** Throws naming the first line of `block` (starting at `line`) that is not UTF-8. */
-function checkUtf8(path: string, block: Uint8Array, line: number): void {
-  try {
-    utf8.decode(block);
-  } catch (error) {
-    let at = 0;
-    for (;; line++) {
-      const end = block.indexOf(LF, at);
-      const stop = end === -1 ? block.length : end + 1;
-      try {
-        utf8.decode(block.subarray(at, stop));
-      } catch {
-        break;
-      }
-      at = stop;
-    }
-    throw new BetFileError(path, line, "the line is not valid UTF-8", {
-      cause: error,
-    });
   }
 }
 

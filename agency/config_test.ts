@@ -35,7 +35,7 @@ Deno.test("config.yaml with CLI_ID, defaults for mode and data path", () => {
       "server: {address: 'a:1'}\nloop: {amount: 1, period: 1s}\nlog: {level: INFO}",
       { CLI_ID: "1" },
     ).batchMaxAmount,
-    100,
+    160,
   );
 });
 

@@ -6,10 +6,11 @@ import { expectAnswer } from "./central_refused_error.ts";
 
 /**
  * Batches an agency keeps unacknowledged at once. A window hides the round
- * trip and lets the central flush many batches with one fsync; 32 batches
- * of 8 kB at most is 256 kB in flight per agency.
+ * trip and lets the central flush many batches with one fsync; 96 batches
+ * of 8 kB at most is 768 kB in flight per agency (the central reads ahead
+ * only while its backlog is small, so many agencies do not add up).
  */
-export const SEND_WINDOW = 32;
+export const SEND_WINDOW = 96;
 
 /** At most this many `progreso` lines per run. */
 export const MAX_PROGRESS_LINES = 20;

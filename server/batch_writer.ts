@@ -45,6 +45,7 @@ interface Queued {
 export class BatchWriter {
   readonly #deps: BatchWriterDeps;
   #queue: Queued[] = [];
+  #queuedBytes = 0;
   #running = false;
 
   /** @param deps the open resources this writer writes with */
@@ -65,8 +66,14 @@ export class BatchWriter {
   ): Promise<StoreOutcome> {
     return new Promise((resolve) => {
       this.#queue.push({ agency, first, rows, resolve });
+      this.#queuedBytes += rows.bytes.length;
       if (!this.#running) void this.#drain();
     });
+  }
+
+  /** Bytes of rows waiting for a group commit (sessions hold back above a limit). */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
   }
 
   async #drain(): Promise<void> {
@@ -104,6 +111,7 @@ export class BatchWriter {
     }
     const group = this.#queue.slice(0, n);
     this.#queue = this.#queue.slice(n);
+    for (const queued of group) this.#queuedBytes -= queued.rows.bytes.length;
     return group;
   }
 

@@ -156,7 +156,7 @@ function toRows(
   try {
     return request.kind === "bet"
       ? betRows([Bet.fromWire(request.agency, request.bet)])
-      : toStorageRows(request.agency, request.rows);
+      : toStorageRows(request.agency, request.rows, request.count);
   } catch (error) {
     const message = (error as Error).message;
     return {

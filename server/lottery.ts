@@ -128,6 +128,11 @@ export class Lottery {
     return await this.#writer.store(agency, first, rows);
   }
 
+  /** Bytes of batches waiting to be committed in this worker. */
+  get backlogBytes(): number {
+    return this.#writer.queuedBytes;
+  }
+
   /**
    * Records that `agency` has sent all its `total` bets. Idempotent. When
    * the last agency finishes, the draw is made.

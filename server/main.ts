@@ -177,6 +177,7 @@ async function workerMain(logging: Logging): Promise<number> {
     Deno.stderr.writeSync(new TextEncoder().encode(READY_LINE + "\n"));
     await serve(listener, {
       handler: createHandler(lottery, log),
+      backlogBytes: () => lottery.backlogBytes,
       log,
       idleTimeoutMs: config.idleTimeoutMs,
       maxConnections: config.maxConnections,

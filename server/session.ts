@@ -15,6 +15,16 @@ import {
 } from "../protocol/messages.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import type { Peer, RequestHandler } from "./handlers.ts";
+import { ReplyQueue } from "./reply_queue.ts";
+
+/**
+ * Batches a session reads ahead of their acknowledgements. Above an
+ * agency's window (32), so a well-behaved agency never waits on it.
+ */
+export const MAX_IN_FLIGHT = 256;
+
+/** Bytes of uncommitted batches a worker holds before its sessions stop reading ahead. */
+export const MAX_BACKLOG_BYTES = 8 << 20;
 
 /** Longest echo line served (the skeleton's messages are far shorter). */
 export const MAX_ECHO_LINE = MAX_FRAME_SIZE;
@@ -33,6 +43,12 @@ export function startsFrame(firstByte: number): boolean {
 export interface SessionOptions {
   /** Answers requests. */
   readonly handler: RequestHandler;
+  /**
+   * Bytes of batches the worker has read and not yet committed, across its
+   * sessions. Above {@linkcode MAX_BACKLOG_BYTES} a session stops reading
+   * ahead, so memory stays flat however many agencies send at once.
+   */
+  readonly backlogBytes: () => number;
   /** Where the session's lines go. */
   readonly log: ActionLog;
   /** Longest silence allowed between frames, and for a frame to complete. */
@@ -53,6 +69,7 @@ export class Session implements AsyncDisposable {
   #closed = false;
   #timedOut = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #replies: ReplyQueue | null = null;
   /** Settles when the session has ended. */
   readonly done: Promise<void>;
 
@@ -76,7 +93,10 @@ export class Session implements AsyncDisposable {
    */
   stop(): void {
     this.#stopping = true;
-    if (this.#waiting) this.#close();
+    if (!this.#waiting) return;
+    const replies = this.#replies;
+    if (replies === null || replies.size === 0) this.#close();
+    else void replies.idle().then(() => this.#close());
   }
 
   /** Closes the connection now and waits for the session to end. */
@@ -116,39 +136,69 @@ export class Session implements AsyncDisposable {
   }
 
   async #serveFrames(reader: BufferedReader): Promise<void> {
-    const { handler } = this.#options;
+    const { handler, log } = this.#options;
     const options = { isKnownType: isKnownMessageType };
+    const replies = new ReplyQueue(this.#conn, (error) => {
+      if (error !== null) {
+        log.warning("connection_lost", "fail", {
+          ip: this.#peer.ip,
+          error: (error as Error).message,
+        });
+      }
+      // A refusal was sent, or the peer is gone: stop reading.
+      this.#stopping = true;
+      this.#close();
+    });
+    this.#replies = replies;
     let served = 0;
-    while (!this.#stopping) {
-      let header: Uint8Array | null;
-      try {
-        header = await this.#wait(() => reader.readExact(HEADER_SIZE));
-      } catch (error) {
-        // Silence after complete exchanges is an idle connection, not a fault.
-        if (
-          error instanceof TimeoutError && served > 0 && reader.buffered === 0
-        ) {
-          this.#options.log.info("connection_idle_closed", "success", {
-            ip: this.#peer.ip,
-            idle_ms: this.#options.idleTimeoutMs,
-          });
-          return;
+    try {
+      while (!this.#stopping) {
+        let header: Uint8Array | null;
+        try {
+          header = await this.#wait(() => reader.readExact(HEADER_SIZE));
+        } catch (error) {
+          // Silence after complete exchanges is an idle connection, not a fault.
+          if (
+            error instanceof TimeoutError && served > 0 &&
+            reader.buffered === 0 && replies.size === 0
+          ) {
+            log.info("connection_idle_closed", "success", {
+              ip: this.#peer.ip,
+              idle_ms: this.#options.idleTimeoutMs,
+            });
+            return;
+          }
+          throw error;
         }
-        throw error;
+        if (header === null) return;
+        const frame = await this.#wait(
+          () => readFrameAfterHeader(reader, header, options),
+          true,
+        );
+        const message = decodeMessage(frame);
+        if (!isRequest(message)) {
+          throw new UnexpectedMessageError(message.kind);
+        }
+        served++;
+        if (message.kind === "batch") {
+          // Read on while the batch is committed; its ack keeps its place.
+          replies.push(handler(message, this.#peer));
+          if (
+            replies.size >= MAX_IN_FLIGHT ||
+            this.#options.backlogBytes() > MAX_BACKLOG_BYTES
+          ) await replies.idle();
+          continue;
+        }
+        // Anything else waits for the batches before it (a finish counts them).
+        await replies.idle();
+        if (replies.closing) return;
+        replies.push(handler(message, this.#peer));
+        await replies.idle();
       }
-      if (header === null) return;
-      const frame = await this.#wait(
-        () => readFrameAfterHeader(reader, header, options),
-        true,
-      );
-      const message = decodeMessage(frame);
-      if (!isRequest(message)) {
-        throw new UnexpectedMessageError(message.kind);
-      }
-      const reply = await handler(message, this.#peer);
-      await this.#send(reply.messages);
-      served++;
-      if (reply.close) return;
+    } finally {
+      // Batches already read are stored whatever happens; their acks go out
+      // if the connection still takes them.
+      await replies.idle();
     }
   }
 

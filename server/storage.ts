@@ -8,6 +8,7 @@
  * quoting, one LF-terminated line per bet.
  */
 import { Bet, hasWon, LOTTERY_WINNER_NUMBER } from "../lib/bet.ts";
+import { Buffer } from "node:buffer";
 import type { StorageRows } from "../lib/bet_row.ts";
 import { formatCsvRow, parseCsvLine, readCsvRecords } from "../lib/csv.ts";
 
@@ -101,7 +102,7 @@ const SCAN_CHUNK = 8 << 20;
  * The draw's reading of bets.csv: the agency and document of every stored
  * bet for which `has_won` holds, as `load_bets` followed by `has_won` would
  * give them, per agency in file order. Instead of building a bet per row it
- * reads 8 MB of whole lines at a time and searches the text for rows ending
+ * reads 8 MB of whole lines at a time and searches the bytes for rows ending
  * in the winning number (leading zeros allowed, as `load_bets` reads the
  * number as an integer), and splits only those rows. Unlike `load_bets` it
  * does not validate the rows that did not win. Throws `SyntaxError` naming
@@ -133,7 +134,10 @@ export async function scanWinners(
     else filled += read;
     const complete = eof ? filled : buffer.lastIndexOf(0x0a, filled - 1) + 1;
     if (complete === 0) continue;
-    let text = decoder.decode(buffer.subarray(0, complete));
+    // One byte, one character: Latin-1 text of the chunk (made natively)
+    // has the bytes' offsets, and V8's string search is fast. Only winning
+    // rows are decoded as UTF-8 and split.
+    let text = Buffer.from(buffer.buffer, 0, complete).toString("latin1");
     if (eof && !text.endsWith("\n")) text += "\n";
     for (
       let at = text.indexOf(WINNING_TAIL);
@@ -141,11 +145,11 @@ export async function scanWinners(
       at = text.indexOf(WINNING_TAIL, at + 1)
     ) {
       let start = at;
-      while (start > 0 && text.charCodeAt(start - 1) === 0x30) start--;
-      if (start === 0 || text.charCodeAt(start - 1) !== 0x2c) continue;
-      const line = text.slice(
-        text.lastIndexOf("\n", at) + 1,
-        at + WINNING_TAIL.length - 1,
+      while (start > 0 && buffer[start - 1] === 0x30) start--;
+      if (start === 0 || buffer[start - 1] !== 0x2c) continue;
+      const lineStart = text.lastIndexOf("\n", at) + 1;
+      const line = decoder.decode(
+        buffer.subarray(lineStart, at + WINNING_TAIL.length - 1),
       );
       const fields = parseCsvLine(line);
       const agency = Number(fields[0]);

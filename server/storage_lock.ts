@@ -40,11 +40,11 @@ export class StorageLock implements Disposable {
           "Cannot take the storage lock: the lockfile is closed",
         );
       }
-      file.lockSync(true);
+      await file.lock(true);
       try {
         return await fn();
       } finally {
-        file.unlockSync();
+        await file.unlock();
       }
     } finally {
       release();

@@ -6,6 +6,8 @@ import { Session } from "./session.ts";
 export interface ServeOptions {
   /** Answers requests. */
   readonly handler: RequestHandler;
+  /** Bytes of batches read and not yet committed (see {@linkcode SessionOptions}). */
+  readonly backlogBytes: () => number;
   /** Where the worker's lines go. */
   readonly log: ActionLog;
   /** Longest silence allowed from a peer. */
