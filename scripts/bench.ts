@@ -8,27 +8,30 @@
  *
  * Scenarios: `dataset` (the course's files in ../shared/tp0-dataset),
  * `5x1000000`, `100x100000`, `1000x1000`, or any `AxB` (synthetic,
- * deterministic, with known winners). Default: `dataset` and `5x100000`.
+ * deterministic, with known winners; above 200 agencies they run in pools of
+ * 50 per process), and `drawN` (the draw alone over N stored bets). Default:
+ * the four issue scenarios and `draw10000000`.
  * Measured: end-to-end time (first agency started → last agency exited with
  * its winners), bets per second, batch acknowledgement latency (p50, p99 of
  * the agencies' own measurements; the worst agency's), the draw's duration,
  * and peak resident memory of the central (supervisor plus workers, summed)
- * and of the largest agency, sampled from /proc (which is why the task runs
+ * and of the largest agency process, sampled from /proc (which is why the task runs
  * with --allow-all: Deno grants /proc only to it).
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  agencyProcess,
-  CentralProcess,
-  type Program,
-  ROOT,
-} from "./processes.ts";
+import { agencyProcess, CentralProcess, Program, ROOT } from "./processes.ts";
+import { scanWinners } from "../server/storage.ts";
 import { sampleAgency } from "./sample_bets.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
-/** Agency processes this 2-core, 24 GB machine can hold at once (about 40 MB each). */
+/**
+ * Agency processes this 2-core, 24 GB machine can hold at once (about 40 MB
+ * each). Above it, agencies run in pools of {@linkcode POOL_SIZE} per process
+ * (`scripts/agency_pool.ts`: the agency's own code, one connection each).
+ */
 const MAX_AGENCY_PROCESSES = 200;
+const POOL_SIZE = 50;
 
 interface Result {
   scenario: string;
@@ -50,7 +53,8 @@ const { values } = parseArgs({
     json: { type: "string", default: "bench-results/bench.json" },
   },
 });
-const scenarios = values.scenario ?? ["dataset", "5x100000"];
+const scenarios = values.scenario ??
+  ["dataset", "5x1000000", "100x100000", "1000x1000", "draw10000000"];
 
 /** Peak resident set (kB) of each pid seen, sampled every 50 ms. */
 class MemorySampler {
@@ -96,11 +100,6 @@ async function prepare(
     throw new Error(`Cannot run scenario "${name}": use dataset or AxB`);
   }
   const [agencies, perAgency] = [Number(match[1]), Number(match[2])];
-  if (agencies > MAX_AGENCY_PROCESSES) {
-    throw new Error(
-      `Cannot run scenario "${name}": ${agencies} agency processes do not fit this machine (at most ${MAX_AGENCY_PROCESSES})`,
-    );
-  }
   const files: string[] = [];
   const winners: number[] = [];
   for (let k = 1; k <= agencies; k++) {
@@ -113,7 +112,71 @@ async function prepare(
   return { files, winners, bets: agencies * perAgency };
 }
 
+/**
+ * The draw alone over `rows` stored bets: writes a bets.csv in stored form
+ * (five agencies, a winner every 9,973 rows) and times the draw's reading
+ * of it (`scanWinners`, the whole of the draw but writing the winners file
+ * and one KV commit), once, right after writing it (page cache warm, code
+ * cold). Checks the winners first.
+ */
+async function runDraw(name: string, rows: number): Promise<Result> {
+  const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
+  try {
+    const path = join(dir, "bets.csv");
+    const expected = new Map<number, number>();
+    {
+      using file = await Deno.open(path, { write: true, create: true });
+      const encoder = new TextEncoder();
+      let chunk = "";
+      for (let i = 0; i < rows; i++) {
+        const agency = 1 + (i % 5);
+        const wins = i % 9973 === 0;
+        if (wins) expected.set(agency, (expected.get(agency) ?? 0) + 1);
+        const n = wins ? 7574 : (i * 7919) % 7000;
+        chunk += `${agency},José María,Pérez,${
+          30_000_000 + i
+        },1990-05-17,${n}\n`;
+        if (chunk.length > 1 << 20 || i === rows - 1) {
+          let bytes = encoder.encode(chunk);
+          while (bytes.length > 0) {
+            bytes = bytes.subarray(file.writeSync(bytes));
+          }
+          chunk = "";
+        }
+      }
+    }
+    const started = performance.now();
+    const winners = await scanWinners(path);
+    const ms = performance.now() - started;
+    for (const [agency, n] of expected) {
+      if (winners.get(agency)?.length !== n) {
+        throw new Error(
+          `Cannot report ${name}: agency ${agency} got ${
+            winners.get(agency)?.length ?? 0
+          } winners, expected ${n}`,
+        );
+      }
+    }
+    return {
+      scenario: name,
+      agencies: 5,
+      bets: rows,
+      seconds: ms / 1000,
+      betsPerSecond: rows / (ms / 1000),
+      ackP50Ms: 0,
+      ackP99Ms: 0,
+      drawMs: ms,
+      centralPeakMb: 0,
+      agencyPeakMb: 0,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 async function run(name: string): Promise<Result> {
+  const draw = /^draw(\d+)$/.exec(name);
+  if (draw !== null) return await runDraw(name, Number(draw[1]));
   const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
   try {
     const { files, winners, bets } = await prepare(name, dir);
@@ -130,13 +193,32 @@ async function run(name: string): Promise<Result> {
         ...agencies.map((a) => a.child.pid),
       ],
     );
+    const pooled = files.length > MAX_AGENCY_PROCESSES;
     const started = performance.now();
-    for (const [i, file] of files.entries()) {
-      agencies.push(
-        agencyProcess(i + 1, port, {
-          env: { CLI_DATA_PATH: file, CLI_LOOP_PERIOD: "20ms" },
-        }),
-      );
+    if (pooled) {
+      for (let first = 1; first <= files.length; first += POOL_SIZE) {
+        const count = Math.min(POOL_SIZE, files.length - first + 1);
+        agencies.push(
+          new Program(`pool${first}`, "scripts/agency_pool.ts", [
+            "--port",
+            String(port),
+            "--first",
+            String(first),
+            "--count",
+            String(count),
+            "--dir",
+            dir,
+          ], {}),
+        );
+      }
+    } else {
+      for (const [i, file] of files.entries()) {
+        agencies.push(
+          agencyProcess(i + 1, port, {
+            env: { CLI_DATA_PATH: file, CLI_LOOP_PERIOD: "20ms" },
+          }),
+        );
+      }
     }
     const codes = await Promise.all(agencies.map((a) => a.exit(3_600_000)));
     const seconds = (performance.now() - started) / 1000;
@@ -145,22 +227,37 @@ async function run(name: string): Promise<Result> {
     const failed = codes.findIndex((code) => code !== 0);
     if (failed !== -1) {
       throw new Error(
-        `Cannot report ${name}: agency ${failed + 1} exited with ${
+        `Cannot report ${name}: process ${failed + 1} exited with ${
           codes[failed]
-        }`,
+        }: ${agencies[failed]!.stderr.all.slice(-3).join(" / ")}`,
       );
     }
-    for (const [i, agency] of agencies.entries()) {
-      const line = await agency.stdout.waitFor(
-        /action: consulta_ganadores \| result: success/,
-        1_000,
+    // One line per agency with its winners and acknowledgement latency.
+    const lines = pooled
+      ? agencies.flatMap((a) => a.stdout.matching(/pool_agency \| id: /))
+      : await Promise.all(
+        agencies.map(async (agency, i) =>
+          `id: ${i + 1} | ${await agency.stdout.waitFor(
+            /action: consulta_ganadores \| result: success/,
+            1_000,
+          )} | ${agency.stdout.matching(/action: envio_apuestas/)[0] ?? ""}`
+        ),
       );
-      const got = Number(/cant_ganadores: (\d+)/.exec(line)![1]);
-      if (got !== winners[i]) {
+    const field = (line: string, key: string) =>
+      Number(new RegExp(`${key}: ([\\d.]+)`).exec(line)?.[1] ?? NaN);
+    if (lines.length !== files.length) {
+      throw new Error(
+        `Cannot report ${name}: ${lines.length} of ${files.length} agencies reported`,
+      );
+    }
+    for (const line of lines) {
+      const id = field(line, "id");
+      const got = field(line, "cant_ganadores");
+      if (got !== winners[id - 1]) {
         throw new Error(
-          `Cannot report ${name}: agency ${
-            i + 1
-          } got ${got} winners, expected ${winners[i]}`,
+          `Cannot report ${name}: agency ${id} got ${got} winners, expected ${
+            winners[id - 1]
+          }`,
         );
       }
     }
@@ -174,15 +271,8 @@ async function run(name: string): Promise<Result> {
         `Cannot report ${name}: ${stored} rows stored, expected ${bets}`,
       );
     }
-    const sent = agencies.map((a) =>
-      a.stdout.matching(/action: envio_apuestas/)[0] ?? ""
-    );
     const worst = (key: string) =>
-      Math.max(
-        ...sent.map((l) =>
-          Number(new RegExp(`${key}: ([\\d.]+)`).exec(l)?.[1] ?? 0)
-        ),
-      );
+      Math.max(...lines.map((l) => field(l, key) || 0));
     const draw = await central.stdout.waitFor(
       /action: ganadores_por_agencia/,
       1_000,

@@ -169,30 +169,33 @@ export class Lottery {
   async winners(agency: number): Promise<WinnersOutcome> {
     if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
     const draw = await this.ensureDraw();
-    if (draw === null) return await this.#pending();
+    if ("status" in draw) return draw;
     return { status: "ready", documents: draw.winners[agency] ?? [] };
   }
 
   /** The number of winners nationwide, or how many agencies are still loading. */
   async total(): Promise<TotalOutcome> {
     const draw = await this.ensureDraw();
-    if (draw === null) return await this.#pending();
+    if ("status" in draw) return draw;
     return { status: "ready", total: draw.summary.total };
   }
 
   /**
    * Returns the draw, making it first if every agency has finished and no
-   * worker has made it yet; `null` while agencies are still loading. Only
+   * worker has made it yet; while agencies are still loading, how many. Only
    * the worker whose KV commit records the draw logs `sorteo`, so it is
    * logged once across workers; a draw is never made twice because the
    * check and the computation happen under the storage lock.
    */
-  async ensureDraw(): Promise<DrawResult | null> {
+  async ensureDraw(): Promise<DrawResult | Pending> {
     if (this.#draw !== null) return this.#draw;
     const { lock, state, agencies, log } = this.#deps;
-    const made = await state.draw();
+    // One KV read answers the frequent case: agencies still loading.
+    const { draw: made, finished } = await state.progress();
     if (made !== null) return (this.#draw = await this.#readWinners(made));
-    if (await state.finishedCount() < agencies) return null;
+    if (finished < agencies) {
+      return { status: "pending", pendingAgencies: agencies - finished };
+    }
     return await lock.run(async () => {
       const again = await state.draw();
       if (again !== null) return (this.#draw = await this.#readWinners(again));
@@ -233,14 +236,6 @@ export class Lottery {
       const committed = await state.draw();
       return (this.#draw = await this.#readWinners(committed ?? summary));
     });
-  }
-
-  async #pending(): Promise<Pending> {
-    const finished = await this.#deps.state.finishedCount();
-    return {
-      status: "pending",
-      pendingAgencies: Math.max(0, this.#deps.agencies - finished),
-    };
   }
 
   #unknownAgency(agency: number): Refusal {

@@ -155,6 +155,14 @@ export class LotteryState implements Disposable {
     }
   }
 
+  /** The draw (or `null`) and how many agencies have finished, in one read. */
+  async progress(): Promise<{ draw: DrawSummary | null; finished: number }> {
+    const [draw, finished] = await this.#retry(() =>
+      this.#db.getMany<[DrawSummary, number]>([["draw"], ["finished"]])
+    );
+    return { draw: draw.value, finished: finished.value ?? 0 };
+  }
+
   /** How many agencies have finished. */
   async finishedCount(): Promise<number> {
     return (await this.#retry(() => this.#db.get<number>(["finished"])))
