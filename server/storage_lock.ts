@@ -6,8 +6,8 @@
  * file lock belongs to the open file, not to the caller: two sessions of one
  * worker would both "hold" it. So a promise-chain mutex queues the worker's
  * own callers first, and only the head of the queue takes the file lock.
- * The lock is taken with `lockSync`, which beat the asynchronous lock in our
- * measurements; the worker's event loop waits while another worker holds it.
+ * The file lock is taken asynchronously, so a worker waiting for it keeps
+ * reading and checking its sessions' batches (they join its next group).
  */
 export class StorageLock implements Disposable {
   #file: Deno.FsFile | null;

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Bet, BETS_FILE, loadBets, storeBets } from "./storage.ts";
+import fc from "fast-check";
+import {
+  Bet,
+  BETS_FILE,
+  hasWon,
+  loadBets,
+  scanWinners,
+  storeBets,
+} from "./storage.ts";
 
 async function withFile(fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "tp0-storage-" });
@@ -52,4 +60,44 @@ Deno.test("load_bets of a missing file yields nothing; a bad row names its line"
       /line 1 has 3 fields/,
     );
   });
+});
+
+Deno.test("property: the draw's scan finds exactly what load_bets + has_won find", async () => {
+  const name = fc.string({ unit: "grapheme", minLength: 1, maxLength: 8 })
+    .filter((s) =>
+      s.trim() !== "" &&
+      [...s].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f)
+    );
+  const bet = fc.record({
+    agency: fc.integer({ min: 1, max: 4 }),
+    first: name,
+    last: name,
+    document: fc.stringMatching(/^\d{1,9}$/),
+    number: fc.oneof(
+      fc.constant(7574),
+      fc.constantFrom(17574, 75740, 757, 0),
+      fc.nat({ max: 99_999 }),
+    ),
+  }).map((b) =>
+    new Bet(b.agency, b.first, b.last, b.document, "1990-01-31", b.number)
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(bet, { maxLength: 40 }), async (bets) => {
+      await withFile(async (path) => {
+        {
+          using file = await Deno.open(path, { append: true, create: true });
+          storeBets(file, bets);
+        }
+        const expected = new Map<number, string[]>();
+        for await (const stored of loadBets(path)) {
+          if (!hasWon(stored)) continue;
+          const list = expected.get(stored.agency) ?? [];
+          list.push(stored.document);
+          expected.set(stored.agency, list);
+        }
+        assert.deepEqual(await scanWinners(path), expected);
+      });
+    }),
+    { numRuns: 150 },
+  );
 });
