@@ -110,26 +110,39 @@ export class CentralClient implements Disposable {
       try {
         return await this.#exchange(frame);
       } catch (error) {
-        this.#disconnect();
-        if (this.#stop.aborted) throw new StoppedError();
-        if (!isNetworkError(error)) throw error;
-        if (attempt >= this.#options.attempts) {
-          throw new CentralUnreachableError(
-            `Cannot reach the central at ${this.#hostname}:${this.#port}: ${attempt} attempts failed (${
-              (error as Error).message
-            })`,
-            { cause: error },
-          );
-        }
-        this.#log.warning("reconnect", "in_progress", {
-          attempt,
-          delay_ms: backoff,
-          error: (error as Error).message,
-        });
-        await sleep(backoff, this.#stop);
-        backoff = Math.min(backoff * 2, this.#options.maxBackoffMs);
+        backoff = await this.#recover(error, attempt, backoff);
       }
     }
+  }
+
+  /**
+   * After a failed attempt: disconnects, rethrows what is not worth
+   * retrying (or {@linkcode CentralUnreachableError} after the last
+   * attempt), otherwise logs, waits `backoff` and returns the next backoff.
+   */
+  async #recover(
+    error: unknown,
+    attempt: number,
+    backoff: number,
+  ): Promise<number> {
+    this.#disconnect();
+    if (this.#stop.aborted) throw new StoppedError();
+    if (!isNetworkError(error)) throw error;
+    if (attempt >= this.#options.attempts) {
+      throw new CentralUnreachableError(
+        `Cannot reach the central at ${this.#hostname}:${this.#port}: ${attempt} attempts failed (${
+          (error as Error).message
+        })`,
+        { cause: error },
+      );
+    }
+    this.#log.warning("reconnect", "in_progress", {
+      attempt,
+      delay_ms: backoff,
+      error: (error as Error).message,
+    });
+    await sleep(backoff, this.#stop);
+    return Math.min(backoff * 2, this.#options.maxBackoffMs);
   }
 
   async #exchange(frame: Uint8Array): Promise<Response[]> {
@@ -217,24 +230,7 @@ export class CentralClient implements Disposable {
           backoff = this.#options.initialBackoffMs;
         }
       } catch (error) {
-        this.#disconnect();
-        if (this.#stop.aborted) throw new StoppedError();
-        if (!isNetworkError(error)) throw error;
-        if (attempt >= this.#options.attempts) {
-          throw new CentralUnreachableError(
-            `Cannot reach the central at ${this.#hostname}:${this.#port}: ${attempt} attempts failed (${
-              (error as Error).message
-            })`,
-            { cause: error },
-          );
-        }
-        this.#log.warning("reconnect", "in_progress", {
-          attempt,
-          delay_ms: backoff,
-          error: (error as Error).message,
-        });
-        await sleep(backoff, this.#stop);
-        backoff = Math.min(backoff * 2, this.#options.maxBackoffMs);
+        backoff = await this.#recover(error, attempt, backoff);
       }
     }
   }
