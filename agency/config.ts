@@ -1,4 +1,4 @@
-import YAML from "yaml";
+import { load as parseYaml } from "js-yaml";
 import { Bet } from "../lib/bet.ts";
 import { parseFlags } from "../lib/cli.ts";
 import { ConfigError, parseIntegerValue } from "../lib/config_error.ts";
@@ -135,14 +135,20 @@ export function loadAgencyConfig(
 ): AgencyConfig {
   let document: unknown;
   try {
-    document = YAML.parse(fileText) ?? {};
+    document = parseYaml(fileText) ?? {};
   } catch (error) {
+    // js-yaml's message carries a multi-line source snippet; keep one line.
+    const { reason, mark, message } = error as Error & {
+      reason?: string;
+      mark?: { line: number; column: number };
+    };
+    const where = mark === undefined
+      ? ""
+      : ` at line ${mark.line + 1}, column ${mark.column + 1}`;
     throw new ConfigError(
       "config.yaml",
-      `cannot be parsed: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      `cannot be parsed: ${reason ?? message}${where}`,
+      { cause: error },
     );
   }
   if (

@@ -8,7 +8,7 @@
 import { readConfigFile } from "../lib/cli.ts";
 import { ConfigError } from "../lib/config_error.ts";
 import { formatDuration } from "../lib/duration.ts";
-import { type ActionLog, getLog, setupLogging } from "../lib/log.ts";
+import { type ActionLog, createLog } from "../lib/log.ts";
 import { BetFileError } from "./bet_file.ts";
 import { runBetStage } from "./bet_stage.ts";
 import {
@@ -29,8 +29,7 @@ import { runLotteryStage } from "./lottery_stage.ts";
 if (import.meta.main) Deno.exit(await main(Deno.args));
 
 async function main(argv: string[]): Promise<number> {
-  using logging = setupLogging("INFO");
-  const log = getLog("agency");
+  const log = createLog("INFO");
   let config: AgencyConfig;
   try {
     const args = parseAgencyArgs(argv);
@@ -41,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     log.error("config", "fail", { error: error.message });
     return 2;
   }
-  logging.setLevel(config.logLevel);
+  log.setLevel(config.logLevel);
   log.info("config", "success", {
     client_id: config.id,
     server_address: config.serverAddress,

@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { ConfigError } from "./config_error.ts";
 
 /** A parsed command line: the config file, flag values by key, positionals. */
@@ -13,7 +12,8 @@ export interface ParsedFlags<K extends string> {
 
 /**
  * Parses `--config PATH` and one string flag per configuration key
- * (`flags` maps each key to its flag name, without dashes). Throws
+ * (`flags` maps each key to its flag name, without dashes), each as
+ * `--name value` or `--name=value`; `--` ends the flags. Throws
  * {@linkcode ConfigError} for an unknown flag, a flag without its value, or
  * a positional argument when none are allowed.
  */
@@ -23,29 +23,49 @@ export function parseFlags<K extends string>(
   defaultConfig: string,
   allowPositionals = false,
 ): ParsedFlags<K> {
-  const options: Record<string, { type: "string" }> = {
-    config: { type: "string" },
-  };
-  for (const flag of Object.values<string>(flags)) {
-    options[flag] = { type: "string" };
+  const known = new Set<string>(["config", ...Object.values<string>(flags)]);
+  const values = new Map<string, string>();
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    const match = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
+    const name = match?.[1];
+    if (name === undefined || !known.has(name)) {
+      throw new ConfigError(arg, "is not a known option");
+    }
+    let value = match![2];
+    if (value === undefined) {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith("--")) {
+        throw new ConfigError(`--${name}`, "needs a value");
+      }
+      i++;
+    }
+    values.set(name, value);
   }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals });
-  } catch (error) {
-    throw new ConfigError("command line", (error as Error).message, {
-      cause: error,
-    });
+  if (!allowPositionals && positionals.length > 0) {
+    throw new ConfigError(
+      "command line",
+      `has unexpected argument "${positionals[0]}"`,
+    );
   }
   const overrides: Partial<Record<K, string>> = {};
   for (const [key, flag] of Object.entries(flags) as [K, string][]) {
-    const value = parsed.values[flag];
-    if (typeof value === "string") overrides[key] = value;
+    const value = values.get(flag);
+    if (value !== undefined) overrides[key] = value;
   }
   return {
-    configPath: String(parsed.values.config ?? defaultConfig),
+    configPath: values.get("config") ?? defaultConfig,
     overrides,
-    positionals: parsed.positionals,
+    positionals,
   };
 }
 

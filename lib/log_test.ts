@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatLine, getLog, setupLogging } from "./log.ts";
+import { createLog, formatLine } from "./log.ts";
 
 Deno.test("lines follow the course's format", () => {
   const date = new Date(2024, 7, 21, 22, 11, 5);
@@ -22,17 +22,17 @@ Deno.test("lines follow the course's format", () => {
 
 Deno.test("the level threshold filters records", () => {
   const lines: string[] = [];
-  {
-    using _logging = setupLogging("WARNING", (line) => lines.push(line));
-    const log = getLog("test");
-    log.info("hidden", "success");
-    log.warning("shown", "in_progress", { n: 1 });
-    log.error("also_shown", "fail");
-  }
-  assert.equal(lines.length, 2);
+  const log = createLog("WARNING", (line) => lines.push(line));
+  log.info("hidden", "success");
+  log.warning("shown", "in_progress", { n: 1 });
+  log.error("also_shown", "fail");
+  log.setLevel("DEBUG");
+  log.debug("now_shown", "success");
+  assert.equal(lines.length, 3);
   assert.match(
     lines[0]!,
     / WARNING {2}action: shown \| result: in_progress \| n: 1\n$/,
   );
   assert.match(lines[1]!, / ERROR {4}action: also_shown \| result: fail\n$/);
+  assert.match(lines[2]!, / DEBUG {4}action: now_shown \| result: success\n$/);
 });

@@ -8,7 +8,7 @@
  * top-level `name:`, an explicitly named network. Config files and data are
  * bind-mounted read-only, so editing them needs no image rebuild.
  */
-import YAML from "yaml";
+import { dump as formatYaml } from "js-yaml";
 
 /** Subnet of `tp0_testing_net`. */
 export const SUBNET = "172.25.125.0/24";
@@ -116,10 +116,7 @@ if (import.meta.main) {
   // Every string quoted: docker-compose 1.29 reads YAML 1.1, where 1999-03-17 is a date.
   await Deno.writeTextFile(
     output,
-    YAML.stringify(document, {
-      defaultStringType: "QUOTE_DOUBLE",
-      defaultKeyType: "PLAIN",
-    }),
+    formatYaml(document, { forceQuotes: true, quoteStyle: "double" }),
   );
   console.log(`${output}: server and ${clients} client(s) on tp0_testing_net`);
 }

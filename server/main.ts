@@ -8,12 +8,7 @@
 import { join } from "node:path";
 import { readConfigFile } from "../lib/cli.ts";
 import { ConfigError } from "../lib/config_error.ts";
-import {
-  type ActionLog,
-  getLog,
-  type Logging,
-  setupLogging,
-} from "../lib/log.ts";
+import { type ActionLog, createLog, type Logging } from "../lib/log.ts";
 import {
   type CentralConfig,
   loadCentralConfig,
@@ -42,15 +37,14 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 if (import.meta.main) Deno.exit(await main(Deno.args));
 
 async function main(argv: string[]): Promise<number> {
-  using logging = setupLogging("INFO");
-  const log = getLog("central");
+  const log = createLog("INFO");
   try {
     const args = parseCentralArgs(argv);
-    if (args.worker) return await workerMain(logging);
+    if (args.worker) return await workerMain(log);
     const text = await readConfigFile(args.configPath);
     const config = loadCentralConfig(text, Deno.env.toObject(), args.overrides);
-    logging.setLevel(config.loggingLevel);
-    return await supervisorMain(config);
+    log.setLevel(config.loggingLevel);
+    return await supervisorMain(config, log);
   } catch (error) {
     if (error instanceof ConfigError) {
       log.error("config", "fail", { error: error.message });
@@ -61,8 +55,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function supervisorMain(given: CentralConfig): Promise<number> {
-  const log = getLog("central");
+async function supervisorMain(
+  given: CentralConfig,
+  log: ActionLog,
+): Promise<number> {
   const config = {
     ...given,
     port: given.port === 0 ? freePort(given.listenIp) : given.port,
@@ -136,7 +132,7 @@ async function recoverStorage(
   });
 }
 
-async function workerMain(logging: Logging): Promise<number> {
+async function workerMain(log: Logging): Promise<number> {
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream())
     .getReader();
   const { line: first, rest } = await readLine(lines);
@@ -144,8 +140,7 @@ async function workerMain(logging: Logging): Promise<number> {
     throw new Error("Cannot start worker: no configuration on stdin");
   }
   const config = JSON.parse(first) as CentralConfig;
-  logging.setLevel(config.loggingLevel);
-  const log = getLog("worker");
+  log.setLevel(config.loggingLevel);
   const stop = stopSignal();
   // The supervisor holds our stdin open; end-of-file means it is gone.
   rest.then(() => stop.abort("supervisor_gone"));
