@@ -4,6 +4,7 @@ import type { ActionLog } from "../lib/log.ts";
 import { BatchWriter, truncateToLedger } from "./batch_writer.ts";
 import { BETS_FILE, scanWinners, type StorageRows } from "./storage.ts";
 import type { StorageLock } from "./storage_lock.ts";
+import type { Ledger } from "./ledger.ts";
 import type { DrawSummary, LotteryState } from "./lottery_state.ts";
 
 /** The file the draw's winning documents are kept in, per agency. */
@@ -66,8 +67,10 @@ interface DrawResult {
 export interface LotteryDeps {
   /** Serialises storage across workers and sessions. */
   readonly lock: StorageLock;
-  /** The shared state in KV. */
+  /** The finished-agency counter and the draw, in KV. */
   readonly state: LotteryState;
+  /** What each agency has stored; read and written under the lock. */
+  readonly ledger: Ledger;
   /** bets.csv, open for appending. */
   readonly betsFile: Deno.FsFile;
   /** Where bets.csv and the winners file live. */
@@ -84,12 +87,12 @@ export interface LotteryDeps {
  * queries. It never sees a socket.
  *
  * Exactly once: every batch says where its first bet stands in the agency's
- * stream (`first`, from 0), and KV keeps how many of the agency's bets are
- * stored. Bets before that count are a resend and are skipped (whatever
+ * stream (`first`, from 0), and the ledger keeps how many of the agency's
+ * bets are stored. Bets before that count are a resend and are skipped (whatever
  * batch size the resend uses); a batch that starts past it is refused as a
- * gap. A batch is committed when its rows are in bets.csv, flushed, and KV
- * records both the agency's new count and the new committed size of
- * bets.csv in one atomic commit (shared by the batches of a group); the
+ * gap. A batch is committed when its rows are in bets.csv, flushed, and a
+ * flushed ledger record holds both the agency's new count and the new
+ * committed size of bets.csv (one record for the batches of a group); the
  * acknowledgement goes out after.
  * Bytes past the committed size belong to a batch whose writer died before
  * committing: they are cut off before the next write (and at start-up), and
@@ -138,23 +141,32 @@ export class Lottery {
    * the last agency finishes, the draw is made.
    */
   async finish(agency: number, total: number): Promise<FinishOutcome> {
-    const { lock, state, agencies, log } = this.#deps;
+    const { lock, state, ledger, agencies, log } = this.#deps;
     if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
     const outcome = await lock.run(async () => {
-      const record = (await state.snapshotMany([agency])).records.get(agency)!;
+      ledger.refresh();
+      let record = ledger.record(agency);
       if (!record.finished && record.bets !== total) {
         return refuse(
           "incomplete",
           `Cannot finish agency ${agency}: it announced ${total} bets, ${record.bets} are stored`,
         );
       }
-      return { status: "finished" as const, ...(await state.finish(agency)) };
+      if (!record.finished) {
+        record = { ...record, finished: true };
+        await ledger.commit(new Map([[agency, record]]), ledger.betsSize);
+      }
+      // The ledger refuses the agency's bets from now on; KV counts it for
+      // the draw. Both steps are idempotent, so a worker that dies between
+      // them leaves the agency's next finish (it retries) to complete them.
+      const counted = await state.countFinished(agency);
+      return { status: "finished" as const, record, ...counted };
     });
     if (outcome.status === "refused") return outcome;
     if (outcome.first) {
       log.info("agencia_finalizada", "success", {
         agencia: agency,
-        apuestas: outcome.record.bets + (outcome.record.singles ?? 0),
+        apuestas: outcome.record.bets + outcome.record.singles,
       });
     }
     if (outcome.finished >= agencies) await this.ensureDraw();
@@ -199,9 +211,10 @@ export class Lottery {
     return await lock.run(async () => {
       const again = await state.draw();
       if (again !== null) return (this.#draw = await this.#readWinners(again));
+      this.#deps.ledger.refresh();
       const refusal = truncateToLedger(
         this.#deps.betsFile,
-        await state.ledgerSize(),
+        this.#deps.ledger.betsSize,
       );
       if (refusal !== null) throw new Error(refusal.reason);
       const started = performance.now();

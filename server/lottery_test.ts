@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Bet } from "../lib/bet.ts";
 import type { ActionLog, Fields, Result } from "../lib/log.ts";
 import { Lottery } from "./lottery.ts";
+import { Ledger } from "./ledger.ts";
 import { LotteryState } from "./lottery_state.ts";
 import { betRows, BETS_FILE } from "./storage.ts";
 import { StorageLock } from "./storage_lock.ts";
@@ -27,6 +28,7 @@ async function withLottery(
   try {
     using lock = StorageLock.open(join(dir, "central.lock"));
     using state = await LotteryState.open(join(dir, "central.kv"));
+    using ledger = Ledger.open(join(dir, "ledger.bin"));
     using betsFile = await Deno.open(join(dir, BETS_FILE), {
       append: true,
       create: true,
@@ -35,6 +37,7 @@ async function withLottery(
     const lottery = new Lottery({
       lock,
       state,
+      ledger,
       betsFile,
       storageDir: dir,
       agencies,

@@ -16,6 +16,7 @@ import {
 } from "./config.ts";
 import { createHandler } from "./handlers.ts";
 import { Lottery } from "./lottery.ts";
+import { Ledger } from "./ledger.ts";
 import { LotteryState } from "./lottery_state.ts";
 import { BETS_FILE } from "./storage.ts";
 import { StorageLock } from "./storage_lock.ts";
@@ -31,6 +32,8 @@ import {
 export const LOCK_FILE = "central.lock";
 /** The Deno KV file, in the storage directory. */
 export const KV_FILE = "central.kv";
+/** The ledger (what each agency has stored), in the storage directory. */
+export const LEDGER_FILE = "ledger.bin";
 
 const SHUTDOWN_DEADLINE_MS = 5_000;
 
@@ -100,9 +103,10 @@ async function supervisorMain(
 }
 
 /**
- * Cuts bets.csv back to the size KV says is committed: what lies past it was
- * written by a batch that was never acknowledged (its writer died before the
- * commit), and its agency will send it again.
+ * Cuts bets.csv back to the size the ledger says is committed: what lies
+ * past it was written by a batch that was never acknowledged (its writer
+ * died before the commit), and its agency will send it again. A torn last
+ * ledger record is cut off the same way.
  */
 async function recoverStorage(
   storageDir: string,
@@ -110,13 +114,22 @@ async function recoverStorage(
 ): Promise<void> {
   using state = await LotteryState.open(join(storageDir, KV_FILE));
   using lock = StorageLock.open(join(storageDir, LOCK_FILE));
-  const committed = await state.ledgerSize();
   await lock.run(async () => {
+    const ledgerPath = join(storageDir, LEDGER_FILE);
+    const hadLedger = await exists(ledgerPath);
+    using ledger = Ledger.open(ledgerPath);
+    ledger.refresh();
+    const committed = ledger.betsSize;
     using file = await Deno.open(join(storageDir, BETS_FILE), {
       write: true,
       create: true,
     });
     const size = (await file.stat()).size;
+    if (!hadLedger && size > 0) {
+      throw new Error(
+        `Cannot recover storage: bets.csv holds ${size} bytes but there is no ${LEDGER_FILE} (removed, or written by an older version); restore it, or move bets.csv away to start afresh`,
+      );
+    }
     if (size < committed) {
       throw new Error(
         `Cannot recover storage: bets.csv holds ${size} bytes but ${committed} are committed`,
@@ -130,6 +143,16 @@ async function recoverStorage(
       draw: (await state.draw()) === null ? "pending" : "done",
     });
   });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
 
 async function workerMain(log: Logging): Promise<number> {
@@ -148,7 +171,7 @@ async function workerMain(log: Logging): Promise<number> {
   const dir = config.storageDir;
   {
     // Each resource is logged as closed right after it closes; a stack
-    // disposes in reverse: listener, bets file, KV, lockfile.
+    // disposes in reverse: listener, bets file, ledger, KV, lockfile.
     using resources = new DisposableStack();
     const own = <T extends Disposable>(name: string, resource: T): T => {
       resources.defer(() => log.info(`${name}_closed`, "success"));
@@ -156,6 +179,7 @@ async function workerMain(log: Logging): Promise<number> {
     };
     const lock = own("lockfile", StorageLock.open(join(dir, LOCK_FILE)));
     const state = own("kv", await LotteryState.open(join(dir, KV_FILE)));
+    const ledger = own("ledger", Ledger.open(join(dir, LEDGER_FILE)));
     const betsFile = own(
       "bets_file",
       await Deno.open(join(dir, BETS_FILE), { append: true, create: true }),
@@ -163,6 +187,7 @@ async function workerMain(log: Logging): Promise<number> {
     const lottery = new Lottery({
       lock,
       state,
+      ledger,
       betsFile,
       storageDir: dir,
       agencies: config.agencies,

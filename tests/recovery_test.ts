@@ -61,3 +61,18 @@ Deno.test("after kill -9 and a restart, the draw and the bets are kept and not r
   second.kill("SIGTERM");
   assert.equal(await second.exit(), 0);
 });
+
+Deno.test("a storage directory with bets but no ledger is refused, not emptied", async () => {
+  await using dir = await tempDir("tp0-recovery-");
+  const storage = join(dir.path, "storage");
+  await Deno.mkdir(storage);
+  const rows = "1,Ana,Díaz,1000,1990-01-01,7574\n";
+  await Deno.writeTextFile(join(storage, "bets.csv"), rows);
+  await using central = new Central(storage, { AGENCIES: "1" });
+  assert.equal(await central.exit(), 1);
+  const failed = await central.stdout.waitFor(
+    /action: central \| result: fail/,
+  );
+  assert.match(failed, /bets\.csv holds 33 bytes but there is no ledger\.bin/);
+  assert.equal(await Deno.readTextFile(join(storage, "bets.csv")), rows);
+});

@@ -1,0 +1,138 @@
+import {
+  type AgencyRecord,
+  decodeLedgerRecords,
+  EMPTY_RECORD,
+  encodeLedgerRecord,
+} from "./ledger_record.ts";
+
+/**
+ * The ledger: how far each agency's stream is stored, its single bets,
+ * whether it finished, and how many bytes of bets.csv are committed. It is
+ * an append-only file of commit records ({@linkcode encodeLedgerRecord})
+ * that every worker opens, read and written only under the storage lock.
+ *
+ * Each worker keeps the records it has read in memory, a cache of the file
+ * that {@linkcode Ledger.refresh} brings up to date (reading only what other
+ * workers appended since) once the lock is taken. A commit is one small
+ * append and one `fdatasync`: cheaper than a KV commit, and synchronous
+ * except for the flush, which is what keeps a group commit short.
+ */
+export class Ledger implements Disposable {
+  #file: Deno.FsFile | null;
+  readonly #path: string;
+  readonly #records = new Map<number, AgencyRecord>();
+  #betsSize = 0;
+  /** Bytes of the file applied to the cache. */
+  #applied = 0;
+
+  private constructor(file: Deno.FsFile, path: string) {
+    this.#file = file;
+    this.#path = path;
+  }
+
+  /** Opens (creating if needed) the ledger at `path`; read it with {@linkcode refresh}. */
+  static open(path: string): Ledger {
+    return new Ledger(
+      Deno.openSync(path, { read: true, append: true, create: true }),
+      path,
+    );
+  }
+
+  get #handle(): Deno.FsFile {
+    if (this.#file === null) {
+      throw new Deno.errors.BadResource("Cannot use the ledger: it is closed");
+    }
+    return this.#file;
+  }
+
+  /**
+   * Reads what other workers committed since the last call. Hold the
+   * storage lock. A torn last record (its writer died while appending, so
+   * nothing of it was acknowledged) is cut off. Throws `SyntaxError` if the
+   * file is damaged, and `Error` if it shrank.
+   */
+  refresh(): void {
+    const file = this.#handle;
+    const size = file.statSync().size;
+    if (size === this.#applied) return;
+    if (size < this.#applied) {
+      throw new Error(
+        `Cannot read the ledger: ${this.#path} holds ${size} bytes, ${this.#applied} were read before`,
+      );
+    }
+    const bytes = new Uint8Array(size - this.#applied);
+    file.seekSync(this.#applied, Deno.SeekMode.Start);
+    for (let at = 0; at < bytes.length;) {
+      const n = file.readSync(bytes.subarray(at));
+      if (n === null) {
+        throw new Error(`Cannot read the ledger: ${this.#path} ended early`);
+      }
+      at += n;
+    }
+    const { commits, length } = decodeLedgerRecords(bytes);
+    for (const commit of commits) {
+      for (const [agency, record] of commit.changed) {
+        this.#records.set(agency, record);
+      }
+      this.#betsSize = commit.betsSize;
+    }
+    this.#applied += length;
+    if (length < bytes.length) file.truncateSync(this.#applied);
+  }
+
+  /** The agency's record (zeros if it never sent anything), as of the last refresh. */
+  record(agency: number): AgencyRecord {
+    return this.#records.get(agency) ?? EMPTY_RECORD;
+  }
+
+  /** Committed bytes of bets.csv, as of the last refresh. */
+  get betsSize(): number {
+    return this.#betsSize;
+  }
+
+  /** Agencies that have finished, as of the last refresh. */
+  get finishedAgencies(): number {
+    let n = 0;
+    for (const record of this.#records.values()) if (record.finished) n++;
+    return n;
+  }
+
+  /**
+   * Appends a commit record (the changed agencies' new records and the new
+   * committed size of bets.csv) and flushes it. Hold the storage lock and
+   * refresh first. On failure the record is taken back out of the file, as
+   * far as the file allows, and the cache is unchanged.
+   */
+  async commit(
+    changed: ReadonlyMap<number, AgencyRecord>,
+    betsSize: number,
+  ): Promise<void> {
+    const file = this.#handle;
+    const bytes = encodeLedgerRecord({ betsSize, changed });
+    try {
+      for (let at = 0; at < bytes.length;) {
+        at += file.writeSync(bytes.subarray(at));
+      }
+      await file.syncData();
+    } catch (error) {
+      try {
+        file.truncateSync(this.#applied);
+      } catch (cleanup) {
+        throw new AggregateError(
+          [error, cleanup],
+          "Cannot commit to the ledger, nor take the record back out",
+        );
+      }
+      throw error;
+    }
+    for (const [agency, record] of changed) this.#records.set(agency, record);
+    this.#betsSize = betsSize;
+    this.#applied += bytes.length;
+  }
+
+  /** Closes the file. Idempotent. */
+  [Symbol.dispose](): void {
+    this.#file?.close();
+    this.#file = null;
+  }
+}

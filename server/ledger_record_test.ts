@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import {
+  type AgencyRecord,
+  decodeLedgerRecords,
+  encodeLedgerRecord,
+  type LedgerCommit,
+} from "./ledger_record.ts";
+
+const commit = (
+  betsSize: number,
+  entries: [number, AgencyRecord][],
+): LedgerCommit => ({ betsSize, changed: new Map(entries) });
+
+const COMMITS = [
+  commit(4_096, [[1, { bets: 160, singles: 0, finished: false }], [
+    7,
+    { bets: 2 ** 40, singles: 3, finished: false },
+  ]]),
+  commit(4_096, [[1, { bets: 160, singles: 0, finished: true }]]),
+  commit(1e12, []),
+];
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
+}
+
+Deno.test("ledger records round-trip", () => {
+  const records = COMMITS.map(encodeLedgerRecord);
+  const bytes = concat(records);
+  assert.deepEqual(decodeLedgerRecords(bytes), {
+    commits: COMMITS,
+    length: bytes.length,
+  });
+  assert.deepEqual(decodeLedgerRecords(new Uint8Array()), {
+    commits: [],
+    length: 0,
+  });
+});
+
+Deno.test("a torn last record is left out, whatever its length", () => {
+  const records = COMMITS.map(encodeLedgerRecord);
+  const whole = records[0]!.length + records[1]!.length;
+  const bytes = concat(records);
+  for (let cut = whole; cut < bytes.length; cut++) {
+    const decoded = decodeLedgerRecords(bytes.subarray(0, cut));
+    assert.equal(decoded.length, whole, `cut at ${cut}`);
+    assert.deepEqual(decoded.commits, COMMITS.slice(0, 2));
+  }
+  // The last record complete but garbled (a write lost in a power cut).
+  const garbled = bytes.slice();
+  garbled[bytes.length - 6]! ^= 0xff;
+  assert.equal(decodeLedgerRecords(garbled).length, whole);
+  // A zero-filled end.
+  const zeros = concat([...records, new Uint8Array(50)]);
+  assert.equal(decodeLedgerRecords(zeros).length, bytes.length);
+});
+
+Deno.test("damage before the last record is an error, not a torn tail", () => {
+  const records = COMMITS.map(encodeLedgerRecord);
+  const bytes = concat(records);
+  const garbled = bytes.slice();
+  garbled[20]! ^= 0x01;
+  assert.throws(
+    () => decodeLedgerRecords(garbled),
+    (e) =>
+      e instanceof SyntaxError && /record at byte 0 is damaged/.test(e.message),
+  );
+  const shifted = concat([records[0]!, new Uint8Array([1]), records[1]!]);
+  assert.throws(
+    () => decodeLedgerRecords(shifted),
+    /no record starts at byte/,
+  );
+});

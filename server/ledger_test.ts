@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Ledger } from "./ledger.ts";
+
+async function withDir(fn: (path: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "tp0-ledger-" });
+  try {
+    await fn(join(dir, "ledger.bin"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("a worker sees what another committed once it refreshes", async () => {
+  await withDir(async (path) => {
+    using a = Ledger.open(path);
+    using b = Ledger.open(path);
+    a.refresh();
+    await a.commit(
+      new Map([[3, { bets: 160, singles: 1, finished: false }]]),
+      8_000,
+    );
+    assert.deepEqual(a.record(3), { bets: 160, singles: 1, finished: false });
+    assert.deepEqual(b.record(3), { bets: 0, singles: 0, finished: false });
+    b.refresh();
+    assert.deepEqual(b.record(3), { bets: 160, singles: 1, finished: false });
+    assert.equal(b.betsSize, 8_000);
+    await b.commit(
+      new Map([[3, { bets: 160, singles: 1, finished: true }], [
+        4,
+        { bets: 5, singles: 0, finished: false },
+      ]]),
+      8_250,
+    );
+    a.refresh();
+    assert.equal(a.finishedAgencies, 1);
+    assert.equal(a.betsSize, 8_250);
+    assert.deepEqual(a.record(4), { bets: 5, singles: 0, finished: false });
+    // A fresh reader replays the whole file.
+    using c = Ledger.open(path);
+    c.refresh();
+    assert.equal(c.betsSize, 8_250);
+    assert.deepEqual(c.record(3), { bets: 160, singles: 1, finished: true });
+  });
+});
+
+Deno.test("a torn last record is cut off; a shrunk ledger is refused", async () => {
+  await withDir(async (path) => {
+    {
+      using a = Ledger.open(path);
+      a.refresh();
+      await a.commit(
+        new Map([[1, { bets: 2, singles: 0, finished: false }]]),
+        90,
+      );
+    }
+    const whole = (await Deno.stat(path)).size;
+    // A writer that died half-way through its record.
+    await Deno.writeFile(path, new Uint8Array([0x54, 0x4c, 0x47, 0x31, 0, 0]), {
+      append: true,
+    });
+    using b = Ledger.open(path);
+    b.refresh();
+    assert.equal(b.betsSize, 90);
+    assert.equal((await Deno.stat(path)).size, whole);
+    await b.commit(new Map(), 120);
+    using c = Ledger.open(path);
+    c.refresh();
+    assert.equal(c.betsSize, 120);
+    await Deno.truncate(path, whole);
+    assert.throws(() => b.refresh(), /holds \d+ bytes, \d+ were read before/);
+    b[Symbol.dispose]();
+    b[Symbol.dispose]();
+    assert.throws(() => b.refresh(), Deno.errors.BadResource);
+  });
+});
