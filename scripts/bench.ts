@@ -14,9 +14,12 @@
  * Measured: end-to-end time (first agency started → last agency exited with
  * its winners), bets per second, batch acknowledgement latency (p50, p99 of
  * the agencies' own measurements; the worst agency's), the draw's duration,
- * and peak resident memory of the central (supervisor plus workers, summed)
- * and of the largest agency process, sampled from /proc (which is why the task runs
- * with --allow-all: Deno grants /proc only to it).
+ * the central's peak memory (supervisor plus workers: the peak of their
+ * summed PSS, which counts the pages they share once; and, for comparison,
+ * their peak resident sets summed, which counts the shared Deno binary in
+ * each), and the largest agency process's peak resident set, sampled from
+ * /proc (which is why the task runs with --allow-all: Deno grants /proc only
+ * to it).
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -42,7 +45,10 @@ interface Result {
   ackP50Ms: number;
   ackP99Ms: number;
   drawMs: number;
+  /** Peak of the central's processes' summed PSS. */
   centralPeakMb: number;
+  /** The central's processes' peak resident sets, summed (shared pages counted in each). */
+  centralRssSumMb: number;
   agencyPeakMb: number;
 }
 
@@ -56,19 +62,35 @@ const { values } = parseArgs({
 const scenarios = values.scenario ??
   ["dataset", "5x1000000", "100x100000", "1000x1000", "draw10000000"];
 
-/** Peak resident set (kB) of each pid seen, sampled every 50 ms. */
+/**
+ * Memory, sampled every 50 ms: the peak of the central's processes' summed
+ * PSS (proportional set size: pages shared between them, like the Deno
+ * binary's, counted once, as a container's memory would count them), and
+ * the peak resident set (VmHWM, kB) of every pid seen.
+ */
 class MemorySampler {
   readonly peaks = new Map<number, number>();
+  centralPssPeakKb = 0;
   #timer: ReturnType<typeof setInterval>;
-  constructor(pids: () => number[]) {
+  constructor(central: () => number[], agencies: () => number[]) {
+    const read = (path: string, pattern: RegExp): number | null => {
+      try {
+        return Number(pattern.exec(Deno.readTextFileSync(path))?.[1] ?? 0);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return null;
+        throw error;
+      }
+    };
     this.#timer = setInterval(() => {
-      for (const pid of pids()) {
-        try {
-          const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-          const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      let pss = 0;
+      for (const pid of central()) {
+        pss += read(`/proc/${pid}/smaps_rollup`, /^Pss:\s+(\d+)/m) ?? 0;
+      }
+      this.centralPssPeakKb = Math.max(this.centralPssPeakKb, pss);
+      for (const pid of [...central(), ...agencies()]) {
+        const kb = read(`/proc/${pid}/status`, /VmHWM:\s+(\d+)/);
+        if (kb !== null) {
           this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, kb));
-        } catch (error) {
-          if (!(error instanceof Deno.errors.NotFound)) throw error;
         }
       }
     }, 50);
@@ -167,6 +189,7 @@ async function runDraw(name: string, rows: number): Promise<Result> {
       ackP99Ms: 0,
       drawMs: ms,
       centralPeakMb: 0,
+      centralRssSumMb: 0,
       agencyPeakMb: 0,
     };
   } finally {
@@ -187,11 +210,8 @@ async function run(name: string): Promise<Result> {
     const workerPids = () => central.workerPids();
     const agencies: Program[] = [];
     const sampler = new MemorySampler(
-      () => [
-        central.child.pid,
-        ...workerPids(),
-        ...agencies.map((a) => a.child.pid),
-      ],
+      () => [central.child.pid, ...workerPids()],
+      () => agencies.map((a) => a.child.pid),
     );
     const pooled = files.length > MAX_AGENCY_PROCESSES;
     const started = performance.now();
@@ -289,7 +309,8 @@ async function run(name: string): Promise<Result> {
       ackP50Ms: worst("ack_p50_ms"),
       ackP99Ms: worst("ack_p99_ms"),
       drawMs: Number(/duracion_ms: ([\d.]+)/.exec(draw)![1]),
-      centralPeakMb: centralPids.reduce((kb, pid) =>
+      centralPeakMb: sampler.centralPssPeakKb / 1024,
+      centralRssSumMb: centralPids.reduce((kb, pid) =>
         kb + (sampler.peaks.get(pid) ?? 0), 0) / 1024,
       agencyPeakMb: Math.max(...agencies.map((a) =>
         sampler.peaks.get(a.child.pid) ?? 0
@@ -306,16 +327,18 @@ for (const name of scenarios) {
   results.push(await run(name));
 }
 console.log(
-  "| scenario | agencies | bets | seconds | bets/s | ack p50 ms | ack p99 ms | draw ms | central peak MB | agency peak MB |",
+  "| scenario | agencies | bets | seconds | bets/s | ack p50 ms | ack p99 ms | draw ms | central peak MB (PSS) | central RSS sum MB | agency peak MB |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
   console.log(
     `| ${r.scenario} | ${r.agencies} | ${r.bets} | ${r.seconds.toFixed(2)} | ${
       Math.round(r.betsPerSecond)
     } | ${r.ackP50Ms.toFixed(2)} | ${r.ackP99Ms.toFixed(2)} | ${
       r.drawMs.toFixed(0)
-    } | ${r.centralPeakMb.toFixed(0)} | ${r.agencyPeakMb.toFixed(0)} |`,
+    } | ${r.centralPeakMb.toFixed(0)} | ${r.centralRssSumMb.toFixed(0)} | ${
+      r.agencyPeakMb.toFixed(0)
+    } |`,
   );
 }
 await Deno.mkdir(join(values.json, ".."), { recursive: true });

@@ -26,6 +26,7 @@ import {
   READY_LINE,
   spawnWorkerProcess,
   workerCommand,
+  workerV8Flags,
 } from "./worker_process.ts";
 
 /** The lockfile every worker locks around storage, in the storage directory. */
@@ -82,9 +83,10 @@ async function supervisorMain(
 
   const stop = stopSignal();
   const command = workerCommand(new URL(import.meta.url).href);
+  const v8Flags = workerV8Flags(Deno.env.get("DENO_V8_FLAGS"));
   await using supervisor = new Supervisor(
     config.workers,
-    () => spawnWorkerProcess(command, config),
+    () => spawnWorkerProcess(command, config, v8Flags),
     log,
   );
   await Promise.race([supervisor.start(), stop.promise]);

@@ -5,6 +5,25 @@ import type { WorkerHandle } from "./supervisor.ts";
 export const READY_LINE = "WORKER_READY";
 
 /**
+ * V8 flags of every worker: a young generation of at most 4 MB per
+ * semi-space instead of V8's default (up to 16 MB or more). A worker makes
+ * short-lived garbage at a high rate (frames, rows); with the default the
+ * central's memory grew by about 60 MB under load, with this it stays near
+ * its idle size, at no cost to ingest and about 40% more time for the draw
+ * (measured: 10 million rows in 0.65 s instead of 0.47 s).
+ */
+export const WORKER_V8_FLAGS = "--max-semi-space-size=4";
+
+/**
+ * The `DENO_V8_FLAGS` a worker gets: {@linkcode WORKER_V8_FLAGS}, then the
+ * operator's own `DENO_V8_FLAGS` (`inherited`), which V8 applies last, so
+ * they win.
+ */
+export function workerV8Flags(inherited: string | undefined): string {
+  return inherited ? `${WORKER_V8_FLAGS},${inherited}` : WORKER_V8_FLAGS;
+}
+
+/**
  * How to start this same program as a worker: the compiled executable with
  * the `worker` sub-command, or, under `deno run`, the Deno binary running
  * `server/main.ts` with the permissions a worker needs and this project's
@@ -34,7 +53,8 @@ export function workerCommand(
 }
 
 /**
- * Starts one worker process. The worker gets its configuration as one JSON
+ * Starts one worker process, with `v8Flags` as its `DENO_V8_FLAGS` (see
+ * {@linkcode workerV8Flags}). The worker gets its configuration as one JSON
  * line on stdin and keeps stdin open as a lifeline: when the supervisor
  * dies, even by SIGKILL, the worker reads end-of-file and shuts down, so no
  * worker is orphaned. It logs to the shared stdout; its stderr is the
@@ -44,9 +64,11 @@ export function workerCommand(
 export function spawnWorkerProcess(
   command: { command: string; args: string[] },
   config: CentralConfig,
+  v8Flags: string = WORKER_V8_FLAGS,
 ): WorkerHandle {
   const child = new Deno.Command(command.command, {
     args: command.args,
+    env: { DENO_V8_FLAGS: v8Flags },
     stdin: "piped",
     stdout: "inherit",
     stderr: "piped",
