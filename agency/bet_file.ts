@@ -3,6 +3,7 @@ import {
   decodeLine,
   isCanonicalBetLine,
 } from "../lib/bet_row.ts";
+import { readLineChunks } from "../lib/line_chunks.ts";
 import { BatchBuilder } from "../protocol/batch_builder.ts";
 
 /** A line of the agency's CSV that is not a valid bet. */
@@ -75,32 +76,21 @@ export async function* scanBetFile(
     );
   }
   using _file = file;
-  let buffer = new Uint8Array(CHUNK);
-  let filled = 0;
   let line = 1;
   let bets = 0;
-  let atStart = true;
-  for (let eof = false; !eof;) {
-    if (filled === buffer.length) {
-      const grown = new Uint8Array(buffer.length * 2);
-      grown.set(buffer);
-      buffer = grown;
-    }
-    const read = await file.read(buffer.subarray(filled));
-    if (read === null) eof = true;
-    else filled += read;
+  let first = true;
+  for await (
+    const { bytes: buffer, end: complete } of readLineChunks(file, CHUNK)
+  ) {
     let start = 0;
-    if (atStart && filled >= 3) {
-      atStart = false;
-      if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) {
+    if (first) {
+      first = false;
+      if (
+        complete >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb &&
+        buffer[2] === 0xbf
+      ) {
         start = 3;
       }
-    }
-    // Whole lines only, unless the file has ended.
-    const complete = eof ? filled : buffer.lastIndexOf(LF, filled - 1) + 1;
-    if (complete <= start) {
-      if (eof) break;
-      continue;
     }
     while (start < complete) {
       let end = buffer.indexOf(LF, start);
@@ -130,8 +120,6 @@ export async function* scanBetFile(
       line++;
       start = next;
     }
-    buffer.copyWithin(0, complete, filled);
-    filled -= complete;
     yield bets;
   }
 }

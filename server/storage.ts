@@ -11,6 +11,7 @@ import { Bet, hasWon, LOTTERY_WINNER_NUMBER } from "../lib/bet.ts";
 import { Buffer } from "node:buffer";
 import type { StorageRows } from "../lib/bet_row.ts";
 import { formatCsvRow, parseCsvLine, readCsvRecords } from "../lib/csv.ts";
+import { readLineChunks } from "../lib/line_chunks.ts";
 
 export { Bet, hasWon, LOTTERY_WINNER_NUMBER, type StorageRows };
 
@@ -121,24 +122,12 @@ export async function scanWinners(
   }
   using _file = file;
   const decoder = new TextDecoder();
-  let buffer = new Uint8Array(SCAN_CHUNK);
-  let filled = 0;
-  for (let eof = false; !eof;) {
-    if (filled === buffer.length) {
-      const grown = new Uint8Array(buffer.length * 2);
-      grown.set(buffer);
-      buffer = grown;
-    }
-    const read = await file.read(buffer.subarray(filled));
-    if (read === null) eof = true;
-    else filled += read;
-    const complete = eof ? filled : buffer.lastIndexOf(0x0a, filled - 1) + 1;
-    if (complete === 0) continue;
+  for await (const { bytes: buffer, end } of readLineChunks(file, SCAN_CHUNK)) {
     // One byte, one character: Latin-1 text of the chunk (made natively)
     // has the bytes' offsets, and V8's string search is fast. Only winning
     // rows are decoded as UTF-8 and split.
-    let text = Buffer.from(buffer.buffer, 0, complete).toString("latin1");
-    if (eof && !text.endsWith("\n")) text += "\n";
+    let text = Buffer.from(buffer.buffer, 0, end).toString("latin1");
+    if (!text.endsWith("\n")) text += "\n";
     for (
       let at = text.indexOf(WINNING_TAIL);
       at !== -1;
@@ -166,8 +155,6 @@ export async function scanWinners(
       if (list === undefined) winners.set(agency, [document]);
       else list.push(document);
     }
-    buffer.copyWithin(0, complete, filled);
-    filled -= complete;
   }
   return winners;
 }
