@@ -88,12 +88,12 @@ export interface LotteryDeps {
  *
  * Exactly once: every batch says where its first bet stands in the agency's
  * stream (`first`, from 0), and the ledger keeps how many of the agency's
- * bets are stored. Bets before that count are a resend and are skipped (whatever
- * batch size the resend uses); a batch that starts past it is refused as a
- * gap. A batch is committed when its rows are in bets.csv, flushed, and a
- * flushed ledger record holds both the agency's new count and the new
- * committed size of bets.csv (one record for the batches of a group); the
- * acknowledgement goes out after.
+ * bets are stored. Bets before that count are a resend and are skipped
+ * (whatever batch size the resend uses); a batch that starts past it is
+ * refused as a gap. A batch is committed when its rows are in bets.csv,
+ * flushed, and a flushed ledger record holds both the agency's new count and
+ * the new committed size of bets.csv (one record for the batches of a
+ * group); the acknowledgement goes out after.
  * Bytes past the committed size belong to a batch whose writer died before
  * committing: they are cut off before the next write (and at start-up), and
  * the agency, never acknowledged, sends the batch again.
