@@ -1,4 +1,5 @@
 import type { ActionLog } from "../lib/log.ts";
+import { concatBytes } from "../lib/concat_bytes.ts";
 import { writeAll } from "../lib/net.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
 import { readFrame } from "../protocol/frame.ts";
@@ -191,7 +192,7 @@ export class CentralClient implements Disposable {
         if (inFlight.length > 0) {
           const now = performance.now();
           for (const entry of inFlight) entry.sentAt = now;
-          await writeAll(conn, concat(inFlight.map((e) => e.batch.frame)));
+          await writeAll(conn, concatBytes(inFlight.map((e) => e.batch.frame)));
         }
         for (;;) {
           const fresh: Uint8Array[] = [];
@@ -204,7 +205,7 @@ export class CentralClient implements Disposable {
             inFlight.push({ batch: next.value, sentAt: performance.now() });
             fresh.push(next.value.frame);
           }
-          if (fresh.length > 0) await writeAll(conn, concat(fresh));
+          if (fresh.length > 0) await writeAll(conn, concatBytes(fresh));
           const oldest = inFlight[0];
           if (oldest === undefined) return;
           const timer = setTimeout(
@@ -297,18 +298,6 @@ async function readResponse(reader: BufferedReader): Promise<Response> {
     throw new TransientRefusal(message.code, message.message);
   }
   return message;
-}
-
-/** One buffer holding `parts` back to back. */
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return bytes;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { StorageRows } from "../lib/bet_row.ts";
+import { concatBytes } from "../lib/concat_bytes.ts";
 import type { ErrorCodeName } from "../protocol/messages.ts";
 import type { Refusal, StoreOutcome } from "./lottery.ts";
 import type { Ledger } from "./ledger.ts";
@@ -154,7 +155,7 @@ export class BatchWriter {
       return { status: "stored", stored: rows.count - skipped, skipped };
     });
     if (parts.length === 0) return outcomes;
-    appendRows(betsFile, parts.length === 1 ? parts[0]! : concat(parts, bytes));
+    appendRows(betsFile, concatBytes(parts));
     await betsFile.syncData();
     await ledger.commit(changed, committed + bytes);
     return outcomes;
@@ -193,16 +194,6 @@ function afterLines(rows: Uint8Array, n: number): Uint8Array {
   let at = 0;
   for (let k = 0; k < n; k++) at = rows.indexOf(0x0a, at) + 1;
   return rows.subarray(at);
-}
-
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return bytes;
 }
 
 function refuse(code: ErrorCodeName, reason: string): Refusal {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concat } from "../protocol/test_fixtures.ts";
 import {
   type AgencyRecord,
   decodeLedgerRecords,
@@ -20,19 +21,9 @@ const COMMITS = [
   commit(1e12, []),
 ];
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return bytes;
-}
-
 Deno.test("ledger records round-trip", () => {
   const records = COMMITS.map(encodeLedgerRecord);
-  const bytes = concat(records);
+  const bytes = concat(...records);
   assert.deepEqual(decodeLedgerRecords(bytes), {
     commits: COMMITS,
     length: bytes.length,
@@ -46,7 +37,7 @@ Deno.test("ledger records round-trip", () => {
 Deno.test("a torn last record is left out, whatever its length", () => {
   const records = COMMITS.map(encodeLedgerRecord);
   const whole = records[0]!.length + records[1]!.length;
-  const bytes = concat(records);
+  const bytes = concat(...records);
   for (let cut = whole; cut < bytes.length; cut++) {
     const decoded = decodeLedgerRecords(bytes.subarray(0, cut));
     assert.equal(decoded.length, whole, `cut at ${cut}`);
@@ -57,13 +48,13 @@ Deno.test("a torn last record is left out, whatever its length", () => {
   garbled[bytes.length - 6]! ^= 0xff;
   assert.equal(decodeLedgerRecords(garbled).length, whole);
   // A zero-filled end.
-  const zeros = concat([...records, new Uint8Array(50)]);
+  const zeros = concat(...records, new Uint8Array(50));
   assert.equal(decodeLedgerRecords(zeros).length, bytes.length);
 });
 
 Deno.test("damage before the last record is an error, not a torn tail", () => {
   const records = COMMITS.map(encodeLedgerRecord);
-  const bytes = concat(records);
+  const bytes = concat(...records);
   const garbled = bytes.slice();
   garbled[20]! ^= 0x01;
   assert.throws(
@@ -71,7 +62,7 @@ Deno.test("damage before the last record is an error, not a torn tail", () => {
     (e) =>
       e instanceof SyntaxError && /record at byte 0 is damaged/.test(e.message),
   );
-  const shifted = concat([records[0]!, new Uint8Array([1]), records[1]!]);
+  const shifted = concat(records[0]!, new Uint8Array([1]), records[1]!);
   assert.throws(
     () => decodeLedgerRecords(shifted),
     /no record starts at byte/,

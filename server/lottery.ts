@@ -201,7 +201,7 @@ export class Lottery {
    */
   async ensureDraw(): Promise<DrawResult | Pending> {
     if (this.#draw !== null) return this.#draw;
-    const { lock, state, agencies, log } = this.#deps;
+    const { lock, state, ledger, agencies, log } = this.#deps;
     // One KV read answers the frequent case: agencies still loading.
     const { draw: made, finished } = await state.progress();
     if (made !== null) return (this.#draw = await this.#readWinners(made));
@@ -211,11 +211,8 @@ export class Lottery {
     return await lock.run(async () => {
       const again = await state.draw();
       if (again !== null) return (this.#draw = await this.#readWinners(again));
-      this.#deps.ledger.refresh();
-      const refusal = truncateToLedger(
-        this.#deps.betsFile,
-        this.#deps.ledger.betsSize,
-      );
+      ledger.refresh();
+      const refusal = truncateToLedger(this.#deps.betsFile, ledger.betsSize);
       if (refusal !== null) throw new Error(refusal.reason);
       const started = performance.now();
       const winners: Record<string, string[]> = {};
