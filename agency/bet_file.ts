@@ -1,7 +1,7 @@
 import {
   canonicalBetLine,
+  canonicalBetLineEnd,
   decodeLine,
-  isCanonicalBetLine,
 } from "../lib/bet_row.ts";
 import { readLineChunks } from "../lib/line_chunks.ts";
 import { BatchBuilder } from "../protocol/batch_builder.ts";
@@ -93,14 +93,18 @@ export async function* scanBetFile(
       }
     }
     while (start < complete) {
-      let end = buffer.indexOf(LF, start);
-      if (end === -1 || end >= complete) end = complete;
-      const next = end + 1;
-      if (end > start && buffer[end - 1] === CR) end--;
-      if (end > start) {
-        if (isCanonicalBetLine(buffer, start, end)) {
-          sink(buffer, start, end);
-        } else {
+      let end = canonicalBetLineEnd(buffer, start, complete);
+      let next: number;
+      if (end >= 0) {
+        sink(buffer, start, end);
+        bets++;
+        next = end + (buffer[end] === CR ? 2 : 1);
+      } else {
+        end = buffer.indexOf(LF, start);
+        if (end === -1 || end >= complete) end = complete;
+        next = end + 1;
+        if (end > start && buffer[end - 1] === CR) end--;
+        if (end > start) {
           let canonical: Uint8Array;
           try {
             const text = decodeLine(buffer.subarray(start, end));
@@ -114,8 +118,8 @@ export async function* scanBetFile(
             );
           }
           sink(canonical, 0, canonical.length);
+          bets++;
         }
-        bets++;
       }
       line++;
       start = next;

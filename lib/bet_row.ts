@@ -1,4 +1,5 @@
 import { Bet } from "./bet.ts";
+import { concatBytes } from "./concat_bytes.ts";
 import { formatCsvRow, parseCsvLine } from "./csv.ts";
 
 const COMMA = 0x2c;
@@ -6,69 +7,98 @@ const QUOTE = 0x22;
 const ZERO = 0x30;
 const NINE = 0x39;
 const DASH = 0x2d;
+const LF = 0x0a;
+const CR = 0x0d;
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/** Name bytes, by class: a visible ASCII character, a space, the comma that ends the field, a lead byte of a longer UTF-8 sequence, anything else. */
+const VISIBLE = 0;
+const SPACE = 1;
+const FIELD_END = 2;
+const MULTIBYTE = 3;
+const REFUSED = 4;
+const NAME_BYTE = new Uint8Array(256).map((_, c) =>
+  c < 0x20 || c === 0x7f || c === QUOTE
+    ? REFUSED
+    : c === COMMA
+    ? FIELD_END
+    : c === 0x20
+    ? SPACE
+    : c > 0x7f
+    ? MULTIBYTE
+    : VISIBLE
+);
 
 /**
  * The fast check of one bet line, `first_name,last_name,document,birthdate,
- * number` (bytes `start` to `end` of `bytes`, no line end), made byte by byte
- * with no allocation. `true` means the line is a valid bet exactly as
- * {@linkcode Bet} judges it *and* already in the form `store_bets` writes (no
- * quotes, the number without leading zeros), so it can be stored as it is.
- * `false` means "not sure": the caller takes the slow path,
- * {@linkcode canonicalBetLine}, which decides and explains.
+ * number`, starting at `bytes[start]` and ending at the first LF, CR LF, or
+ * `limit`; made byte by byte with no allocation, finding the line's end as it
+ * goes. Returns where the line's content ends (the LF, the CR of a CR LF, or
+ * `limit`) when the line is a valid bet exactly as {@linkcode Bet} judges it
+ * *and* already in the form `store_bets` writes (no quotes, the number
+ * without leading zeros), so it can be stored as it is. Returns -1 for "not
+ * sure": the caller takes the slow path, {@linkcode canonicalBetLine}, which
+ * decides and explains.
  *
  * Names may hold any valid UTF-8; invalid UTF-8 is left to the slow path,
  * which refuses it.
  */
-export function isCanonicalBetLine(
+export function canonicalBetLineEnd(
   bytes: Uint8Array,
   start: number,
-  end: number,
-): boolean {
+  limit: number,
+): number {
   // Names: non-empty after trimming (an ASCII letter or sign guarantees it),
   // no control character, no comma or quote (those would need quoting).
   let i = start;
   for (let field = 0; field < 2; field++) {
     let visible = false;
     for (;; i++) {
-      if (i >= end) return false;
-      const c = bytes[i]!;
-      if (c === COMMA) break;
-      if (c < 0x20 || c === 0x7f || c === QUOTE) return false;
-      if (c < 0x7f) visible ||= c > 0x20;
-      else if ((i = utf8Sequence(bytes, i, end)) < 0) return false;
+      if (i >= limit) return -1;
+      const kind = NAME_BYTE[bytes[i]!]!;
+      if (kind === VISIBLE) visible = true;
+      else if (kind === FIELD_END) break;
+      else if (kind === REFUSED) return -1;
+      else if (kind === MULTIBYTE && (i = utf8Sequence(bytes, i, limit)) < 0) {
+        return -1;
+      }
     }
-    if (!visible) return false;
+    if (!visible) return -1;
     i++;
   }
   // Document: 1 to 20 digits.
   const document = i;
-  while (i < end && bytes[i]! >= ZERO && bytes[i]! <= NINE) i++;
-  if (i === document || i - document > 20 || bytes[i] !== COMMA) return false;
+  while (i < limit && isDigit(bytes[i]!)) i++;
+  if (i === document || i - document > 20 || bytes[i] !== COMMA) return -1;
   i++;
   // Birthdate: YYYY-MM-DD, a calendar date from year 1000 on.
-  if (end - i < 11 || bytes[i + 4] !== DASH || bytes[i + 7] !== DASH) {
-    return false;
+  if (limit - i < 11 || bytes[i + 4] !== DASH || bytes[i + 7] !== DASH) {
+    return -1;
   }
   const y = digits(bytes, i, 4);
   const m = digits(bytes, i + 5, 2);
   const d = digits(bytes, i + 8, 2);
-  if (y < 1000 || m < 1 || m > 12 || d < 1) return false;
+  if (y < 1000 || m < 1 || m > 12 || d < 1) return -1;
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  if (d > DAYS[m - 1]! + (m === 2 && leap ? 1 : 0)) return false;
+  if (d > DAYS[m - 1]! + (m === 2 && leap ? 1 : 0)) return -1;
   i += 10;
-  if (bytes[i] !== COMMA) return false;
+  if (bytes[i] !== COMMA) return -1;
   i++;
   // Number: digits with no leading zero (or just "0"), safely an integer.
-  const number = end - i;
-  if (number < 1 || number > 15 || (number > 1 && bytes[i] === ZERO)) {
-    return false;
+  const number = i;
+  while (i < limit && isDigit(bytes[i]!)) i++;
+  const length = i - number;
+  if (length < 1 || length > 15 || (length > 1 && bytes[number] === ZERO)) {
+    return -1;
   }
-  for (; i < end; i++) {
-    const c = bytes[i]!;
-    if (c < ZERO || c > NINE) return false;
-  }
-  return true;
+  // The line ends here, or it is not a bet line.
+  if (i === limit || bytes[i] === LF) return i;
+  if (bytes[i] === CR && (i + 1 === limit || bytes[i + 1] === LF)) return i;
+  return -1;
+}
+
+function isDigit(c: number): boolean {
+  return c >= ZERO && c <= NINE;
 }
 
 /**
@@ -142,7 +172,6 @@ export function canonicalBetLine(line: string, agency: number): string {
   ]);
 }
 
-const LF = 0x0a;
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -155,11 +184,15 @@ export interface StorageRows {
 }
 
 /**
- * Turns the body of a batch (`count` LF-terminated bet lines) into storage
- * rows of `agency`, validating every bet: fast, byte by byte, for lines
- * already in stored form; through {@linkcode canonicalBetLine} for the rest.
- * Throws `SyntaxError`, `TypeError` or `RangeError` naming the first bad bet
- * (`bet 3 of 100: …`); then nothing of the batch is usable.
+ * Turns the body of a batch of `agency` (`count` LF-terminated rows, each
+ * `agency,first_name,last_name,document,birthdate,number`, the form
+ * `store_bets` writes) into storage rows, validating every bet: fast, byte
+ * by byte, for rows already in stored form, which are kept as they are;
+ * through {@linkcode canonicalBetLine} for the rest. Returns its own bytes
+ * (one copy of the body when every row is in stored form, the usual case),
+ * never a view of `body`. Throws `SyntaxError`, `TypeError` or `RangeError`
+ * naming the first bad bet (`bet 3 of 100: …`), a row of another agency
+ * among them; then nothing of the batch is usable.
  */
 export function toStorageRows(
   agency: number,
@@ -167,55 +200,74 @@ export function toStorageRows(
   count = countLines(body),
 ): StorageRows {
   const prefix = encoder.encode(`${agency},`);
-  const p = prefix.length;
-  let out: Uint8Array = new Uint8Array(body.length + count * p);
-  let at = 0;
   let start = 0;
-  for (let index = 0; start < body.length; index++) {
-    const end = body.indexOf(LF, start);
+  let index = 0;
+  while (start < body.length) {
+    const end = storedRowEnd(body, start, prefix);
+    if (end < 0) break;
+    start = end + 1;
+    index++;
+  }
+  if (start === body.length) return { bytes: body.slice(), count };
+  // The slow path, from the first row not in stored form.
+  const parts: Uint8Array[] = [body.subarray(0, start)];
+  for (let end; start < body.length; start = end + 1, index++) {
+    end = storedRowEnd(body, start, prefix);
+    if (end >= 0) {
+      parts.push(body.subarray(start, end + 1));
+      continue;
+    }
+    end = body.indexOf(LF, start);
     if (end === -1) {
       throw new SyntaxError(
         "Cannot accept bets: the last line has no line end",
       );
     }
-    if (isCanonicalBetLine(body, start, end)) {
-      if (at + p + end + 1 - start > out.length) {
-        out = grow(out, at, p + end + 1 - start);
-      }
-      // A byte loop: cheaper than a subarray view per line.
-      for (let k = 0; k < p; k++) out[at++] = prefix[k]!;
-      for (let k = start; k <= end; k++) out[at++] = body[k]!;
-    } else {
-      let line: Uint8Array;
-      try {
-        line = encoder.encode(
-          canonicalBetLine(decodeLine(body.subarray(start, end)), agency) +
-            "\n",
-        );
-      } catch (error) {
-        const problem = error as Error;
-        throw new (problem.constructor as ErrorConstructor)(
-          `bet ${index + 1} of ${count}: ${problem.message}`,
-          { cause: error },
+    try {
+      if (!startsWith(body, start, prefix)) {
+        throw new SyntaxError(
+          `Cannot accept bet: the row does not start with its agency, ${agency}`,
         );
       }
-      if (at + p + line.length > out.length) {
-        out = grow(out, at, p + line.length);
-      }
-      out.set(prefix, at);
-      out.set(line, at + p);
-      at += p + line.length;
+      const line = decodeLine(body.subarray(start + prefix.length, end));
+      parts.push(
+        encoder.encode(`${agency},${canonicalBetLine(line, agency)}\n`),
+      );
+    } catch (error) {
+      const problem = error as Error;
+      throw new (problem.constructor as ErrorConstructor)(
+        `bet ${index + 1} of ${count}: ${problem.message}`,
+        { cause: error },
+      );
     }
-    start = end + 1;
   }
-  return { bytes: out.subarray(0, at), count };
+  return { bytes: concatBytes(parts), count };
 }
 
-/** A larger copy of the first `used` bytes of `bytes`, with room for `more`. */
-function grow(bytes: Uint8Array, used: number, more: number): Uint8Array {
-  const grown = new Uint8Array((used + more) * 2);
-  grown.set(bytes.subarray(0, used));
-  return grown;
+/**
+ * Where the LF of the row at `start` is, if the row is `prefix` followed by
+ * a bet line in stored form; -1 otherwise.
+ */
+function storedRowEnd(
+  bytes: Uint8Array,
+  start: number,
+  prefix: Uint8Array,
+): number {
+  if (!startsWith(bytes, start, prefix)) return -1;
+  const end = canonicalBetLineEnd(bytes, start + prefix.length, bytes.length);
+  return end >= 0 && bytes[end] === LF ? end : -1;
+}
+
+function startsWith(
+  bytes: Uint8Array,
+  start: number,
+  prefix: Uint8Array,
+): boolean {
+  if (start + prefix.length > bytes.length) return false;
+  for (let k = 0; k < prefix.length; k++) {
+    if (bytes[start + k] !== prefix[k]) return false;
+  }
+  return true;
 }
 
 /** LF-terminated lines in `bytes`. */

@@ -3,16 +3,20 @@ import fc from "fast-check";
 import { Bet } from "./bet.ts";
 import {
   canonicalBetLine,
-  isCanonicalBetLine,
+  canonicalBetLineEnd,
   toStorageRows,
 } from "./bet_row.ts";
 import { formatCsvRow } from "./csv.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** The fast check of `line` in the middle of a buffer, ended by LF. */
 const fast = (line: string) => {
-  const bytes = encoder.encode(`xx${line}yy`);
-  return isCanonicalBetLine(bytes, 2, bytes.length - 2);
+  const bytes = encoder.encode(`xx${line}\nyy`);
+  const end = canonicalBetLineEnd(bytes, 2, bytes.length);
+  if (end === -1) return false;
+  assert.equal(end, bytes.length - 3, `${line} ends at its LF`);
+  return true;
 };
 
 Deno.test("the fast check accepts stored-form bets and leaves the rest to the slow path", () => {
@@ -39,6 +43,8 @@ Deno.test("the fast check accepts stored-form bets and leaves the rest to the sl
       "A,B,1,1999-03-17,",
       "A,B\t,1,1999-03-17,2",
       "A,B,123456789012345678901,1999-03-17,2",
+      "A,B,1,1999-03-17,2x", // the line must end after the number
+      "A,B,1,1999-03-17,2\rx",
     ]
   ) {
     assert.equal(fast(line), false, line);
@@ -61,6 +67,14 @@ const date = fc.oneof(
 const line = fc.tuple(name, name, digits, date, digits).map((fields) =>
   fields.join(",")
 );
+
+Deno.test("the fast check ends a line at LF, CR LF, or the limit", () => {
+  const bytes = encoder.encode("A,B,1,1999-03-17,2\r\nA,B,1,1999-03-17,3");
+  assert.equal(canonicalBetLineEnd(bytes, 0, bytes.length), 18);
+  assert.equal(canonicalBetLineEnd(bytes, 20, bytes.length), bytes.length);
+  assert.equal(canonicalBetLineEnd(bytes, 0, 19), 18); // a CR at the limit
+  assert.equal(canonicalBetLineEnd(bytes, 0, 10), -1); // cut short
+});
 
 Deno.test("property: the fast check never accepts what the reference would not store as it is", () => {
   fc.assert(
@@ -91,7 +105,7 @@ Deno.test("property: storage rows equal store_bets' rows for the same bets", () 
         ];
         bets.push(new Bet(3, a, b, c, d, e));
       }
-      const body = encoder.encode(lines.map((l) => l + "\n").join(""));
+      const body = encoder.encode(lines.map((l) => `3,${l}\n`).join(""));
       const rows = toStorageRows(3, body);
       assert.equal(rows.count, bets.length);
       assert.equal(
@@ -112,16 +126,45 @@ Deno.test("property: storage rows equal store_bets' rows for the same bets", () 
   );
 });
 
+Deno.test("rows not in stored form are rewritten, and the rows are a copy", () => {
+  const body = encoder.encode(
+    '1,A,B,1,1999-03-17,2\n1,"A",B,1,1999-03-17,0042\n1,A,B,1,1999-03-17,3\n',
+  );
+  const rows = toStorageRows(1, body);
+  assert.equal(rows.count, 3);
+  body.fill(0);
+  assert.equal(
+    decoder.decode(rows.bytes),
+    "1,A,B,1,1999-03-17,2\n1,A,B,1,1999-03-17,42\n1,A,B,1,1999-03-17,3\n",
+  );
+  const plain = encoder.encode("1,A,B,1,1999-03-17,2\n");
+  const copy = toStorageRows(1, plain);
+  plain.fill(0);
+  assert.equal(decoder.decode(copy.bytes), "1,A,B,1,1999-03-17,2\n");
+});
+
+Deno.test("a row of another agency is refused", () => {
+  for (const row of ["2,A,B,1,1999-03-17,2\n", '"1",A,B,1,1999-03-17,2\n']) {
+    assert.throws(
+      () => toStorageRows(1, encoder.encode(`1,A,B,1,1999-03-17,2\n${row}`)),
+      (e) =>
+        e instanceof SyntaxError &&
+        /^bet 2 of 2: .*does not start with its agency, 1/.test(e.message),
+      row,
+    );
+  }
+});
+
 Deno.test("a bad bet in a batch is named by its place", () => {
   const body = encoder.encode(
-    "A,B,1,1999-03-17,2\nA,B,1,1999-02-30,2\nA,B,1,1999-03-17,2\n",
+    "1,A,B,1,1999-03-17,2\n1,A,B,1,1999-02-30,2\n1,A,B,1,1999-03-17,2\n",
   );
   assert.throws(
     () => toStorageRows(1, body),
     (e) => e instanceof RangeError && /^bet 2 of 3: /.test(e.message),
   );
   assert.throws(
-    () => toStorageRows(1, new Uint8Array([0x41, 0xff, 0x0a])),
+    () => toStorageRows(1, new Uint8Array([0x31, 0x2c, 0x41, 0xff, 0x0a])),
     /not valid UTF-8/,
   );
 });

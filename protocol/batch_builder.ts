@@ -5,14 +5,16 @@ const BATCH_PREFIX = HEADER_SIZE + 4 + 4 + 2;
 const LF = 0x0a;
 
 /**
- * Packs bet lines into one `batch` frame as they come, copying each once,
- * and says when the next line would not fit: either `maxAmount` bets are in,
+ * Packs bet lines into one `batch` frame as they come, copying each once
+ * behind the agency's id (`agency,` + line + LF: the row as the central
+ * stores it), and says when the next line would not fit: either `maxAmount` bets are in,
  * or the frame would pass {@linkcode MAX_FRAME_SIZE} bytes (long names cut
  * a batch early). The frame it returns is byte-identical to
  * `encodeMessage({ kind: "batch", ... })`.
  */
 export class BatchBuilder {
   readonly #agency: number;
+  readonly #prefix: Uint8Array;
   readonly #maxAmount: number;
   readonly #frame = new Uint8Array(MAX_FRAME_SIZE);
   readonly #view = new DataView(this.#frame.buffer);
@@ -30,6 +32,7 @@ export class BatchBuilder {
       );
     }
     this.#agency = agency;
+    this.#prefix = new TextEncoder().encode(`${agency},`);
     this.#maxAmount = maxAmount;
   }
 
@@ -39,25 +42,31 @@ export class BatchBuilder {
   }
 
   /**
-   * Appends the bet line `bytes[start, end)` (without its line end; one is
-   * added) if it fits and returns `true`; returns `false`, leaving the batch
+   * Appends the bet line `bytes[start, end)` (without the agency and the line
+   * end; both are added) if it fits and returns `true`; returns `false`, leaving the batch
    * as it was, if it does not. Throws `RangeError` for a line that could
    * not fit even in an empty batch.
    */
   tryAdd(bytes: Uint8Array, start: number, end: number): boolean {
     if (this.#count >= this.#maxAmount) return false;
-    const length = end - start;
+    const prefix = this.#prefix;
+    const length = prefix.length + end - start;
     if (this.#offset + length + 1 > MAX_FRAME_SIZE) {
       if (this.#count === 0) {
         throw new RangeError(
-          `Cannot batch a bet line of ${length} bytes: it does not fit in a ${MAX_FRAME_SIZE}-byte frame`,
+          `Cannot batch a bet line of ${
+            end - start
+          } bytes: it does not fit in a ${MAX_FRAME_SIZE}-byte frame`,
         );
       }
       return false;
     }
-    this.#frame.set(bytes.subarray(start, end), this.#offset);
-    this.#offset += length;
-    this.#frame[this.#offset++] = LF;
+    const frame = this.#frame;
+    let at = this.#offset;
+    for (let k = 0; k < prefix.length; k++) frame[at++] = prefix[k]!;
+    frame.set(bytes.subarray(start, end), at);
+    this.#offset = at + end - start;
+    frame[this.#offset++] = LF;
     this.#count++;
     return true;
   }

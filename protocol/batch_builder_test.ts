@@ -8,9 +8,9 @@ const line = (i: number, name = "Camila Rocío") =>
   encoder.encode(`${name},Varela,${30_000_000 + i},1995-05-09,${i}`);
 const add = (builder: BatchBuilder, bytes: Uint8Array) =>
   builder.tryAdd(bytes, 0, bytes.length);
-const rows = (lines: Uint8Array[]) =>
+const rows = (agency: number, lines: Uint8Array[]) =>
   encoder.encode(
-    lines.map((l) => new TextDecoder().decode(l) + "\n").join(""),
+    lines.map((l) => `${agency},${new TextDecoder().decode(l)}\n`).join(""),
   );
 
 Deno.test("a built batch is byte-identical to the encoded message", () => {
@@ -24,7 +24,7 @@ Deno.test("a built batch is byte-identical to the encoded message", () => {
       agency: 4,
       first: 7,
       count: 3,
-      rows: rows(lines),
+      rows: rows(4, lines),
     }),
   );
   assert.equal(builder.count, 0);
@@ -41,7 +41,7 @@ Deno.test("a line is taken from the middle of a larger buffer", () => {
       agency: 1,
       first: 0,
       count: 1,
-      rows: encoder.encode("A,B,1,2000-01-01,2\n"),
+      rows: encoder.encode("1,A,B,1,2000-01-01,2\n"),
     }),
   );
 });
@@ -62,7 +62,7 @@ Deno.test("long names cut a batch early, under the frame limit", () => {
   const frame = builder.take(1);
   assert.ok(n > 0 && n < 1000);
   assert.ok(frame.length <= MAX_FRAME_SIZE);
-  assert.ok(frame.length + line(n, long).length + 1 > MAX_FRAME_SIZE);
+  assert.ok(frame.length + 2 + line(n, long).length + 1 > MAX_FRAME_SIZE);
   assert.deepEqual(
     frame,
     encodeMessage({
@@ -70,7 +70,7 @@ Deno.test("long names cut a batch early, under the frame limit", () => {
       agency: 1,
       first: 1,
       count: n,
-      rows: rows(Array.from({ length: n }, (_, i) => line(i, long))),
+      rows: rows(1, Array.from({ length: n }, (_, i) => line(i, long))),
     }),
   );
 });

@@ -109,7 +109,11 @@ export type Message =
     agency: number;
     first: number;
     count: number;
-    /** `count` bet lines, CSV, each ending in LF; judged by the central. */
+    /**
+     * `count` rows as the central stores them, CSV,
+     * `agency,first_name,last_name,document,birthdate,number`, each ending
+     * in LF; judged by the central.
+     */
     rows: Uint8Array;
   }
   | { kind: "finish"; agency: number; total: number }

@@ -25,14 +25,14 @@ const BET: WireBet = {
 
 const encoder = new TextEncoder();
 
-/** A batch message of these bet lines. */
+/** A batch message of these bet lines (stored rows: the agency first). */
 function batch(agency: number, first: number, lines: string[]): Message {
   return {
     kind: "batch",
     agency,
     first,
     count: lines.length,
-    rows: encoder.encode(lines.map((line) => line + "\n").join("")),
+    rows: encoder.encode(lines.map((line) => `${agency},${line}\n`).join("")),
   };
 }
 
@@ -77,9 +77,9 @@ Deno.test("a batch frame has the documented byte layout", () => {
   const frame = encodeMessage(batch(1, 2, ["A,Ñ,7,,0"]));
   // deno-fmt-ignore
   assert.deepEqual([...frame], [
-    MessageType.batch, 0, 0, 0, 20, // header: type, u32 payload length
+    MessageType.batch, 0, 0, 0, 22, // header: type, u32 payload length
     0, 0, 0, 1, 0, 0, 0, 2, 0, 1, // agency u32, first u32, count u16
-    65, 44, 0xc3, 0x91, 44, 55, 44, 44, 48, 10, // the bet lines, LF-terminated
+    49, 44, 65, 44, 0xc3, 0x91, 44, 55, 44, 44, 48, 10, // the rows, LF-terminated
   ]);
 });
 
