@@ -145,10 +145,14 @@ const MAX_PAYLOAD = MAX_FRAME_SIZE - HEADER_SIZE;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** Sequential big-endian writer over a bounded buffer. */
+/**
+ * Sequential big-endian writer over a buffer that starts small (most
+ * messages are a few bytes: an ack is 7) and grows up to the payload limit.
+ */
 class PayloadWriter {
-  readonly #bytes = new Uint8Array(MAX_PAYLOAD);
-  readonly #view = new DataView(this.#bytes.buffer);
+  // Reserve before touching #bytes or #view: reserving may replace them.
+  #bytes = new Uint8Array(32);
+  #view = new DataView(this.#bytes.buffer);
   #offset = 0;
 
   #reserve(n: number): number {
@@ -157,24 +161,40 @@ class PayloadWriter {
         `Cannot encode message: payload exceeds ${MAX_PAYLOAD} bytes`,
       );
     }
+    this.#ensure(this.#offset + n);
     const at = this.#offset;
     this.#offset += n;
     return at;
   }
+  /** Grows the buffer to hold `size` bytes (at most the payload limit). */
+  #ensure(size: number): void {
+    if (size <= this.#bytes.length) return;
+    let capacity = this.#bytes.length * 2;
+    while (capacity < size) capacity *= 2;
+    const bytes = new Uint8Array(Math.min(capacity, MAX_PAYLOAD));
+    bytes.set(this.#bytes.subarray(0, this.#offset));
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer);
+  }
   u8(value: number): this {
-    this.#view.setUint8(this.#reserve(1), value);
+    const at = this.#reserve(1);
+    this.#view.setUint8(at, value);
     return this;
   }
   u16(value: number): this {
-    this.#view.setUint16(this.#reserve(2), value);
+    const at = this.#reserve(2);
+    this.#view.setUint16(at, value);
     return this;
   }
   u32(value: number): this {
-    this.#view.setUint32(this.#reserve(4), value);
+    const at = this.#reserve(4);
+    this.#view.setUint32(at, value);
     return this;
   }
   string(value: string): this {
     const lengthAt = this.#reserve(2);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    this.#ensure(Math.min(this.#offset + value.length * 3, MAX_PAYLOAD));
     const room = this.#bytes.subarray(this.#offset);
     const { read, written } = encoder.encodeInto(value, room);
     if (read !== value.length) {
@@ -187,7 +207,8 @@ class PayloadWriter {
     return this;
   }
   bytes(value: Uint8Array): this {
-    this.#bytes.set(value, this.#reserve(value.length));
+    const at = this.#reserve(value.length);
+    this.#bytes.set(value, at);
     return this;
   }
   get length(): number {

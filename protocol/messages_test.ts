@@ -234,6 +234,20 @@ Deno.test("encoding refuses what does not fit in a frame", () => {
     () => encodeMessage({ kind: "error", code: "internal", message: big }),
     RangeError,
   );
+  // code u8 + length u16 + text: exactly the payload limit, then one more.
+  const fits = "é".repeat((MAX_FRAME_SIZE - HEADER_SIZE - 3) / 2) + "x".repeat(
+    (MAX_FRAME_SIZE - HEADER_SIZE - 3) % 2,
+  );
+  const frame = encodeMessage({ kind: "error", code: "busy", message: fits });
+  assert.equal(frame.length, MAX_FRAME_SIZE);
+  assert.deepEqual(
+    decodeMessage({ type: frame[0]!, payload: frame.subarray(HEADER_SIZE) }),
+    { kind: "error", code: "busy", message: fits },
+  );
+  assert.throws(
+    () => encodeMessage({ kind: "error", code: "busy", message: fits + "x" }),
+    RangeError,
+  );
 });
 
 Deno.test("winners are split into frames within the limit, the last one flagged", () => {

@@ -46,16 +46,22 @@ export class ReplyQueue {
     const entry: Entry = { reply: null };
     this.#entries.push(entry);
     pending.then(
-      (reply) => (entry.reply = reply),
-      (error) => (entry.reply = {
-        messages: [{
-          kind: "error",
-          code: "internal",
-          message: `Cannot serve request: ${(error as Error).message}`,
-        }],
-        close: true,
-      }),
-    ).finally(() => void this.#pump());
+      (reply) => {
+        entry.reply = reply;
+        void this.#pump();
+      },
+      (error) => {
+        entry.reply = {
+          messages: [{
+            kind: "error",
+            code: "internal",
+            message: `Cannot serve request: ${(error as Error).message}`,
+          }],
+          close: true,
+        };
+        void this.#pump();
+      },
+    );
   }
 
   /** Settles when every queued reply has been written (or dropped after a close). */

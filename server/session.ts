@@ -69,6 +69,8 @@ export class Session implements AsyncDisposable {
   #closed = false;
   #timedOut = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the read in progress times out (`performance.now()` ms), if one is. */
+  #deadline: number | null = null;
   #replies: ReplyQueue | null = null;
   /** Settles when the session has ended. */
   readonly done: Promise<void>;
@@ -202,14 +204,19 @@ export class Session implements AsyncDisposable {
     }
   }
 
-  /** Runs a read with the idle deadline armed; a timeout closes the connection. */
+  /**
+   * Runs a read with the idle deadline armed; a timeout closes the
+   * connection. The deadline is a timestamp checked by one watchdog timer
+   * that re-arms itself, not a timer per read: a busy session reads
+   * thousands of frames a second.
+   */
   async #wait<T>(read: () => Promise<T>, midFrame = false): Promise<T> {
     if (this.#stopping && !midFrame) throw new StopRequested();
     this.#waiting = !midFrame;
-    this.#timer = setTimeout(() => {
-      this.#timedOut = true;
-      this.#close();
-    }, this.#options.idleTimeoutMs);
+    this.#deadline = performance.now() + this.#options.idleTimeoutMs;
+    if (this.#timer === undefined) {
+      this.#armWatchdog(this.#options.idleTimeoutMs);
+    }
     try {
       return await read();
     } catch (error) {
@@ -219,9 +226,21 @@ export class Session implements AsyncDisposable {
       if (this.#stopping) throw new StopRequested();
       throw error;
     } finally {
-      clearTimeout(this.#timer);
+      this.#deadline = null;
       this.#waiting = false;
     }
+  }
+
+  /** Checks the idle deadline in `ms`; lapses while no read is waiting. */
+  #armWatchdog(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#deadline === null || this.#closed) return;
+      const left = this.#deadline - performance.now();
+      if (left > 0) return this.#armWatchdog(left);
+      this.#timedOut = true;
+      this.#close();
+    }, ms);
   }
 
   async #send(messages: readonly Response[]): Promise<void> {
@@ -277,6 +296,7 @@ export class Session implements AsyncDisposable {
   /** Sends an error reply before closing, within the idle deadline. */
   async #trySend(message: Response): Promise<void> {
     if (this.#closed) return;
+    clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.#close(), this.#options.idleTimeoutMs);
     try {
       await this.#send([message]);

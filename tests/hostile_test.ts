@@ -235,6 +235,20 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
     assert.ok(closed || Date.now() - started < 7_000);
     await expectFail(/silent for 1000 ms/);
   }
+  // A peer that keeps talking is never cut, however long it stays: the idle
+  // deadline moves with every frame.
+  {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const query = encodeMessage({ kind: "totalQuery", agency: 1 });
+    const buffer = new Uint8Array(256);
+    const started = Date.now();
+    while (Date.now() - started < 2_500) {
+      await conn.write(query);
+      const n = await conn.read(buffer);
+      assert.ok(n !== null, `cut after ${Date.now() - started} ms of queries`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
   // A flood beyond MAX_CONNECTIONS (4 per worker, 2 workers) is refused, not queued.
   {
     const conns = await Promise.all(
