@@ -1,6 +1,7 @@
 import type { ActionLog } from "../lib/log.ts";
 import { concatBytes } from "../lib/concat_bytes.ts";
 import { writeAll } from "../lib/net.ts";
+import { Watchdog } from "../lib/watchdog.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
 import { readFrame } from "../protocol/frame.ts";
 import {
@@ -182,6 +183,8 @@ export class CentralClient implements Disposable {
   ): Promise<void> {
     const source = batches[Symbol.asyncIterator]();
     const inFlight: { batch: BatchFrame; sentAt: number }[] = [];
+    // One timer for the thousands of acknowledgements, not one per ack.
+    using responseDeadline = new Watchdog(() => this.#disconnect());
     let exhausted = false;
     let backoff = this.#options.initialBackoffMs;
     for (let attempt = 1;; attempt++) {
@@ -208,15 +211,12 @@ export class CentralClient implements Disposable {
           if (fresh.length > 0) await writeAll(conn, concatBytes(fresh));
           const oldest = inFlight[0];
           if (oldest === undefined) return;
-          const timer = setTimeout(
-            () => this.#disconnect(),
-            this.#options.responseTimeoutMs,
-          );
           let answer: Response;
+          responseDeadline.arm(this.#options.responseTimeoutMs);
           try {
             answer = await readResponse(reader);
           } finally {
-            clearTimeout(timer);
+            responseDeadline.disarm();
           }
           const ack = expectAnswer([answer], "ack");
           const { batch } = oldest;

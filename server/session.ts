@@ -1,4 +1,5 @@
 import type { ActionLog } from "../lib/log.ts";
+import { Watchdog } from "../lib/watchdog.ts";
 import { writeAll } from "../lib/net.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
 import {
@@ -69,8 +70,11 @@ export class Session implements AsyncDisposable {
   #closed = false;
   #timedOut = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the read in progress times out (`performance.now()` ms), if one is. */
-  #deadline: number | null = null;
+  /** The idle deadline of the read in progress (one timer, not one per read). */
+  readonly #idle = new Watchdog(() => {
+    this.#timedOut = true;
+    this.#close();
+  });
   #replies: ReplyQueue | null = null;
   /** Settles when the session has ended. */
   readonly done: Promise<void>;
@@ -120,6 +124,7 @@ export class Session implements AsyncDisposable {
       const answer = this.#report(error);
       if (answer !== null) await this.#trySend(answer);
     } finally {
+      this.#idle[Symbol.dispose]();
       clearTimeout(this.#timer);
       this.#close();
       log.debug("connection_closed", "success", { ip: this.#peer.ip });
@@ -204,19 +209,11 @@ export class Session implements AsyncDisposable {
     }
   }
 
-  /**
-   * Runs a read with the idle deadline armed; a timeout closes the
-   * connection. The deadline is a timestamp checked by one watchdog timer
-   * that re-arms itself, not a timer per read: a busy session reads
-   * thousands of frames a second.
-   */
+  /** Runs a read with the idle deadline armed; a timeout closes the connection. */
   async #wait<T>(read: () => Promise<T>, midFrame = false): Promise<T> {
     if (this.#stopping && !midFrame) throw new StopRequested();
     this.#waiting = !midFrame;
-    this.#deadline = performance.now() + this.#options.idleTimeoutMs;
-    if (this.#timer === undefined) {
-      this.#armWatchdog(this.#options.idleTimeoutMs);
-    }
+    this.#idle.arm(this.#options.idleTimeoutMs);
     try {
       return await read();
     } catch (error) {
@@ -226,21 +223,9 @@ export class Session implements AsyncDisposable {
       if (this.#stopping) throw new StopRequested();
       throw error;
     } finally {
-      this.#deadline = null;
+      this.#idle.disarm();
       this.#waiting = false;
     }
-  }
-
-  /** Checks the idle deadline in `ms`; lapses while no read is waiting. */
-  #armWatchdog(ms: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#deadline === null || this.#closed) return;
-      const left = this.#deadline - performance.now();
-      if (left > 0) return this.#armWatchdog(left);
-      this.#timedOut = true;
-      this.#close();
-    }, ms);
   }
 
   async #send(messages: readonly Response[]): Promise<void> {
@@ -296,7 +281,6 @@ export class Session implements AsyncDisposable {
   /** Sends an error reply before closing, within the idle deadline. */
   async #trySend(message: Response): Promise<void> {
     if (this.#closed) return;
-    clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.#close(), this.#options.idleTimeoutMs);
     try {
       await this.#send([message]);
