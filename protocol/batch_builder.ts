@@ -63,10 +63,11 @@ export class BatchBuilder {
     }
     const frame = this.#frame;
     let at = this.#offset;
+    // Byte loops: a line is short, and a subarray per line costs more.
     for (let k = 0; k < prefix.length; k++) frame[at++] = prefix[k]!;
-    frame.set(bytes.subarray(start, end), at);
-    this.#offset = at + end - start;
-    frame[this.#offset++] = LF;
+    for (let k = start; k < end; k++) frame[at++] = bytes[k]!;
+    frame[at++] = LF;
+    this.#offset = at;
     this.#count++;
     return true;
   }
