@@ -188,9 +188,9 @@ export interface StorageRows {
  * `agency,first_name,last_name,document,birthdate,number`, the form
  * `store_bets` writes) into storage rows, validating every bet: fast, byte
  * by byte, for rows already in stored form, which are kept as they are;
- * through {@linkcode canonicalBetLine} for the rest. Returns its own bytes
- * (one copy of the body when every row is in stored form, the usual case),
- * never a view of `body`. Throws `SyntaxError`, `TypeError` or `RangeError`
+ * through {@linkcode canonicalBetLine} for the rest. When every row is in
+ * stored form, the usual case, the rows are `body` itself, not a copy: they
+ * are valid as long as `body` is. Throws `SyntaxError`, `TypeError` or `RangeError`
  * naming the first bad bet (`bet 3 of 100: …`), a row of another agency
  * among them; then nothing of the batch is usable.
  */
@@ -208,7 +208,7 @@ export function toStorageRows(
     start = end + 1;
     index++;
   }
-  if (start === body.length) return { bytes: body.slice(), count };
+  if (start === body.length) return { bytes: body, count };
   // The slow path, from the first row not in stored form.
   const parts: Uint8Array[] = [body.subarray(0, start)];
   for (let end; start < body.length; start = end + 1, index++) {

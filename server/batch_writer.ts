@@ -4,6 +4,7 @@ import type { ErrorCodeName } from "../protocol/messages.ts";
 import type { Refusal, StoreOutcome } from "./lottery.ts";
 import type { Ledger } from "./ledger.ts";
 import type { AgencyRecord } from "./ledger_record.ts";
+import { Spool } from "./spool.ts";
 import { appendRows } from "./storage.ts";
 import type { StorageLock } from "./storage_lock.ts";
 
@@ -26,7 +27,11 @@ export interface BatchWriterDeps {
 interface Queued {
   readonly agency: number;
   readonly first: number | null;
-  readonly rows: StorageRows;
+  /** Bets in the batch. */
+  readonly count: number;
+  /** Where its rows are in the spool that holds them. */
+  start: number;
+  end: number;
   readonly resolve: (outcome: StoreOutcome) => void;
 }
 
@@ -50,6 +55,9 @@ export class BatchWriter {
   #queue: Queued[] = [];
   #queuedBytes = 0;
   #running = false;
+  /** Takes the rows of queued batches; the group being committed has the other. */
+  #filling = new Spool();
+  #committing = new Spool();
 
   /** @param deps the open resources this writer writes with */
   constructor(deps: BatchWriterDeps) {
@@ -60,7 +68,9 @@ export class BatchWriter {
    * Queues the rows of `agency` whose first bet is bet number `first` of its
    * stream (`null`: single bets, outside the stream) and resolves with what
    * became of them once their group is committed. Never rejects: a failure
-   * is an `internal` refusal (nothing of the batch was committed).
+   * is an `internal` refusal (nothing of the batch was committed). The rows
+   * are copied before it returns: `rows.bytes` may be a view of a buffer
+   * the caller reuses.
    */
   store(
     agency: number,
@@ -68,7 +78,16 @@ export class BatchWriter {
     rows: StorageRows,
   ): Promise<StoreOutcome> {
     return new Promise((resolve) => {
-      this.#queue.push({ agency, first, rows, resolve });
+      const start = this.#filling.append(rows.bytes);
+      const end = start + rows.bytes.length;
+      this.#queue.push({
+        agency,
+        first,
+        count: rows.count,
+        start,
+        end,
+        resolve,
+      });
       this.#queuedBytes += rows.bytes.length;
       if (!this.#running) void this.#drain();
     });
@@ -103,7 +122,11 @@ export class BatchWriter {
     }
   }
 
-  /** The oldest queued batches, up to {@linkcode MAX_GROUP_AGENCIES} agencies. */
+  /**
+   * The oldest queued batches, up to {@linkcode MAX_GROUP_AGENCIES}
+   * agencies; their rows move to the committing spool, and batches left
+   * queued have theirs copied to the emptied filling one.
+   */
   #takeGroup(): Queued[] {
     const agencies = new Set<number>();
     let n = 0;
@@ -114,7 +137,16 @@ export class BatchWriter {
     }
     const group = this.#queue.slice(0, n);
     this.#queue = this.#queue.slice(n);
-    for (const queued of group) this.#queuedBytes -= queued.rows.bytes.length;
+    for (const queued of group) this.#queuedBytes -= queued.end - queued.start;
+    const taken = this.#filling;
+    this.#filling = this.#committing;
+    this.#committing = taken;
+    this.#filling.clear();
+    for (const queued of this.#queue) {
+      const length = queued.end - queued.start;
+      queued.start = this.#filling.append(taken.view(queued.start, queued.end));
+      queued.end = queued.start + length;
+    }
     return group;
   }
 
@@ -126,19 +158,22 @@ export class BatchWriter {
     if (problem !== null) return group.map(() => problem);
     // Later batches of the group see what the earlier ones changed.
     const changed = new Map<number, AgencyRecord>();
+    const spool = this.#committing;
     const parts: Uint8Array[] = [];
     let bytes = 0;
-    const outcomes = group.map(({ agency, first, rows }): StoreOutcome => {
+    let whole = 0;
+    const outcomes = group.map((queued): StoreOutcome => {
+      const { agency, first, count } = queued;
       const record = changed.get(agency) ?? ledger.record(agency);
       let next: AgencyRecord;
-      let part = rows.bytes;
+      let part = spool.view(queued.start, queued.end);
       let skipped = 0;
       if (first === null) {
         if (record.finished) return finishedRefusal(agency);
-        next = { ...record, singles: record.singles + rows.count };
+        next = { ...record, singles: record.singles + count };
       } else {
-        skipped = Math.min(rows.count, Math.max(0, record.bets - first));
-        if (skipped === rows.count) return { status: "duplicate", skipped };
+        skipped = Math.min(count, Math.max(0, record.bets - first));
+        if (skipped === count) return { status: "duplicate", skipped };
         if (record.finished) return finishedRefusal(agency);
         if (first > record.bets) {
           return refuse(
@@ -147,15 +182,23 @@ export class BatchWriter {
           );
         }
         if (skipped > 0) part = afterLines(part, skipped);
-        next = { ...record, bets: record.bets + rows.count - skipped };
+        next = { ...record, bets: record.bets + count - skipped };
       }
       changed.set(agency, next);
       parts.push(part);
       bytes += part.length;
-      return { status: "stored", stored: rows.count - skipped, skipped };
+      if (skipped === 0) whole++;
+      return { status: "stored", stored: count - skipped, skipped };
     });
     if (parts.length === 0) return outcomes;
-    appendRows(betsFile, concatBytes(parts));
+    // Usually every batch of the group is stored whole: their rows are
+    // already back to back in the spool.
+    appendRows(
+      betsFile,
+      whole === group.length
+        ? spool.view(group[0]!.start, group.at(-1)!.end)
+        : concatBytes(parts),
+    );
     await betsFile.syncData();
     await ledger.commit(changed, committed + bytes);
     return outcomes;

@@ -64,8 +64,9 @@ export function createHandler(
     switch (request.kind) {
       case "bet":
       case "batch": {
-        // Rows are made before anything is awaited: a batch's bytes are only
-        // valid until the session reads the next frame.
+        // Rows are made, and handed to the writer (which copies them), before
+        // anything is awaited: a batch's bytes are only valid until the
+        // session reads the next frame.
         const rows = toRows(request);
         const outcome = "status" in rows ? rows : await lottery.store(
           request.agency,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Bet } from "../lib/bet.ts";
 import type { ActionLog, Fields, Result } from "../lib/log.ts";
+import { MAX_GROUP_AGENCIES } from "./batch_writer.ts";
 import { Lottery } from "./lottery.ts";
 import { Ledger } from "./ledger.ts";
 import { LotteryState } from "./lottery_state.ts";
@@ -162,5 +163,32 @@ Deno.test("bytes past the committed size (a dead writer's batch) are cut before 
       "1000",
       "1001",
     ]);
+  });
+});
+
+Deno.test("batches of more agencies than one group takes are all stored, each exactly once, in order", async () => {
+  const agencies = MAX_GROUP_AGENCIES * 2 + 7;
+  await withLottery(agencies, async (lottery, dir) => {
+    // The first store starts a group at once; the rest queue behind it and
+    // are split into groups of MAX_GROUP_AGENCIES agencies.
+    const outcomes = await Promise.all(
+      Array.from(
+        { length: agencies },
+        (_, k) =>
+          lottery.store(k + 1, 0, betRows([bet(k + 1, 0), bet(k + 1, 1)])),
+      ),
+    );
+    for (const outcome of outcomes) {
+      assert.deepEqual(outcome, { status: "stored", stored: 2, skipped: 0 });
+    }
+    const stored = await rows(dir);
+    assert.equal(stored.length, agencies * 2);
+    assert.deepEqual(
+      stored.map((r) => r.split(",").slice(0, 4).join(",")),
+      Array.from(
+        { length: agencies },
+        (_, k) => [`${k + 1},Ana,Díaz,1000`, `${k + 1},Ana,Díaz,1001`],
+      ).flat(),
+    );
   });
 });

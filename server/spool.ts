@@ -1,0 +1,50 @@
+/**
+ * Bytes appended back to back into one buffer that grows as needed and is
+ * reused after {@linkcode Spool.clear}: the batch writer copies each batch's
+ * rows in as it arrives and writes a whole group from it at once, so a
+ * batch costs one copy and no allocation of its own.
+ */
+export class Spool {
+  #bytes: Uint8Array;
+  #used = 0;
+
+  /** @param capacity the starting size in bytes (it doubles as needed) */
+  constructor(capacity = 1 << 20) {
+    this.#bytes = new Uint8Array(capacity);
+  }
+
+  /** Bytes appended since the last clear. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** Copies `bytes` in after what is there; returns where they start. */
+  append(bytes: Uint8Array): number {
+    const at = this.#used;
+    if (at + bytes.length > this.#bytes.length) {
+      let capacity = this.#bytes.length * 2;
+      while (capacity < at + bytes.length) capacity *= 2;
+      const grown = new Uint8Array(capacity);
+      grown.set(this.#bytes.subarray(0, at));
+      this.#bytes = grown;
+    }
+    this.#bytes.set(bytes, at);
+    this.#used = at + bytes.length;
+    return at;
+  }
+
+  /** The bytes `[start, end)`: a view, valid until the next append or clear. */
+  view(start: number, end: number): Uint8Array {
+    if (start < 0 || end > this.#used || start > end) {
+      throw new RangeError(
+        `Cannot view bytes ${start}…${end}: the spool holds ${this.#used}`,
+      );
+    }
+    return this.#bytes.subarray(start, end);
+  }
+
+  /** Forgets the contents; the buffer is kept for reuse. */
+  clear(): void {
+    this.#used = 0;
+  }
+}
