@@ -20,7 +20,7 @@ import { ReplyQueue } from "./reply_queue.ts";
 
 /**
  * Batches a session reads ahead of their acknowledgements. Above an
- * agency's window (32), so a well-behaved agency never waits on it.
+ * agency's window (192), so a well-behaved agency never waits on it.
  */
 export const MAX_IN_FLIGHT = 256;
 
