@@ -6,11 +6,13 @@
  */
 export class Spool {
   #bytes: Uint8Array;
+  readonly #step: number;
   #used = 0;
 
-  /** @param capacity the starting size in bytes (it doubles as needed) */
+  /** @param capacity the starting size in bytes, and the step it grows by */
   constructor(capacity = 1 << 20) {
     this.#bytes = new Uint8Array(capacity);
+    this.#step = capacity;
   }
 
   /** Bytes appended since the last clear. */
@@ -22,9 +24,13 @@ export class Spool {
   append(bytes: Uint8Array): number {
     const at = this.#used;
     if (at + bytes.length > this.#bytes.length) {
-      let capacity = this.#bytes.length * 2;
-      while (capacity < at + bytes.length) capacity *= 2;
-      const grown = new Uint8Array(capacity);
+      // Grow in steps of the first size, not by doubling: the writer's
+      // backlog bound keeps a spool near it, and a doubled buffer would
+      // stay twice that size for the rest of the run.
+      const step = this.#step;
+      const grown = new Uint8Array(
+        Math.ceil((at + bytes.length) / step) * step,
+      );
       grown.set(this.#bytes.subarray(0, at));
       this.#bytes = grown;
     }
