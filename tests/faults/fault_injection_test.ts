@@ -38,6 +38,7 @@ Deno.test(`fault injection: ${TRIALS} trials of kill -9 during a 5-agency ingest
   const next = random(SEED);
   let workerKills = 0;
   let centralKills = 0;
+  let drawLinesLost = 0;
   for (let trial = 1; trial <= TRIALS; trial++) {
     await using dir = await tempDir("tp0-faults-");
     const storage = join(dir.path, "storage");
@@ -130,10 +131,18 @@ Deno.test(`fault injection: ${TRIALS} trials of kill -9 during a 5-agency ingest
         expectedRows.sort(),
         `trial ${trial}: every bet exactly once`,
       );
+      // The draw is made once (the agencies' winners above prove it was
+      // made). Its `sorteo` line is written by the worker whose KV commit
+      // recorded it, right after that commit: a worker killed in between
+      // takes the line with it, so under kill -9 it is at most once.
       const draws = centrals.flatMap((c) =>
         c.stdout.matching(/action: sorteo \| result: success/)
       );
-      assert.equal(draws.length, 1, `trial ${trial}: one draw`);
+      assert.ok(
+        draws.length <= 1,
+        `trial ${trial} (seed ${SEED}): ${draws.length} sorteo lines`,
+      );
+      if (draws.length === 0) drawLinesLost++;
     } finally {
       for (const program of agencies) await program[Symbol.asyncDispose]();
       for (const c of centrals) {
@@ -145,6 +154,6 @@ Deno.test(`fault injection: ${TRIALS} trials of kill -9 during a 5-agency ingest
   console.log(
     `fault injection (seed ${SEED}): ${TRIALS} trials, ${
       workerKills + centralKills
-    } kills (${workerKills} of a worker, ${centralKills} of the whole central), every bet stored exactly once`,
+    } kills (${workerKills} of a worker, ${centralKills} of the whole central), every bet stored exactly once; sorteo lines lost to a kill: ${drawLinesLost}`,
   );
 });
