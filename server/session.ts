@@ -1,6 +1,6 @@
 import type { ActionLog } from "../lib/log.ts";
-import { Watchdog } from "../lib/watchdog.ts";
 import { writeAll } from "../lib/net.ts";
+import { Watchdog } from "../lib/watchdog.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
 import {
   HEADER_SIZE,
@@ -74,6 +74,7 @@ export class Session implements AsyncDisposable {
   #stopping = false;
   #closed = false;
   #timedOut = false;
+  /** The deadline of the error reply sent before closing. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The idle deadline of the read in progress (one timer, not one per read). */
   readonly #idle = new Watchdog(() => {
