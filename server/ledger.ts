@@ -90,13 +90,6 @@ export class Ledger implements Disposable {
     return this.#betsSize;
   }
 
-  /** Agencies that have finished, as of the last refresh. */
-  get finishedAgencies(): number {
-    let n = 0;
-    for (const record of this.#records.values()) if (record.finished) n++;
-    return n;
-  }
-
   /**
    * Appends a commit record (the changed agencies' new records and the new
    * committed size of bets.csv) and flushes it. Hold the storage lock and
