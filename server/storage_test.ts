@@ -101,3 +101,36 @@ Deno.test("property: the draw's scan finds exactly what load_bets + has_won find
     { numRuns: 150 },
   );
 });
+
+Deno.test("the draw's scan agrees with load_bets + has_won across read chunks and search slices", async () => {
+  await withFile(async (path) => {
+    // About 3 MB: rows of uneven length (one longer than a search slice),
+    // every other row a winner, so some straddle chunk and slice
+    // boundaries, and a last row with no line end.
+    const bets: Bet[] = [];
+    for (let i = 0; i < 40_000; i++) {
+      const name = i === 20_000 ? "Ñ".repeat(40_000) : "José".repeat(1 + i % 9);
+      const number = i % 2 === 0 || i === 39_999 ? 7574 : i % 10_000;
+      bets.push(
+        new Bet(1 + i % 3, name, "Pérez", String(i), "1990-01-31", number),
+      );
+    }
+    {
+      using file = await Deno.open(path, { append: true, create: true });
+      storeBets(file, bets);
+    }
+    await Deno.writeTextFile(path, "2,Ana,Díaz,77,1990-01-31,07574", {
+      append: true,
+    });
+    const expected = new Map<number, string[]>();
+    for await (const stored of loadBets(path)) {
+      if (!hasWon(stored)) continue;
+      expected.set(stored.agency, [
+        ...(expected.get(stored.agency) ?? []),
+        stored.document,
+      ]);
+    }
+    assert.ok([...expected.values()].flat().length > 20_000);
+    assert.deepEqual(await scanWinners(path), expected);
+  });
+});
