@@ -11,7 +11,10 @@ const LF = 0x0a;
 const CR = 0x0d;
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
-/** Name bytes, by class: a visible ASCII character, a space, the comma that ends the field, a lead byte of a longer UTF-8 sequence, anything else. */
+/**
+ * Name bytes, by class: a visible ASCII character, a space, the comma that
+ * ends the field, a lead byte of a longer UTF-8 sequence, anything else.
+ */
 const VISIBLE = 0;
 const SPACE = 1;
 const FIELD_END = 2;

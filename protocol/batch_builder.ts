@@ -7,9 +7,9 @@ const LF = 0x0a;
 /**
  * Packs bet lines into one `batch` frame as they come, copying each once
  * behind the agency's id (`agency,` + line + LF: the row as the central
- * stores it), and says when the next line would not fit: either `maxAmount` bets are in,
- * or the frame would pass {@linkcode MAX_FRAME_SIZE} bytes (long names cut
- * a batch early). The frame it returns is byte-identical to
+ * stores it), and says when the next line would not fit: either
+ * `maxAmount` bets are in, or the frame would pass
+ * {@linkcode MAX_FRAME_SIZE} bytes (long names cut a batch early). The frame it returns is byte-identical to
  * `encodeMessage({ kind: "batch", ... })`.
  */
 export class BatchBuilder {
@@ -42,9 +42,9 @@ export class BatchBuilder {
   }
 
   /**
-   * Appends the bet line `bytes[start, end)` (without the agency and the line
-   * end; both are added) if it fits and returns `true`; returns `false`, leaving the batch
-   * as it was, if it does not. Throws `RangeError` for a line that could
+   * Appends the bet line `bytes[start, end)` (without the agency and the
+   * line end; both are added) if it fits and returns `true`; returns
+   * `false`, leaving the batch as it was, if it does not. Throws `RangeError` for a line that could
    * not fit even in an empty batch.
    */
   tryAdd(bytes: Uint8Array, start: number, end: number): boolean {

@@ -53,7 +53,6 @@ interface Queued {
 export class BatchWriter {
   readonly #deps: BatchWriterDeps;
   #queue: Queued[] = [];
-  #queuedBytes = 0;
   #running = false;
   /** Takes the rows of queued batches; the group being committed has the other. */
   #filling = new Spool();
@@ -88,14 +87,14 @@ export class BatchWriter {
         end,
         resolve,
       });
-      this.#queuedBytes += rows.bytes.length;
       if (!this.#running) void this.#drain();
     });
   }
 
   /** Bytes of rows waiting for a group commit (sessions hold back above a limit). */
   get queuedBytes(): number {
-    return this.#queuedBytes;
+    // The filling spool holds the rows of exactly the queued batches.
+    return this.#filling.used;
   }
 
   async #drain(): Promise<void> {
@@ -137,7 +136,6 @@ export class BatchWriter {
     }
     const group = this.#queue.slice(0, n);
     this.#queue = this.#queue.slice(n);
-    for (const queued of group) this.#queuedBytes -= queued.end - queued.start;
     const taken = this.#filling;
     this.#filling = this.#committing;
     this.#committing = taken;
