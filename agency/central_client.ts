@@ -227,7 +227,8 @@ export class CentralClient implements Disposable {
           }
           inFlight.shift();
           onAck(batch, performance.now() - oldest.sentAt);
-          attempt = 0;
+          // Progress: a failure from here on is the first of a new series.
+          attempt = 1;
           backoff = this.#options.initialBackoffMs;
         }
       } catch (error) {

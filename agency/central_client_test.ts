@@ -81,3 +81,54 @@ Deno.test("batches left unanswered past the response timeout go again on a new c
   assert.ok(performance.now() - started >= 190, "waited for the timeout");
   assert.equal(await central, 2);
 });
+
+Deno.test("a connection lost after some acknowledgements starts a new series of attempts at 1", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const central = (async () => {
+    let connections = 0;
+    for await (const conn of listener) {
+      using _conn = conn;
+      connections++;
+      const reader = new BufferedReader(conn);
+      for (;;) {
+        const frame = await readFrame(reader, {
+          isKnownType: isKnownMessageType,
+        });
+        if (frame === null) return connections;
+        const message = decodeMessage(frame);
+        if (message.kind !== "batch") throw new Error(message.kind);
+        await conn.write(encodeMessage({
+          kind: "ack",
+          first: message.first,
+          count: message.count,
+          duplicate: false,
+        }));
+        // The first connection answers one batch, then hangs up.
+        if (connections === 1) break;
+      }
+    }
+    return connections;
+  })();
+
+  const lines: string[] = [];
+  const acked: number[] = [];
+  {
+    using client = new CentralClient(
+      "127.0.0.1",
+      listener.addr.port,
+      createLog("WARNING", (line) => lines.push(line)),
+      new AbortController().signal,
+      { attempts: 2, initialBackoffMs: 10 },
+    );
+    await client.sendBatches(threeBatches(), 8, (batch) => {
+      acked.push(batch.first);
+    });
+  }
+  assert.deepEqual(acked, [0, 1, 2]);
+  assert.equal(lines.length, 1);
+  assert.match(
+    lines[0]!,
+    /action: reconnect \| result: in_progress \| attempt: 1 \|/,
+  );
+  assert.equal(await central, 2);
+});
