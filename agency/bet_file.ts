@@ -152,6 +152,42 @@ export interface BatchFrame {
 }
 
 /**
+ * Packs bet lines into frames with a {@linkcode BatchBuilder}, numbering
+ * them from 0, and hands each finished frame to `emit`.
+ */
+class FramePacker {
+  readonly #builder: BatchBuilder;
+  readonly #emit: (batch: BatchFrame) => void;
+  #position = 0;
+
+  constructor(
+    agency: number,
+    maxAmount: number,
+    emit: (batch: BatchFrame) => void,
+  ) {
+    this.#builder = new BatchBuilder(agency, maxAmount);
+    this.#emit = emit;
+  }
+
+  /** A {@linkcode BetLineSink}: adds the line, closing a full frame first. */
+  readonly add: BetLineSink = (bytes, start, end) => {
+    if (!this.#builder.tryAdd(bytes, start, end)) {
+      this.flush();
+      this.#builder.tryAdd(bytes, start, end);
+    }
+  };
+
+  /** Emits the frame being built, if it holds any bet. */
+  flush(): void {
+    const count = this.#builder.count;
+    if (count === 0) return;
+    const first = this.#position;
+    this.#emit({ frame: this.#builder.take(first), first, count });
+    this.#position += count;
+  }
+}
+
+/**
  * Streams the file as `batch` frames of at most `maxAmount` bets and 8 kB,
  * a megabyte of file at a time. Throws like {@linkcode scanBetFile}.
  */
@@ -160,24 +196,68 @@ export async function* readBatchFrames(
   agency: number,
   maxAmount: number,
 ): AsyncGenerator<BatchFrame> {
-  const builder = new BatchBuilder(agency, maxAmount);
   let ready: BatchFrame[] = [];
-  let position = 0;
-  const take = () => {
-    const count = builder.count;
-    ready.push({ frame: builder.take(position), first: position, count });
-    position += count;
-  };
-  const add: BetLineSink = (bytes, start, end) => {
-    if (!builder.tryAdd(bytes, start, end)) {
-      take();
-      builder.tryAdd(bytes, start, end);
-    }
-  };
-  for await (const _ of scanBetFile(path, agency, add)) {
+  const packer = new FramePacker(agency, maxAmount, (b) => ready.push(b));
+  for await (const _ of scanBetFile(path, agency, packer.add)) {
     yield* ready;
     ready = [];
   }
-  if (builder.count > 0) take();
+  packer.flush();
   yield* ready;
+}
+
+/**
+ * Files up to this size are read once, their frames kept in memory (about
+ * 1.1 times the file); larger ones are read twice so that memory stays flat.
+ */
+export const READ_ONCE_LIMIT = 16 * 1024 * 1024;
+
+/** An agency's checked bets: how many, and their batch frames in order. */
+export interface BetBatches {
+  /** Bets in the file. */
+  readonly total: number;
+  /** The file's `batch` frames, numbered from bet 0. */
+  readonly batches: AsyncIterable<BatchFrame>;
+}
+
+/**
+ * Checks the whole file, then gives its batches: the agency sends nothing
+ * of a file with a bad line. A file of at most `readOnceLimit` bytes is read
+ * and checked once, its frames built on the way and kept; a larger one is
+ * checked in a first pass and streamed again in a second. Throws
+ * {@linkcode BetFileError} like {@linkcode scanBetFile}, before any batch is
+ * given.
+ */
+export async function loadBetBatches(
+  path: string,
+  agency: number,
+  maxAmount: number,
+  readOnceLimit: number = READ_ONCE_LIMIT,
+): Promise<BetBatches> {
+  // A file that cannot be stat'ed takes the streaming path, whose open
+  // reports why with the file's name.
+  const size = await Deno.stat(path).then(({ size }) => size, () => Infinity);
+  if (size > readOnceLimit) {
+    const total = await countBets(path, agency);
+    return { total, batches: readBatchFrames(path, agency, maxAmount) };
+  }
+  const frames: (BatchFrame | null)[] = [];
+  const packer = new FramePacker(agency, maxAmount, (b) => frames.push(b));
+  let total = 0;
+  for await (const sofar of scanBetFile(path, agency, packer.add)) {
+    total = sofar;
+  }
+  packer.flush();
+  return { total, batches: drain(frames) };
+}
+
+/** Yields the frames in order, letting go of each once it is taken. */
+async function* drain(
+  frames: (BatchFrame | null)[],
+): AsyncGenerator<BatchFrame> {
+  for (let i = 0; i < frames.length; i++) {
+    const frame = frames[i]!;
+    frames[i] = null;
+    yield frame;
+  }
 }

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { HEADER_SIZE } from "../protocol/frame.ts";
 import { decodeMessage } from "../protocol/messages.ts";
-import { BetFileError, countBets, readBatchFrames } from "./bet_file.ts";
+import {
+  BetFileError,
+  countBets,
+  loadBetBatches,
+  readBatchFrames,
+} from "./bet_file.ts";
 
 async function withCsv(text: string, fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "tp0-betfile-" });
@@ -97,6 +102,36 @@ Deno.test("a bad line is reported with the file and line number", async () => {
   );
   await assert.rejects(
     countBets("/nonexistent/agency.csv", 1),
+    /Cannot read bets from \/nonexistent\/agency.csv: the file cannot be opened \(NotFound\)/,
+  );
+});
+
+Deno.test("loadBetBatches gives the same checked frames whether it reads the file once or twice", async () => {
+  const line = (i: number) => `Ana María,Pérez,${i},1990-01-01,${i % 10_000}\n`;
+  const text = Array.from({ length: 3_000 }, (_, i) => line(i)).join("");
+  await withCsv(text, async (path) => {
+    const streamed = await Array.fromAsync(readBatchFrames(path, 7, 100));
+    const size = (await Deno.stat(path)).size;
+    for (const limit of [size, size - 1]) {
+      const { total, batches } = await loadBetBatches(path, 7, 100, limit);
+      assert.equal(total, 3_000);
+      assert.deepEqual(await Array.fromAsync(batches), streamed);
+    }
+  });
+});
+
+Deno.test("loadBetBatches refuses a file with a bad line before giving any batch", async () => {
+  const good = "A,B,1,2000-01-01,1\n";
+  await withCsv(good.repeat(500) + "A,B,1,2000-01-01\n", async (path) => {
+    for (const limit of [1 << 20, 0]) {
+      await assert.rejects(
+        loadBetBatches(path, 1, 100, limit),
+        (e) => e instanceof BetFileError && e.line === 501,
+      );
+    }
+  });
+  await assert.rejects(
+    loadBetBatches("/nonexistent/agency.csv", 1, 100),
     /Cannot read bets from \/nonexistent\/agency.csv: the file cannot be opened \(NotFound\)/,
   );
 });

@@ -1,6 +1,6 @@
 import type { ActionLog } from "../lib/log.ts";
 import { encodeMessage } from "../protocol/messages.ts";
-import { countBets, readBatchFrames } from "./bet_file.ts";
+import { loadBetBatches } from "./bet_file.ts";
 import { type CentralClient, sleep, StoppedError } from "./central_client.ts";
 import { expectAnswer } from "./central_refused_error.ts";
 
@@ -66,14 +66,18 @@ export async function runLotteryStage(
   const now = options.now ?? (() => performance.now());
   const interval = options.progressIntervalMs ?? 2_000;
 
-  const total = await countBets(options.dataPath, id);
+  const { total, batches: frames } = await loadBetBatches(
+    options.dataPath,
+    id,
+    options.batchMaxAmount,
+  );
   let sent = 0;
   let batches = 0;
   let progressLines = 0;
   let lastProgress = now();
   const latencies: number[] = [];
   await client.sendBatches(
-    readBatchFrames(options.dataPath, id, options.batchMaxAmount),
+    frames,
     options.window ?? SEND_WINDOW,
     (batch, latencyMs) => {
       latencies.push(latencyMs);
