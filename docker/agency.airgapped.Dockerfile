@@ -8,5 +8,5 @@ COPY --chown=65532:65532 writable/ /tmp/
 ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1 LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
 WORKDIR /app
 USER 65532:65532
-ENTRYPOINT ["/usr/bin/deno", "run", "--cached-only", "--quiet", "--no-prompt", "--config=/app/deno.json", "--allow-net", "--allow-read", "--allow-env", "/app/agency/main.ts"]
+ENTRYPOINT ["/usr/bin/deno", "run", "--cached-only", "--quiet", "--no-prompt", "--config=/app/deno.json", "--allow-net", "--allow-read", "--allow-env", "--v8-flags=--no-concurrent-recompilation", "/app/agency/main.ts"]
 CMD ["--config", "/app/config.yaml"]

@@ -9,8 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin
 
-central_perms=(--allow-net --allow-read --allow-write --allow-env --allow-run)
-agency_perms=(--allow-net --allow-read --allow-env)
+central_flags=(--allow-net --allow-read --allow-write --allow-env --allow-run)
+# Permissions, and the V8 flags of agency/v8_flags.ts.
+agency_flags=(--allow-net --allow-read --allow-env --v8-flags=--no-concurrent-recompilation)
 
 launcher() { # name, main module, permissions...
   local name=$1 module=$2
@@ -27,14 +28,14 @@ SCRIPT
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if deno compile "${central_perms[@]}" --output bin/central server/main.ts >"$log" 2>&1 &&
-  deno compile "${agency_perms[@]}" --output bin/agency agency/main.ts >>"$log" 2>&1; then
+if deno compile "${central_flags[@]}" --output bin/central server/main.ts >"$log" 2>&1 &&
+  deno compile "${agency_flags[@]}" --output bin/agency agency/main.ts >>"$log" 2>&1; then
   echo "built bin/central and bin/agency (compiled executables)"
 else
   echo "note: deno compile could not build executables (it downloads its runtime; offline?):" >&2
   grep -m1 -E 'Download|error' "$log" >&2 || true
   echo "note: bin/central and bin/agency are launchers that run the same code with the local Deno instead." >&2
-  launcher central server/main.ts "${central_perms[@]}"
-  launcher agency agency/main.ts "${agency_perms[@]}"
+  launcher central server/main.ts "${central_flags[@]}"
+  launcher agency agency/main.ts "${agency_flags[@]}"
   echo "built bin/central and bin/agency (air-gapped launchers)"
 fi

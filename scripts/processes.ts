@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { AGENCY_V8_FLAGS } from "../agency/v8_flags.ts";
 
 /** The project root. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -100,7 +101,9 @@ export class Program implements AsyncDisposable {
     env: Record<string, string>,
     echo = false,
   ) {
-    const permissions = script.startsWith("server/")
+    // The central's permissions, or an agency's (and its V8 flags; a pool
+    // of agencies runs their code too).
+    const flags = script.startsWith("server/")
       ? [
         "--allow-net",
         "--allow-read",
@@ -108,13 +111,18 @@ export class Program implements AsyncDisposable {
         "--allow-env",
         "--allow-run",
       ]
-      : ["--allow-net", "--allow-read", "--allow-env"];
+      : [
+        "--allow-net",
+        "--allow-read",
+        "--allow-env",
+        `--v8-flags=${AGENCY_V8_FLAGS}`,
+      ];
     this.child = new Deno.Command(DENO, {
       args: [
         "run",
         "--quiet",
         `--config=${CONFIG}`,
-        ...permissions,
+        ...flags,
         join(ROOT, script),
         ...args,
       ],

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { AGENCY_V8_FLAGS } from "../agency/v8_flags.ts";
+import { ROOT } from "../scripts/processes.ts";
+
+const FLAG = `--v8-flags=${AGENCY_V8_FLAGS}`;
+
+/** The lines of `file` (from the project root) that match `pattern`. */
+async function lines(file: string, pattern: RegExp): Promise<string[]> {
+  const text = await Deno.readTextFile(join(ROOT, file));
+  return text.split("\n").filter((line) => pattern.test(line));
+}
+
+Deno.test("every way of starting an agency gives it the agency's V8 flags", async () => {
+  const { tasks } = JSON.parse(
+    await Deno.readTextFile(join(ROOT, "deno.json")),
+  ) as { tasks: Record<string, string> };
+  for (const task of ["agency", "compile:agency"]) {
+    assert.ok(tasks[task]?.includes(FLAG), `deno.json task ${task}`);
+  }
+  const starts: [string, RegExp][] = [
+    ["Dockerfile.agency", /^RUN deno compile/],
+    ["docker/agency.airgapped.Dockerfile", /^ENTRYPOINT/],
+    ["scripts/build_host.sh", /^agency_flags=/],
+  ];
+  for (const [file, pattern] of starts) {
+    const found = await lines(file, pattern);
+    assert.equal(found.length, 1, `${file}: one line matching ${pattern}`);
+    assert.ok(found[0]!.includes(FLAG), `${file}: ${found[0]}`);
+  }
+});
