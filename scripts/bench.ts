@@ -207,12 +207,13 @@ async function run(name: string): Promise<Result> {
       args: ["--agencies", String(files.length)],
     });
     const port = await central.ready(60_000);
-    const workerPids = () => central.workerPids();
+    // Every worker has started by the ready line. Looked up once: the
+    // central's output grows by a line per batch, and scanning it on every
+    // sample took a large share of the machine from the run it measures.
+    const centralPids = [central.child.pid, ...central.workerPids()];
     const agencies: Program[] = [];
-    const sampler = new MemorySampler(
-      () => [central.child.pid, ...workerPids()],
-      () => agencies.map((a) => a.child.pid),
-    );
+    const agencyPids: number[] = [];
+    const sampler = new MemorySampler(() => centralPids, () => agencyPids);
     const pooled = files.length > MAX_AGENCY_PROCESSES;
     const started = performance.now();
     if (pooled) {
@@ -240,6 +241,7 @@ async function run(name: string): Promise<Result> {
         );
       }
     }
+    agencyPids.push(...agencies.map((a) => a.child.pid));
     const codes = await Promise.all(agencies.map((a) => a.exit(3_600_000)));
     const seconds = (performance.now() - started) / 1000;
     sampler.stop();
@@ -297,7 +299,6 @@ async function run(name: string): Promise<Result> {
       /action: ganadores_por_agencia/,
       1_000,
     );
-    const centralPids = [central.child.pid, ...workerPids()];
     central.kill("SIGTERM");
     await central.exit(30_000);
     return {
