@@ -1,8 +1,8 @@
-import { load as parseYaml } from "js-yaml";
 import { Bet } from "../lib/bet.ts";
 import { parseFlags } from "../lib/cli.ts";
 import { ConfigError, parseIntegerValue } from "../lib/config_error.ts";
 import { parseDuration } from "../lib/duration.ts";
+import { parseSimpleYaml } from "../lib/simple_yaml.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
 import type { WireBet } from "../protocol/messages.ts";
 
@@ -125,17 +125,23 @@ export function parseAgencyArgs(argv: readonly string[]): AgencyArgs {
 /**
  * Builds the configuration from the text of config.yaml, the environment
  * (`CLI_*`, and `NOMBRE` … `NUMERO` for the bet stage) and the flags: flags
- * over environment over file over defaults. Pure; throws
- * {@linkcode ConfigError} naming the key.
+ * over environment over file over defaults. Pure (it reads nothing); throws
+ * {@linkcode ConfigError} naming the key. Asynchronous only because a file
+ * outside the simple YAML that config.yaml uses ({@linkcode parseSimpleYaml})
+ * loads js-yaml first: importing an npm package costs every agency start
+ * about 5 ms, which only such a file pays.
  */
-export function loadAgencyConfig(
+export async function loadAgencyConfig(
   fileText: string,
   env: Readonly<Record<string, string | undefined>>,
   overrides: Readonly<Partial<Record<Key, string>>> = {},
-): AgencyConfig {
+): Promise<AgencyConfig> {
   let document: unknown;
   try {
-    document = parseYaml(fileText) ?? {};
+    const simple = parseSimpleYaml(fileText);
+    document = (simple === null
+      ? (await import("js-yaml")).load(fileText)
+      : simple.value) ?? {};
   } catch (error) {
     // js-yaml's message carries a multi-line source snippet; keep one line.
     const { reason, mark, message } = error as Error & {

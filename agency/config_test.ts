@@ -14,8 +14,8 @@ batch:
   maxAmount: 10
 `;
 
-Deno.test("config.yaml with CLI_ID, defaults for mode and data path", () => {
-  const config = loadAgencyConfig(FILE, { CLI_ID: "3" });
+Deno.test("config.yaml with CLI_ID, defaults for mode and data path", async () => {
+  const config = await loadAgencyConfig(FILE, { CLI_ID: "3" });
   assert.deepEqual(config, {
     id: 3,
     serverAddress: "server:12345",
@@ -31,15 +31,15 @@ Deno.test("config.yaml with CLI_ID, defaults for mode and data path", () => {
     bet: null,
   });
   assert.equal(
-    loadAgencyConfig(
+    (await loadAgencyConfig(
       "server: {address: 'a:1'}\nloop: {amount: 1, period: 1s}\nlog: {level: INFO}",
       { CLI_ID: "1" },
-    ).batchMaxAmount,
+    )).batchMaxAmount,
     160,
   );
 });
 
-Deno.test("flags over CLI_ environment over file", () => {
+Deno.test("flags over CLI_ environment over file", async () => {
   const env = {
     CLI_ID: "1",
     CLI_LOOP_AMOUNT: "7",
@@ -50,7 +50,7 @@ Deno.test("flags over CLI_ environment over file", () => {
     CLI_LOG_LEVEL: "debug",
   };
   const args = parseAgencyArgs(["--loop-amount", "9", "--data-path", "/x.csv"]);
-  const config = loadAgencyConfig(FILE, env, args.overrides);
+  const config = await loadAgencyConfig(FILE, env, args.overrides);
   assert.equal(config.loopAmount, 9);
   assert.equal(config.loopPeriodNs, 100e6);
   assert.equal(config.batchMaxAmount, 64);
@@ -60,7 +60,7 @@ Deno.test("flags over CLI_ environment over file", () => {
   assert.equal(config.dataPath, "/x.csv");
 });
 
-Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it", () => {
+Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it", async () => {
   const env = {
     CLI_ID: "2",
     CLI_MODE: "bet",
@@ -70,28 +70,28 @@ Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it",
     NACIMIENTO: "1999-03-17",
     NUMERO: "7574",
   };
-  assert.deepEqual(loadAgencyConfig(FILE, env).bet, {
+  assert.deepEqual((await loadAgencyConfig(FILE, env)).bet, {
     firstName: "Santiago Lionel",
     lastName: "Lorca",
     document: "30904465",
     birthdate: "1999-03-17",
     number: "7574",
   });
-  assert.throws(
+  await assert.rejects(
     () => loadAgencyConfig(FILE, { ...env, NUMERO: "" }),
     /NUMERO is missing/,
   );
-  assert.throws(
+  await assert.rejects(
     () => loadAgencyConfig(FILE, { ...env, NACIMIENTO: "1999-02-30" }),
     /NACIMIENTO is invalid/,
   );
-  assert.throws(
+  await assert.rejects(
     () => loadAgencyConfig(FILE, { ...env, DOCUMENTO: "3O9" }),
     /DOCUMENTO is invalid/,
   );
 });
 
-Deno.test("bad or missing values name their key", () => {
+Deno.test("bad or missing values name their key", async () => {
   const cases: [string, Record<string, string>, RegExp][] = [
     [FILE, {}, /id is missing \(set it in config.yaml or as CLI_ID\)/],
     [FILE, { CLI_ID: "0" }, /id 0 is not between 1/],
@@ -126,7 +126,7 @@ Deno.test("bad or missing values name their key", () => {
     ["- a\n- b\n", { CLI_ID: "1" }, /config.yaml must be a mapping/],
   ];
   for (const [file, env, message] of cases) {
-    assert.throws(
+    await assert.rejects(
       () => loadAgencyConfig(file, env),
       (e) => e instanceof ConfigError && message.test(e.message),
       String(message),

@@ -34,7 +34,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     const args = parseAgencyArgs(argv);
     const text = await readConfigFile(args.configPath);
-    config = loadAgencyConfig(text, Deno.env.toObject(), args.overrides);
+    config = await loadAgencyConfig(
+      text,
+      Deno.env.toObject(),
+      args.overrides,
+    );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     log.error("config", "fail", { error: error.message });
