@@ -2,8 +2,8 @@ import { Bet } from "../lib/bet.ts";
 import { parseFlags } from "../lib/cli.ts";
 import { ConfigError, parseIntegerValue } from "../lib/config_error.ts";
 import { parseDuration } from "../lib/duration.ts";
-import { parseSimpleYaml } from "../lib/simple_yaml.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
+import { parseSimpleYaml } from "../lib/simple_yaml.ts";
 import type { WireBet } from "../protocol/messages.ts";
 
 /** The agency's stages: the skeleton's echo loop, one bet, or the whole lottery. */
@@ -129,7 +129,7 @@ export function parseAgencyArgs(argv: readonly string[]): AgencyArgs {
  * {@linkcode ConfigError} naming the key. Asynchronous only because a file
  * outside the simple YAML that config.yaml uses ({@linkcode parseSimpleYaml})
  * loads js-yaml first: importing an npm package costs every agency start
- * about 5 ms, which only such a file pays.
+ * 3–5 ms, which only such a file pays.
  */
 export async function loadAgencyConfig(
   fileText: string,

@@ -13,7 +13,7 @@ central_flags=(--allow-net --allow-read --allow-write --allow-env --allow-run)
 # Permissions, and the V8 flags of agency/v8_flags.ts.
 agency_flags=(--allow-net --allow-read --allow-env --v8-flags=--no-concurrent-recompilation)
 
-launcher() { # name, main module, permissions...
+launcher() { # name, main module, flags (permissions, V8 flags)...
   local name=$1 module=$2
   shift 2
   cat > "bin/$name" <<SCRIPT
