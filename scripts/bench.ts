@@ -88,7 +88,7 @@ class MemorySampler {
   #fileShareKb = 0;
   #pssAt = -Infinity;
   #tick = 0;
-  constructor(central: () => number[], agencies: () => number[]) {
+  constructor(central: readonly number[], agencies: readonly number[]) {
     const read = (path: string): string | null => {
       try {
         return Deno.readTextFileSync(path);
@@ -109,7 +109,7 @@ class MemorySampler {
     };
     this.#timer = setInterval(() => {
       let anon = 0;
-      for (const pid of central()) {
+      for (const pid of central) {
         const text = status(pid);
         if (text !== null) anon += field(text, /RssAnon:\s+(\d+)/);
       }
@@ -119,7 +119,7 @@ class MemorySampler {
         now - this.#pssAt >= 1000
       ) {
         let pss = 0;
-        for (const pid of central()) {
+        for (const pid of central) {
           const text = read(`/proc/${pid}/smaps_rollup`);
           if (text !== null) pss += field(text, /^Pss:\s+(\d+)/m);
         }
@@ -127,10 +127,9 @@ class MemorySampler {
         this.#fileShareKb = pss - anon;
         this.#pssAt = now;
       }
-      const pids = agencies();
-      const turns = Math.max(1, Math.ceil(pids.length / 20));
+      const turns = Math.max(1, Math.ceil(agencies.length / 20));
       const turn = this.#tick++ % turns;
-      for (let i = turn; i < pids.length; i += turns) status(pids[i]!);
+      for (let i = turn; i < agencies.length; i += turns) status(agencies[i]!);
     }, 50);
   }
   stop(): void {
@@ -251,7 +250,7 @@ async function run(name: string): Promise<Result> {
     const centralPids = [central.child.pid, ...central.workerPids()];
     const agencies: Program[] = [];
     const agencyPids: number[] = [];
-    const sampler = new MemorySampler(() => centralPids, () => agencyPids);
+    const sampler = new MemorySampler(centralPids, agencyPids);
     const pooled = files.length > MAX_AGENCY_PROCESSES;
     const started = performance.now();
     if (pooled) {
