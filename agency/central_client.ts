@@ -1,6 +1,7 @@
 import type { ActionLog } from "../lib/log.ts";
 import { concatBytes } from "../lib/concat_bytes.ts";
 import { writeAll } from "../lib/net.ts";
+import { Timer } from "../lib/timer.ts";
 import { Watchdog } from "../lib/watchdog.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
 import { readFrame } from "../protocol/frame.ts";
@@ -149,20 +150,16 @@ export class CentralClient implements Disposable {
 
   async #exchange(frame: Uint8Array): Promise<Response[]> {
     const { conn, reader } = await this.#connect();
-    const timer = setTimeout(
-      () => this.#disconnect(),
+    using _deadline = new Timer(
       this.#options.responseTimeoutMs,
+      () => this.#disconnect(),
     );
-    try {
-      await writeAll(conn, frame);
-      const responses: Response[] = [];
-      for (;;) {
-        const message = await readResponse(reader);
-        responses.push(message);
-        if (message.kind !== "winners" || message.last) return responses;
-      }
-    } finally {
-      clearTimeout(timer);
+    await writeAll(conn, frame);
+    const responses: Response[] = [];
+    for (;;) {
+      const message = await readResponse(reader);
+      responses.push(message);
+      if (message.kind !== "winners" || message.last) return responses;
     }
   }
 
@@ -340,13 +337,13 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new StoppedError());
     const onAbort = () => {
-      clearTimeout(timer);
+      timer.cancel();
       reject(new StoppedError());
     };
-    const timer = setTimeout(() => {
+    const timer = new Timer(ms, () => {
       signal.removeEventListener("abort", onAbort);
       resolve();
-    }, ms);
+    });
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -1,3 +1,5 @@
+import { Timer } from "./timer.ts";
+
 /**
  * One timer for a stream of deadlines. A session or a client that waits
  * thousands of times a second for the next frame arms a deadline before
@@ -9,7 +11,7 @@ export class Watchdog implements Disposable {
   readonly #onExpire: () => void;
   readonly #now: () => number;
   #deadline: number | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: Timer | null = null;
   #firesAt = Infinity;
 
   /**
@@ -28,7 +30,7 @@ export class Watchdog implements Disposable {
   arm(ms: number): void {
     this.#deadline = this.#now() + ms;
     if (this.#deadline < this.#firesAt) {
-      clearTimeout(this.#timer);
+      this.#timer?.cancel();
       this.#schedule(ms);
     }
   }
@@ -41,21 +43,21 @@ export class Watchdog implements Disposable {
   /** Stops the timer for good (idempotent). */
   [Symbol.dispose](): void {
     this.#deadline = null;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer?.cancel();
+    this.#timer = null;
     this.#firesAt = Infinity;
   }
 
   #schedule(ms: number): void {
     this.#firesAt = this.#now() + ms;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
+    this.#timer = new Timer(ms, () => {
+      this.#timer = null;
       this.#firesAt = Infinity;
       if (this.#deadline === null) return;
       const left = this.#deadline - this.#now();
       if (left > 0) return this.#schedule(left);
       this.#deadline = null;
       this.#onExpire();
-    }, ms);
+    });
   }
 }
