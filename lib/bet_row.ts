@@ -53,26 +53,34 @@ export function canonicalBetLineEnd(
 ): number {
   // Names: non-empty after trimming (an ASCII letter or sign guarantees it),
   // no control character, no comma or quote (those would need quoting).
+  // A run of visible bytes is the common case: one lookup per byte. Past
+  // the end of `bytes` a read gives `undefined`, which is no class, so the
+  // runs stop there; a run that passes `limit` is refused after it.
   let i = start;
   for (let field = 0; field < 2; field++) {
     let visible = false;
-    for (;; i++) {
+    for (;;) {
+      const run = i;
+      let kind: number | undefined;
+      while ((kind = NAME_BYTE[bytes[i]!]) === VISIBLE) i++;
+      if (i > run) visible = true;
       if (i >= limit) return -1;
-      const kind = NAME_BYTE[bytes[i]!]!;
-      if (kind === VISIBLE) visible = true;
-      else if (kind === FIELD_END) break;
-      else if (kind === REFUSED) return -1;
-      else if (kind === MULTIBYTE && (i = utf8Sequence(bytes, i, limit)) < 0) {
-        return -1;
-      }
+      if (kind === FIELD_END) break;
+      if (kind === SPACE) i++;
+      else if (kind === MULTIBYTE) {
+        if ((i = utf8Sequence(bytes, i, limit)) < 0) return -1;
+        i++;
+      } else return -1;
     }
     if (!visible) return -1;
     i++;
   }
   // Document: 1 to 20 digits.
   const document = i;
-  while (i < limit && isDigit(bytes[i]!)) i++;
-  if (i === document || i - document > 20 || bytes[i] !== COMMA) return -1;
+  while (isDigit(bytes[i]!)) i++;
+  if (
+    i === document || i - document > 20 || i >= limit || bytes[i] !== COMMA
+  ) return -1;
   i++;
   // Birthdate: YYYY-MM-DD, a calendar date from year 1000 on.
   if (limit - i < 11 || bytes[i + 4] !== DASH || bytes[i + 7] !== DASH) {
@@ -100,8 +108,12 @@ export function canonicalBetLineEnd(
   return -1;
 }
 
+/**
+ * True for an ASCII digit; false for any other byte, and for the
+ * `undefined` of a read past the end (`undefined ^ 0x30` is 0x30).
+ */
 function isDigit(c: number): boolean {
-  return c >= ZERO && c <= NINE;
+  return (c ^ ZERO) < 10;
 }
 
 /**

@@ -86,6 +86,25 @@ Deno.test("property: the fast check never accepts what the reference would not s
   );
 });
 
+Deno.test("property: bytes past the limit never change the fast check", () => {
+  fc.assert(
+    fc.property(
+      line,
+      fc.string(),
+      fc.nat(),
+      (text, after, cut) => {
+        const bytes = encoder.encode(`${text}${after}`);
+        const limit = cut % (encoder.encode(text).length + 1);
+        assert.equal(
+          canonicalBetLineEnd(bytes, 0, limit),
+          canonicalBetLineEnd(bytes.slice(0, limit), 0, limit),
+        );
+      },
+    ),
+    { numRuns: 5000 },
+  );
+});
+
 Deno.test("property: storage rows equal store_bets' rows for the same bets", () => {
   fc.assert(
     fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
