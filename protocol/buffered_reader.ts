@@ -9,24 +9,54 @@ export interface ByteSource {
 }
 
 /**
+ * When a reader may trade memory for fewer reads: once `after` bytes have
+ * come through it, its buffer grows to `to` bytes (once). A peer that sends
+ * a lot gets the larger buffer; the many that send little never do.
+ */
+export interface ReaderGrowth {
+  /** Bytes read before the buffer grows. */
+  readonly after: number;
+  /** The buffer's size after it grows. */
+  readonly to: number;
+}
+
+/**
  * Turns a `read()` source into {@linkcode ExactReader} with one reused
  * buffer: no short reads reach the caller, and at most `capacity` bytes are
- * ever held. Returned views are valid until the next call.
+ * ever held (`growth.to` once it has grown). Returned views are valid until
+ * the next call.
  */
 export class BufferedReader implements ExactReader {
   readonly #source: ByteSource;
-  readonly #buffer: Uint8Array;
+  readonly #capacity: number;
+  #buffer: Uint8Array;
+  #growth: ReaderGrowth | null;
+  #received = 0;
   #start = 0;
   #end = 0;
   #eof = false;
 
   /**
    * @param source where bytes come from (a socket, in practice)
-   * @param capacity the largest `readExact` or line this reader serves
+   * @param capacity the largest `readExact` or line this reader serves, and
+   *   its buffer's size
+   * @param growth when the buffer grows (never, by default); growing does
+   *   not change what the reader serves, only how much one read may take
    */
-  constructor(source: ByteSource, capacity: number = 2 * MAX_FRAME_SIZE) {
+  constructor(
+    source: ByteSource,
+    capacity: number = 2 * MAX_FRAME_SIZE,
+    growth: ReaderGrowth | null = null,
+  ) {
     this.#source = source;
+    this.#capacity = capacity;
     this.#buffer = new Uint8Array(capacity);
+    this.#growth = growth !== null && growth.to > capacity ? growth : null;
+  }
+
+  /** The buffer's size: `capacity`, or `growth.to` once it has grown. */
+  get bufferSize(): number {
+    return this.#buffer.length;
   }
 
   /** Bytes received but not yet consumed. */
@@ -40,9 +70,9 @@ export class BufferedReader implements ExactReader {
    * after some of them; throws `RangeError` if `n` exceeds the capacity.
    */
   async readExact(n: number): Promise<Uint8Array | null> {
-    if (n > this.#buffer.length) {
+    if (n > this.#capacity) {
       throw new RangeError(
-        `Cannot read ${n} bytes: reader capacity is ${this.#buffer.length}`,
+        `Cannot read ${n} bytes: reader capacity is ${this.#capacity}`,
       );
     }
     while (this.buffered < n) {
@@ -73,10 +103,13 @@ export class BufferedReader implements ExactReader {
    * buffered, and throws `RangeError` if `maxLength` bytes arrive with no LF.
    */
   async readLine(maxLength: number): Promise<Uint8Array | null> {
-    const limit = Math.min(maxLength, this.#buffer.length);
+    const limit = Math.min(maxLength, this.#capacity);
     let scanned = 0;
     for (;;) {
-      const window = this.#buffer.subarray(this.#start, this.#end);
+      const window = this.#buffer.subarray(
+        this.#start,
+        Math.min(this.#end, this.#start + limit),
+      );
       const lf = window.indexOf(10, scanned);
       if (lf >= 0) return this.#consume(lf + 1);
       scanned = window.length;
@@ -99,6 +132,14 @@ export class BufferedReader implements ExactReader {
 
   async #fill(): Promise<boolean> {
     if (this.#eof) return false;
+    if (this.#growth !== null && this.#received >= this.#growth.after) {
+      const grown = new Uint8Array(this.#growth.to);
+      grown.set(this.#buffer.subarray(this.#start, this.#end));
+      this.#end -= this.#start;
+      this.#start = 0;
+      this.#buffer = grown;
+      this.#growth = null;
+    }
     if (
       this.#start > 0 &&
       (this.#end === this.#buffer.length ||
@@ -116,6 +157,7 @@ export class BufferedReader implements ExactReader {
       return false;
     }
     this.#end += read;
+    this.#received += read;
     return true;
   }
 }

@@ -32,6 +32,18 @@ export const MAX_IN_FLIGHT = 256;
  */
 export const MAX_BACKLOG_BYTES = 4 << 20;
 
+/** A connection's read buffer: two frames. */
+const READER_CAPACITY = 2 * MAX_FRAME_SIZE;
+
+/**
+ * After 1 MB from one peer its read buffer grows to 64 kB: a quarter of
+ * the reads for an agency that sends a large file (100 agencies of 100,000
+ * bets about 3% faster in three interleaved pairs), while the many small
+ * connections of 1,000 agencies keep 16 kB each.
+ */
+const READER_GROWS_AFTER = 1 << 20;
+const READER_GROWN = 64 << 10;
+
 /** Longest echo line served (the skeleton's messages are far shorter). */
 export const MAX_ECHO_LINE = MAX_FRAME_SIZE;
 
@@ -120,7 +132,10 @@ export class Session implements AsyncDisposable {
 
   async #serve(): Promise<void> {
     const { log } = this.#options;
-    const reader = new BufferedReader(this.#conn);
+    const reader = new BufferedReader(this.#conn, READER_CAPACITY, {
+      after: READER_GROWS_AFTER,
+      to: READER_GROWN,
+    });
     try {
       const first = await this.#wait(() => reader.peekByte());
       if (first === null) return;
