@@ -50,6 +50,32 @@ interface Result {
   /** The central's processes' peak resident sets, summed (shared pages counted in each). */
   centralRssSumMb: number;
   agencyPeakMb: number;
+  /** CPU time of the central's processes over their life (start-up included). */
+  centralCpuSeconds: number;
+  /** CPU time of the agency processes, summed. */
+  agenciesCpuSeconds: number;
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds from `/proc/<pid>/stat`: the process's own (user + system),
+ * or, with `children`, that of its children that have exited and been
+ * waited for. 0 for a process that is gone.
+ */
+function cpuSeconds(pid: number | "self", children = false): number {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return 0;
+    throw error;
+  }
+  // Fields after the command name, which is in parentheses: state is 3.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const at = children ? 13 : 11;
+  return (Number(fields[at]) + Number(fields[at + 1])) / USER_HZ;
 }
 
 const { values } = parseArgs({
@@ -228,6 +254,8 @@ async function runDraw(name: string, rows: number): Promise<Result> {
       centralPeakMb: 0,
       centralRssSumMb: 0,
       agencyPeakMb: 0,
+      centralCpuSeconds: 0,
+      agenciesCpuSeconds: 0,
     };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -252,6 +280,7 @@ async function run(name: string): Promise<Result> {
     const agencyPids: number[] = [];
     const sampler = new MemorySampler(centralPids, agencyPids);
     const pooled = files.length > MAX_AGENCY_PROCESSES;
+    const childrenCpuBefore = cpuSeconds("self", true);
     const started = performance.now();
     if (pooled) {
       for (let first = 1; first <= files.length; first += POOL_SIZE) {
@@ -281,6 +310,7 @@ async function run(name: string): Promise<Result> {
     agencyPids.push(...agencies.map((a) => a.child.pid));
     const codes = await Promise.all(agencies.map((a) => a.exit(3_600_000)));
     const seconds = (performance.now() - started) / 1000;
+    const agenciesCpuSeconds = cpuSeconds("self", true) - childrenCpuBefore;
     sampler.stop();
     // Correctness first: a wrong run reports nothing.
     const failed = codes.findIndex((code) => code !== 0);
@@ -336,6 +366,10 @@ async function run(name: string): Promise<Result> {
       /action: ganadores_por_agencia/,
       1_000,
     );
+    const centralCpuSeconds = centralPids.reduce(
+      (sum, pid) => sum + cpuSeconds(pid),
+      0,
+    );
     central.kill("SIGTERM");
     await central.exit(30_000);
     return {
@@ -353,6 +387,8 @@ async function run(name: string): Promise<Result> {
       agencyPeakMb: Math.max(...agencies.map((a) =>
         sampler.peaks.get(a.child.pid) ?? 0
       )) / 1024,
+      centralCpuSeconds,
+      agenciesCpuSeconds,
     };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -365,9 +401,9 @@ for (const name of scenarios) {
   results.push(await run(name));
 }
 console.log(
-  "| scenario | agencies | bets | seconds | bets/s | ack p50 ms | ack p99 ms | draw ms | central peak MB (PSS) | central RSS sum MB | agency peak MB |",
+  "| scenario | agencies | bets | seconds | bets/s | ack p50 ms | ack p99 ms | draw ms | central peak MB (PSS) | central RSS sum MB | agency peak MB | central CPU s | agencies CPU s |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
   console.log(
     `| ${r.scenario} | ${r.agencies} | ${r.bets} | ${r.seconds.toFixed(2)} | ${
@@ -376,6 +412,8 @@ for (const r of results) {
       r.drawMs.toFixed(0)
     } | ${r.centralPeakMb.toFixed(0)} | ${r.centralRssSumMb.toFixed(0)} | ${
       r.agencyPeakMb.toFixed(0)
+    } | ${r.centralCpuSeconds.toFixed(2)} | ${
+      r.agenciesCpuSeconds.toFixed(2)
     } |`,
   );
 }
