@@ -10,6 +10,9 @@ import type { DrawSummary, LotteryState } from "./lottery_state.ts";
 /** The file the draw's winning documents are kept in, per agency. */
 export const WINNERS_FILE = "winners.json";
 
+/** How often a query held for a pending draw checks for it. */
+export const DRAW_CHECK_MS = 20;
+
 /** A request the central refuses, with the protocol's error code. */
 export interface Refusal {
   readonly status: "refused";
@@ -102,6 +105,8 @@ export class Lottery {
   readonly #deps: LotteryDeps;
   readonly #writer: BatchWriter;
   #draw: DrawResult | null = null;
+  #progress: ReturnType<LotteryState["progress"]> | null = null;
+  #check: Promise<void> | null = null;
 
   /** @param deps the open resources and settings this lottery works with */
   constructor(deps: LotteryDeps) {
@@ -177,19 +182,53 @@ export class Lottery {
     };
   }
 
-  /** The winning documents of `agency`, or how many agencies are still loading. */
-  async winners(agency: number): Promise<WinnersOutcome> {
+  /**
+   * The winning documents of `agency`, or how many agencies are still
+   * loading; while the draw is pending, waits up to `holdMs` for it (see
+   * {@linkcode awaitDraw}).
+   */
+  async winners(agency: number, holdMs = 0): Promise<WinnersOutcome> {
     if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
-    const draw = await this.ensureDraw();
+    const draw = await this.awaitDraw(holdMs);
     if ("status" in draw) return draw;
     return { status: "ready", documents: draw.winners[agency] ?? [] };
   }
 
-  /** The number of winners nationwide, or how many agencies are still loading. */
-  async total(): Promise<TotalOutcome> {
-    const draw = await this.ensureDraw();
+  /**
+   * The number of winners nationwide, or how many agencies are still
+   * loading; while the draw is pending, waits up to `holdMs` for it.
+   */
+  async total(holdMs = 0): Promise<TotalOutcome> {
+    const draw = await this.awaitDraw(holdMs);
     if ("status" in draw) return draw;
     return { status: "ready", total: draw.summary.total };
+  }
+
+  /**
+   * {@linkcode ensureDraw}, waiting up to `holdMs` for a pending draw: it
+   * checks again every {@linkcode DRAW_CHECK_MS}, and every query waiting
+   * in this worker shares the check's timer and its KV read. An agency that
+   * asks before the draw gets its partial answer up to `holdMs` later, or
+   * the result as soon as the draw is made, instead of asking again many
+   * times a second.
+   */
+  async awaitDraw(holdMs: number): Promise<DrawResult | Pending> {
+    const deadline = performance.now() + holdMs;
+    for (;;) {
+      const draw = await this.ensureDraw(true);
+      if (!("status" in draw) || performance.now() >= deadline) return draw;
+      await this.#nextCheck();
+    }
+  }
+
+  /** Settles at the next shared check, {@linkcode DRAW_CHECK_MS} from the first caller. */
+  #nextCheck(): Promise<void> {
+    return this.#check ??= new Promise((resolve) => {
+      setTimeout(() => {
+        this.#check = null;
+        resolve();
+      }, DRAW_CHECK_MS);
+    });
   }
 
   /**
@@ -199,11 +238,17 @@ export class Lottery {
    * logged once across workers; a draw is never made twice because the
    * check and the computation happen under the storage lock.
    */
-  async ensureDraw(): Promise<DrawResult | Pending> {
+  async ensureDraw(shared = false): Promise<DrawResult | Pending> {
     if (this.#draw !== null) return this.#draw;
     const { lock, state, ledger, agencies, log } = this.#deps;
-    // One KV read answers the frequent case: agencies still loading.
-    const { draw: made, finished } = await state.progress();
+    // One KV read answers the frequent case: agencies still loading. Held
+    // queries checking at once share it (a finish reads afresh).
+    const { draw: made, finished } =
+      await (shared
+        ? this.#progress ??= state.progress().finally(() => {
+          this.#progress = null;
+        })
+        : state.progress());
     if (made !== null) return (this.#draw = await this.#readWinners(made));
     if (finished < agencies) {
       return { status: "pending", pendingAgencies: agencies - finished };

@@ -23,7 +23,13 @@ const bet = (agency: number, i: number, number = i) =>
 
 async function withLottery(
   agencies: number,
-  fn: (lottery: Lottery, dir: string, log: string[]) => Promise<void>,
+  fn: (
+    lottery: Lottery,
+    dir: string,
+    log: string[],
+    /** Another lottery on the same storage: the other worker. */
+    another: () => Lottery,
+  ) => Promise<void>,
 ) {
   const dir = await Deno.makeTempDir({ prefix: "tp0-lottery-unit-" });
   try {
@@ -35,16 +41,17 @@ async function withLottery(
       create: true,
     });
     const lines: string[] = [];
-    const lottery = new Lottery({
-      lock,
-      state,
-      ledger,
-      betsFile,
-      storageDir: dir,
-      agencies,
-      log: recordingLog(lines),
-    });
-    await fn(lottery, dir, lines);
+    const make = () =>
+      new Lottery({
+        lock,
+        state,
+        ledger,
+        betsFile,
+        storageDir: dir,
+        agencies,
+        log: recordingLog(lines),
+      });
+    await fn(make(), dir, lines, make);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -145,6 +152,33 @@ Deno.test("finish needs every announced bet, counts once, and the draw is made o
     );
     const unknown = await lottery.winners(3);
     assert.equal(unknown.status === "refused" && unknown.code, "unknownAgency");
+  });
+});
+
+Deno.test("a query held for a pending draw gets the draw as soon as another worker makes it, or pending after the hold", async () => {
+  await withLottery(2, async (lottery, _dir, _log, another) => {
+    await lottery.finish(1, 0);
+    let started = performance.now();
+    assert.deepEqual(await lottery.total(200), {
+      status: "pending",
+      pendingAgencies: 1,
+    });
+    assert.ok(performance.now() - started >= 195, "held for the hold");
+    // Three queries held at once; the other worker gets the last finish.
+    started = performance.now();
+    const held = [lottery.total(10_000), lottery.winners(1, 10_000)];
+    const total = lottery.total(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await another().finish(2, 0);
+    assert.deepEqual(await Promise.all(held), [
+      { status: "ready", total: 0 },
+      { status: "ready", documents: [] },
+    ]);
+    assert.deepEqual(await total, { status: "ready", total: 0 });
+    const waited = performance.now() - started;
+    assert.ok(waited < 2_000, `answered ${waited} ms after, not at the hold`);
+    // No hold: an immediate answer.
+    assert.deepEqual(await another().total(), { status: "ready", total: 0 });
   });
 });
 
