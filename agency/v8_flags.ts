@@ -2,7 +2,7 @@
  * The V8 flags every agency runs with, given on its command line
  * (`--v8-flags=…`: the `agency` task, `deno compile`, the images'
  * entrypoints, the launchers of `make build`, the test and benchmark
- * harness; `tests/agency_flags_test.ts` checks that each of them does).
+ * harness; `tests/start_commands_test.ts` checks that each of them does).
  *
  * `--no-concurrent-recompilation`: optimise hot functions on the agency's
  * own thread instead of V8's background threads. An agency runs for a

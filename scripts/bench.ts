@@ -24,7 +24,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { agencyProcess, CentralProcess, Program, ROOT } from "./processes.ts";
-import { scanWinners } from "../server/storage.ts";
+import { drawWinners } from "../server/parallel_draw.ts";
 import { sampleAgency } from "./sample_bets.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
@@ -200,7 +200,7 @@ async function prepare(
 /**
  * The draw alone over `rows` stored bets: writes a bets.csv in stored form
  * (five agencies, a winner every 9,973 rows) and times the draw's reading
- * of it (`scanWinners`, the whole of the draw but writing the winners file
+ * of it (`drawWinners`, the whole of the draw but writing the winners file
  * and one KV commit), once, right after writing it (page cache warm, code
  * cold). Checks the winners first.
  */
@@ -231,7 +231,7 @@ async function runDraw(name: string, rows: number): Promise<Result> {
       }
     }
     const started = performance.now();
-    const winners = await scanWinners(path);
+    const winners = await drawWinners(path);
     const ms = performance.now() - started;
     for (const [agency, n] of expected) {
       if (winners.get(agency)?.length !== n) {

@@ -28,7 +28,9 @@ SCRIPT
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if deno compile "${central_flags[@]}" --output bin/central server/main.ts >"$log" 2>&1 &&
+# The draw's worker thread is loaded by URL at run time: compile includes it.
+if deno compile "${central_flags[@]}" --include server/draw_worker.ts \
+  --output bin/central server/main.ts >"$log" 2>&1 &&
   deno compile "${agency_flags[@]}" --output bin/agency agency/main.ts >>"$log" 2>&1; then
   echo "built bin/central and bin/agency (compiled executables)"
 else

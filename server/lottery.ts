@@ -2,7 +2,8 @@ import { join } from "node:path";
 import type { ErrorCodeName } from "../protocol/messages.ts";
 import type { ActionLog } from "../lib/log.ts";
 import { BatchWriter, truncateToLedger } from "./batch_writer.ts";
-import { BETS_FILE, scanWinners, type StorageRows } from "./storage.ts";
+import { drawWinners } from "./parallel_draw.ts";
+import { BETS_FILE, type StorageRows } from "./storage.ts";
 import type { StorageLock } from "./storage_lock.ts";
 import type { Ledger } from "./ledger.ts";
 import type { DrawSummary, LotteryState } from "./lottery_state.ts";
@@ -263,7 +264,7 @@ export class Lottery {
       const winners: Record<string, string[]> = {};
       for (let id = 1; id <= agencies; id++) winners[id] = [];
       for (
-        const [agency, documents] of await scanWinners(this.#path(BETS_FILE))
+        const [agency, documents] of await drawWinners(this.#path(BETS_FILE))
       ) {
         (winners[agency] ??= []).push(...documents);
       }

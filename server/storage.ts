@@ -111,9 +111,14 @@ const SCAN_SLICE = 64 << 10;
  * `load_bets` reads the number as an integer), and splits only those rows.
  * Unlike `load_bets` it does not validate the rows that did not win. Throws
  * `SyntaxError` naming the row for a winning row that is not a bet row.
+ *
+ * With `from` and `to`, only the rows that start at a byte offset in
+ * `[from, to)` are read, so that ranges side by side cover every row once.
  */
 export async function scanWinners(
   path: string,
+  from = 0,
+  to = Infinity,
 ): Promise<Map<number, string[]>> {
   const winners = new Map<number, string[]>();
   let file: Deno.FsFile;
@@ -124,23 +129,44 @@ export async function scanWinners(
     throw error;
   }
   using _file = file;
+  // From the byte before `from`: the row it ends (or is in) is not ours.
+  let base = Math.max(0, from - 1);
+  if (base > 0) await file.seek(base, Deno.SeekMode.Start);
+  let skipFirst = from > 0;
   const decoder = new TextDecoder();
   for await (const { bytes: buffer, end } of readLineChunks(file, SCAN_CHUNK)) {
-    const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, end);
+    let begin = 0;
+    if (skipFirst) {
+      skipFirst = false;
+      const lf = buffer.indexOf(0x0a);
+      begin = lf === -1 || lf >= end ? end : lf + 1;
+    }
+    // Rows that start before `to`: through the end of the one holding byte
+    // `to - 1`.
+    let stop = end;
+    const last = base + end >= to;
+    if (last) {
+      if (base + begin >= to) break;
+      const lf = buffer.indexOf(0x0a, to - 1 - base);
+      stop = lf === -1 || lf >= end ? end : lf + 1;
+    }
+    const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, stop);
     // Searched a slice of whole lines at a time: its text is a small string
     // that dies young, where a 1 MB one would wait for a full GC.
-    for (let from = 0; from < end;) {
-      let to = Math.min(from + SCAN_SLICE, end);
-      if (to < end) {
-        const lf = buffer.lastIndexOf(0x0a, to - 1);
-        to = lf >= from ? lf + 1 : end;
+    for (let at = begin; at < stop;) {
+      let next = Math.min(at + SCAN_SLICE, stop);
+      if (next < stop) {
+        const lf = buffer.lastIndexOf(0x0a, next - 1);
+        next = lf >= at ? lf + 1 : stop;
       }
       // One byte, one character: Latin-1 text (made natively) has the
       // bytes' offsets, and V8's string search is fast.
-      const text = chunk.toString("latin1", from, to);
-      scanSlice(text, buffer, from, decoder, path, winners);
-      from = to;
+      const text = chunk.toString("latin1", at, next);
+      scanSlice(text, buffer, at, decoder, path, winners);
+      at = next;
     }
+    if (last) break;
+    base += end;
   }
   return winners;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
+import { drawWinners } from "./parallel_draw.ts";
 import {
   Bet,
   BETS_FILE,
@@ -82,7 +83,10 @@ Deno.test("property: the draw's scan finds exactly what load_bets + has_won find
     new Bet(b.agency, b.first, b.last, b.document, "1990-01-31", b.number)
   );
   await fc.assert(
-    fc.asyncProperty(fc.array(bet, { maxLength: 40 }), async (bets) => {
+    fc.asyncProperty(fc.array(bet, { maxLength: 40 }), fc.nat(), async (
+      bets,
+      cut,
+    ) => {
       await withFile(async (path) => {
         {
           using file = await Deno.open(path, { append: true, create: true });
@@ -96,6 +100,13 @@ Deno.test("property: the draw's scan finds exactly what load_bets + has_won find
           expected.set(stored.agency, list);
         }
         assert.deepEqual(await scanWinners(path), expected);
+        // Cut in two anywhere, the halves hold the same winners.
+        const at = cut % ((await Deno.stat(path)).size + 1);
+        const halves = await scanWinners(path, 0, at);
+        for (const [agency, documents] of await scanWinners(path, at)) {
+          halves.set(agency, [...(halves.get(agency) ?? []), ...documents]);
+        }
+        assert.deepEqual(halves, expected);
       });
     }),
     { numRuns: 150 },
@@ -132,5 +143,26 @@ Deno.test("the draw's scan agrees with load_bets + has_won across read chunks an
     }
     assert.ok([...expected.values()].flat().length > 20_000);
     assert.deepEqual(await scanWinners(path), expected);
+    // Ranges side by side, cut anywhere (in a row, at a row's start, on a
+    // line end, inside a chunk, past the end), find every winner once.
+    const size = (await Deno.stat(path)).size;
+    const lf = (await Deno.readFile(path)).indexOf(0x0a, 1_234_567);
+    const cuts = [0, 1, 99, 1 << 20, lf, lf + 1, size - 3, size, size + 10];
+    assert.ok(lf > 1 << 20);
+    const merged = new Map<number, string[]>();
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      for (
+        const [agency, documents] of await scanWinners(
+          path,
+          cuts[i],
+          cuts[i + 1],
+        )
+      ) {
+        merged.set(agency, [...(merged.get(agency) ?? []), ...documents]);
+      }
+    }
+    assert.deepEqual(merged, expected);
+    // The draw itself, the second half on a worker thread.
+    assert.deepEqual(await drawWinners(path, 0), expected);
   });
 });

@@ -29,3 +29,20 @@ Deno.test("every way of starting an agency gives it the agency's V8 flags", asyn
     assert.ok(found[0]!.includes(FLAG), `${file}: ${found[0]}`);
   }
 });
+
+Deno.test("every way of compiling the central includes the draw's worker module", async () => {
+  const include = "--include server/draw_worker.ts";
+  const { tasks } = JSON.parse(
+    await Deno.readTextFile(join(ROOT, "deno.json")),
+  ) as { tasks: Record<string, string> };
+  assert.ok(tasks["compile:central"]?.includes(include), "compile:central");
+  const dockerfile = await Deno.readTextFile(join(ROOT, "Dockerfile.server"));
+  assert.ok(dockerfile.includes(include), "Dockerfile.server");
+  const build = await Deno.readTextFile(join(ROOT, "scripts/build_host.sh"));
+  assert.ok(build.includes(include), "scripts/build_host.sh");
+  // The air-gapped image runs with --cached-only: its cache has the module.
+  const images = await Deno.readTextFile(
+    join(ROOT, "scripts/docker_images.sh"),
+  );
+  assert.match(images, /deno cache [^\n]*server\/draw_worker\.ts/);
+});
