@@ -34,10 +34,11 @@ export type RequestHandler = (request: Request, peer: Peer) => Promise<Reply>;
 /**
  * How long a winners or total query waits for a pending draw before it is
  * answered with how many agencies are still loading: an agency that asks
- * early gets the result the moment the draw is made, and asks again (after
- * its `loop.period`) about once a second instead of up to 50 times. At 100
- * agencies polling every 20 ms, the polls took more CPU than the two cores
- * had to spare. Under the worker's shutdown deadline (5 s).
+ * early gets the result the moment the draw is made, and a waiting agency
+ * asks about once a second (the hold, then its `loop.period`) instead of
+ * once per `loop.period`. At 100 agencies asking every 20 ms, the questions
+ * took more CPU than the two cores had to spare. Well under the worker's
+ * shutdown deadline (5 s), which a held query can delay.
  */
 export const QUERY_HOLD_MS = 1_000;
 

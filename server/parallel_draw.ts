@@ -39,9 +39,9 @@ export async function drawWinners(
   if (rest.status === "rejected") throw rest.reason;
   const winners = first.value;
   for (const [agency, documents] of rest.value) {
-    const list = winners.get(agency);
-    if (list === undefined) winners.set(agency, documents);
-    else list.push(...documents);
+    // concat, not push(...): an agency may have millions of winners, more
+    // than a call takes arguments.
+    winners.set(agency, winners.get(agency)?.concat(documents) ?? documents);
   }
   return winners;
 }
