@@ -5,6 +5,14 @@ import { ROOT } from "../scripts/processes.ts";
 
 const FLAG = `--v8-flags=${AGENCY_V8_FLAGS}`;
 
+/** The tasks of deno.json. */
+async function denoTasks(): Promise<Record<string, string>> {
+  const { tasks } = JSON.parse(
+    await Deno.readTextFile(join(ROOT, "deno.json")),
+  ) as { tasks: Record<string, string> };
+  return tasks;
+}
+
 /** The lines of `file` (from the project root) that match `pattern`. */
 async function lines(file: string, pattern: RegExp): Promise<string[]> {
   const text = await Deno.readTextFile(join(ROOT, file));
@@ -12,9 +20,7 @@ async function lines(file: string, pattern: RegExp): Promise<string[]> {
 }
 
 Deno.test("every way of starting an agency gives it the agency's V8 flags", async () => {
-  const { tasks } = JSON.parse(
-    await Deno.readTextFile(join(ROOT, "deno.json")),
-  ) as { tasks: Record<string, string> };
+  const tasks = await denoTasks();
   for (const task of ["agency", "compile:agency"]) {
     assert.ok(tasks[task]?.includes(FLAG), `deno.json task ${task}`);
   }
@@ -32,9 +38,7 @@ Deno.test("every way of starting an agency gives it the agency's V8 flags", asyn
 
 Deno.test("every way of compiling the central includes the draw's worker module", async () => {
   const include = "--include server/draw_worker.ts";
-  const { tasks } = JSON.parse(
-    await Deno.readTextFile(join(ROOT, "deno.json")),
-  ) as { tasks: Record<string, string> };
+  const tasks = await denoTasks();
   assert.ok(tasks["compile:central"]?.includes(include), "compile:central");
   const dockerfile = await Deno.readTextFile(join(ROOT, "Dockerfile.server"));
   assert.ok(dockerfile.includes(include), "Dockerfile.server");
