@@ -24,7 +24,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { agencyProcess, CentralProcess, Program, ROOT } from "./processes.ts";
-import { drawWinners } from "../server/parallel_draw.ts";
+import { drawWinners } from "../server/store/parallel_draw.ts";
 import { sampleAgency } from "./sample_bets.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");

@@ -29,7 +29,7 @@ SCRIPT
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # The draw's worker thread is loaded by URL at run time: compile includes it.
-if deno compile "${central_flags[@]}" --include server/draw_worker.ts \
+if deno compile "${central_flags[@]}" --include server/store/draw_worker.ts \
   --output bin/central server/main.ts >"$log" 2>&1 &&
   deno compile "${agency_flags[@]}" --output bin/agency agency/main.ts >>"$log" 2>&1; then
   echo "built bin/central and bin/agency (compiled executables)"

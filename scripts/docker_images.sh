@@ -52,7 +52,7 @@ build_airgapped() {
   done
   rm -f "$ctx/rootfs/app/server/config.ini" "$ctx/rootfs/app/agency/config.yaml"
   # The npm dependencies, fetched into the image's own Deno cache.
-  (cd "$ctx/rootfs/app" && DENO_DIR="$ctx/deno-dir" deno cache --quiet --config deno.json server/main.ts server/draw_worker.ts agency/main.ts)
+  (cd "$ctx/rootfs/app" && DENO_DIR="$ctx/deno-dir" deno cache --quiet --config deno.json server/main.ts server/store/draw_worker.ts agency/main.ts)
   cp -L "$busybox_bin" "$ctx/busybox"
   docker build -f docker/server.airgapped.Dockerfile -t tp0-central:latest "$ctx"
   docker build -f docker/agency.airgapped.Dockerfile -t tp0-agency:latest "$ctx"

@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import type { ErrorCodeName } from "../protocol/messages.ts";
 import type { ActionLog } from "../lib/log.ts";
-import { BatchWriter, truncateToLedger } from "./batch_writer.ts";
-import { drawWinners } from "./parallel_draw.ts";
-import { BETS_FILE, type StorageRows } from "./storage.ts";
-import type { StorageLock } from "./storage_lock.ts";
-import type { Ledger } from "./ledger.ts";
-import type { DrawSummary, LotteryState } from "./lottery_state.ts";
+import { BatchWriter, truncateToLedger } from "./store/batch_writer.ts";
+import { drawWinners } from "./store/parallel_draw.ts";
+import { BETS_FILE, type StorageRows } from "./store/bets_csv.ts";
+import type { StorageLock } from "./store/storage_lock.ts";
+import type { Ledger } from "./store/ledger.ts";
+import type { DrawSummary, LotteryState } from "./store/lottery_state.ts";
 
 /** The file the draw's winning documents are kept in, per agency. */
 export const WINNERS_FILE = "winners.json";

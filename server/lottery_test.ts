@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Bet } from "../lib/bet.ts";
 import type { ActionLog, Fields, Result } from "../lib/log.ts";
-import { MAX_GROUP_AGENCIES } from "./batch_writer.ts";
+import { MAX_GROUP_AGENCIES } from "./store/batch_writer.ts";
 import { Lottery } from "./lottery.ts";
-import { Ledger } from "./ledger.ts";
-import { LotteryState } from "./lottery_state.ts";
-import { betRows, BETS_FILE } from "./storage.ts";
-import { StorageLock } from "./storage_lock.ts";
+import { Ledger } from "./store/ledger.ts";
+import { LotteryState } from "./store/lottery_state.ts";
+import { betRows, BETS_FILE } from "./store/bets_csv.ts";
+import { StorageLock } from "./store/storage_lock.ts";
 
 function recordingLog(lines: string[]): ActionLog {
   const at = (action: string, result: Result, fields: Fields = {}) =>

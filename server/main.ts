@@ -14,20 +14,20 @@ import {
   loadCentralConfig,
   parseCentralArgs,
 } from "./config.ts";
-import { createHandler } from "./handlers.ts";
+import { createHandler } from "./net/handlers.ts";
 import { Lottery } from "./lottery.ts";
-import { Ledger } from "./ledger.ts";
-import { LotteryState } from "./lottery_state.ts";
-import { BETS_FILE } from "./storage.ts";
-import { StorageLock } from "./storage_lock.ts";
-import { Supervisor } from "./supervisor.ts";
-import { serve } from "./worker.ts";
+import { Ledger } from "./store/ledger.ts";
+import { LotteryState } from "./store/lottery_state.ts";
+import { BETS_FILE } from "./store/bets_csv.ts";
+import { StorageLock } from "./store/storage_lock.ts";
+import { Supervisor } from "./process/supervisor.ts";
+import { serve } from "./net/accept_loop.ts";
 import {
   READY_LINE,
   spawnWorkerProcess,
   workerCommand,
   workerV8Flags,
-} from "./worker_process.ts";
+} from "./process/worker_process.ts";
 
 /** The lockfile every worker locks around storage, in the storage directory. */
 export const LOCK_FILE = "central.lock";

@@ -37,7 +37,7 @@ Deno.test("every way of starting an agency gives it the agency's V8 flags", asyn
 });
 
 Deno.test("every way of compiling the central includes the draw's worker module", async () => {
-  const include = "--include server/draw_worker.ts";
+  const include = "--include server/store/draw_worker.ts";
   const tasks = await denoTasks();
   assert.ok(tasks["compile:central"]?.includes(include), "compile:central");
   const dockerfile = await Deno.readTextFile(join(ROOT, "Dockerfile.server"));
@@ -48,5 +48,5 @@ Deno.test("every way of compiling the central includes the draw's worker module"
   const images = await Deno.readTextFile(
     join(ROOT, "scripts/docker_images.sh"),
   );
-  assert.match(images, /deno cache [^\n]*server\/draw_worker\.ts/);
+  assert.match(images, /deno cache [^\n]*server\/store\/draw_worker\.ts/);
 });

@@ -1,4 +1,4 @@
-import type { ActionLog } from "../lib/log.ts";
+import type { ActionLog } from "../../lib/log.ts";
 import type { RequestHandler } from "./handlers.ts";
 import { Session } from "./session.ts";
 

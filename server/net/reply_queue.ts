@@ -1,5 +1,5 @@
-import { writeAll } from "../lib/net.ts";
-import { encodeMessage } from "../protocol/messages.ts";
+import { writeAll } from "../../lib/net.ts";
+import { encodeMessage } from "../../protocol/messages.ts";
 import type { Reply } from "./handlers.ts";
 
 interface Entry {

@@ -1,11 +1,11 @@
-import type { StorageRows } from "../lib/bet_row.ts";
-import { concatBytes } from "../lib/concat_bytes.ts";
-import type { ErrorCodeName } from "../protocol/messages.ts";
-import type { Refusal, StoreOutcome } from "./lottery.ts";
+import type { StorageRows } from "../../lib/bet_row.ts";
+import { concatBytes } from "../../lib/concat_bytes.ts";
+import type { ErrorCodeName } from "../../protocol/messages.ts";
+import type { Refusal, StoreOutcome } from "../lottery.ts";
 import type { Ledger } from "./ledger.ts";
 import type { AgencyRecord } from "./ledger_record.ts";
 import { Spool } from "./spool.ts";
-import { appendRows } from "./storage.ts";
+import { appendRows } from "./bets_csv.ts";
 import type { StorageLock } from "./storage_lock.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { ActionLog } from "../lib/log.ts";
+import type { ActionLog } from "../../lib/log.ts";
 
 /** A running worker process, as the supervisor sees it. */
 export interface WorkerHandle {

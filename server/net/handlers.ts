@@ -1,13 +1,13 @@
-import { Bet } from "../lib/bet.ts";
-import type { ActionLog } from "../lib/log.ts";
-import { type StorageRows, toStorageRows } from "../lib/bet_row.ts";
+import { Bet } from "../../lib/bet.ts";
+import type { ActionLog } from "../../lib/log.ts";
+import { type StorageRows, toStorageRows } from "../../lib/bet_row.ts";
 import {
   type Request,
   type Response,
   splitWinners,
-} from "../protocol/messages.ts";
-import type { Lottery, Refusal } from "./lottery.ts";
-import { betRows } from "./storage.ts";
+} from "../../protocol/messages.ts";
+import type { Lottery, Refusal } from "../lottery.ts";
+import { betRows } from "../store/bets_csv.ts";
 
 /** What a session knows of its peer. */
 export interface Peer {

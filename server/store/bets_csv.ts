@@ -7,11 +7,11 @@
  * Rows are `agency,first_name,last_name,document,birthdate,number`, minimal
  * quoting, one LF-terminated line per bet.
  */
-import { Bet, hasWon, LOTTERY_WINNER_NUMBER } from "../lib/bet.ts";
+import { Bet, hasWon, LOTTERY_WINNER_NUMBER } from "../../lib/bet.ts";
 import { Buffer } from "node:buffer";
-import type { StorageRows } from "../lib/bet_row.ts";
-import { formatCsvRow, parseCsvLine, readCsvRecords } from "../lib/csv.ts";
-import { readLineChunks } from "../lib/line_chunks.ts";
+import type { StorageRows } from "../../lib/bet_row.ts";
+import { formatCsvRow, parseCsvLine, readCsvRecords } from "../../lib/csv.ts";
+import { readLineChunks } from "../../lib/line_chunks.ts";
 
 export { Bet, hasWon, LOTTERY_WINNER_NUMBER, type StorageRows };
 

@@ -5,7 +5,7 @@
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
-import { scanWinners } from "./storage.ts";
+import { scanWinners } from "./bets_csv.ts";
 
 /** What the draw asks the worker thread. */
 export interface RangeRequest {

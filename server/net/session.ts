@@ -1,20 +1,20 @@
-import type { ActionLog } from "../lib/log.ts";
-import { writeAll } from "../lib/net.ts";
-import { Watchdog } from "../lib/watchdog.ts";
-import { BufferedReader } from "../protocol/buffered_reader.ts";
+import type { ActionLog } from "../../lib/log.ts";
+import { writeAll } from "../../lib/net.ts";
+import { Watchdog } from "../../lib/watchdog.ts";
+import { BufferedReader } from "../../protocol/buffered_reader.ts";
 import {
   HEADER_SIZE,
   MAX_FRAME_SIZE,
   readFrameAfterHeader,
-} from "../protocol/frame.ts";
+} from "../../protocol/frame.ts";
 import {
   decodeMessage,
   encodeMessage,
   isKnownMessageType,
   isRequest,
   type Response,
-} from "../protocol/messages.ts";
-import { ProtocolError } from "../protocol/protocol_error.ts";
+} from "../../protocol/messages.ts";
+import { ProtocolError } from "../../protocol/protocol_error.ts";
 import type { Peer, RequestHandler } from "./handlers.ts";
 import { ReplyQueue } from "./reply_queue.ts";
 

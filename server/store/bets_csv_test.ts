@@ -9,7 +9,7 @@ import {
   loadBets,
   scanWinners,
   storeBets,
-} from "./storage.ts";
+} from "./bets_csv.ts";
 
 async function withFile(fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "tp0-storage-" });

@@ -1,4 +1,4 @@
-import { crc32 } from "../lib/crc32.ts";
+import { crc32 } from "../../lib/crc32.ts";
 
 /**
  * The bytes of the central's ledger: a sequence of commit records, each

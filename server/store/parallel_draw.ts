@@ -1,5 +1,5 @@
 import type { RangeAnswer, RangeRequest } from "./draw_worker.ts";
-import { scanWinners } from "./storage.ts";
+import { scanWinners } from "./bets_csv.ts";
 
 /**
  * Below this size (about 2.5 million rows) bets.csv is scanned on one

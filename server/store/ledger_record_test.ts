@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { concat } from "../protocol/test_fixtures.ts";
+import { concat } from "../../protocol/test_fixtures.ts";
 import {
   type AgencyRecord,
   decodeLedgerRecords,

@@ -1,4 +1,4 @@
-import type { CentralConfig } from "./config.ts";
+import type { CentralConfig } from "../config.ts";
 import type { WorkerHandle } from "./supervisor.ts";
 
 /** The line a worker writes on its control channel (stderr) once listening. */
@@ -41,7 +41,7 @@ export function workerCommand(
       "run",
       "--quiet",
       "--no-prompt",
-      `--config=${new URL("../deno.json", import.meta.url).pathname}`,
+      `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
       "--allow-net",
       "--allow-read",
       "--allow-write",
