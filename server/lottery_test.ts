@@ -226,3 +226,26 @@ Deno.test("batches of more agencies than one group takes are all stored, each ex
     );
   });
 });
+
+Deno.test("a draw with 500,000 winners for one agency is made and served", async () => {
+  const n = 500_000;
+  const step = 100_000;
+  await withLottery(2, async (lottery) => {
+    for (let first = 0; first < n; first += step) {
+      const batch = Array.from(
+        { length: step },
+        (_, i) => bet(1, first + i, 7574),
+      );
+      assert.deepEqual(await lottery.store(1, first, betRows(batch)), {
+        status: "stored",
+        stored: step,
+        skipped: 0,
+      });
+    }
+    assert.equal((await lottery.finish(2, 0)).status, "finished");
+    assert.equal((await lottery.finish(1, n)).status, "finished");
+    const winners = await lottery.winners(1);
+    assert.equal(winners.status === "ready" && winners.documents.length, n);
+    assert.deepEqual(await lottery.total(), { status: "ready", total: n });
+  });
+});

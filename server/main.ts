@@ -20,6 +20,7 @@ import { Ledger } from "./store/ledger.ts";
 import { LotteryState } from "./store/lottery_state.ts";
 import { BETS_FILE } from "./store/bets_csv.ts";
 import { StorageLock } from "./store/storage_lock.ts";
+import { KV_FILE, LEDGER_FILE, LOCK_FILE, Store } from "./store/store.ts";
 import { Supervisor } from "./process/supervisor.ts";
 import { serve } from "./net/accept_loop.ts";
 import {
@@ -28,13 +29,6 @@ import {
   workerCommand,
   workerV8Flags,
 } from "./process/worker_process.ts";
-
-/** The lockfile every worker locks around storage, in the storage directory. */
-export const LOCK_FILE = "central.lock";
-/** The Deno KV file, in the storage directory. */
-export const KV_FILE = "central.kv";
-/** The ledger (what each agency has stored), in the storage directory. */
-export const LEDGER_FILE = "ledger.bin";
 
 const SHUTDOWN_DEADLINE_MS = 5_000;
 
@@ -105,10 +99,8 @@ async function supervisorMain(
 }
 
 /**
- * Cuts bets.csv back to the size the ledger says is committed: what lies
- * past it was written by a batch that was never acknowledged (its writer
- * died before the commit), and its agency will send it again. A torn last
- * ledger record is cut off the same way.
+ * Brings the storage directory to a consistent state before any worker
+ * starts; see {@linkcode Store.recover}.
  */
 async function recoverStorage(
   storageDir: string,
@@ -116,45 +108,12 @@ async function recoverStorage(
 ): Promise<void> {
   using state = await LotteryState.open(join(storageDir, KV_FILE));
   using lock = StorageLock.open(join(storageDir, LOCK_FILE));
-  await lock.run(async () => {
-    const ledgerPath = join(storageDir, LEDGER_FILE);
-    const hadLedger = await exists(ledgerPath);
-    using ledger = Ledger.open(ledgerPath);
-    ledger.refresh();
-    const committed = ledger.betsSize;
-    using file = await Deno.open(join(storageDir, BETS_FILE), {
-      write: true,
-      create: true,
-    });
-    const size = (await file.stat()).size;
-    if (!hadLedger && size > 0) {
-      throw new Error(
-        `Cannot recover storage: bets.csv holds ${size} bytes but there is no ${LEDGER_FILE} (removed, or written by an older version); restore it, or move bets.csv away to start afresh`,
-      );
-    }
-    if (size < committed) {
-      throw new Error(
-        `Cannot recover storage: bets.csv holds ${size} bytes but ${committed} are committed`,
-      );
-    }
-    if (size > committed) await file.truncate(committed);
-    log.info("storage_recovered", "success", {
-      committed_bytes: committed,
-      truncated_bytes: size - committed,
-      finished_agencies: await state.finishedCount(),
-      draw: (await state.draw()) === null ? "pending" : "done",
-    });
+  using ledger = Ledger.open(join(storageDir, LEDGER_FILE));
+  using betsFile = await Deno.open(join(storageDir, BETS_FILE), {
+    write: true,
+    create: true,
   });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
+  await new Store({ lock, state, ledger, betsFile, storageDir, log }).recover();
 }
 
 async function workerMain(log: Logging): Promise<number> {

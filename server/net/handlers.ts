@@ -6,7 +6,8 @@ import {
   type Response,
   splitWinners,
 } from "../../protocol/messages.ts";
-import type { Lottery, Refusal } from "../lottery.ts";
+import type { Lottery } from "../lottery.ts";
+import type { Refusal } from "../outcomes.ts";
 import { betRows } from "../store/bets_csv.ts";
 
 /** What a session knows of its peer. */

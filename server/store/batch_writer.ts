@@ -1,11 +1,15 @@
+/**
+ * The group commit of batches into bets.csv and the ledger.
+ *
+ * @module
+ */
 import type { StorageRows } from "../../lib/bet_row.ts";
 import { concatBytes } from "../../lib/concat_bytes.ts";
-import type { ErrorCodeName } from "../../protocol/messages.ts";
-import type { Refusal, StoreOutcome } from "../lottery.ts";
+import { type Refusal, refuse, type StoreOutcome } from "../outcomes.ts";
+import { cutToCommitted, storeBets } from "./bets_csv.ts";
 import type { Ledger } from "./ledger.ts";
 import type { AgencyRecord } from "./ledger_record.ts";
 import { Spool } from "./spool.ts";
-import { appendRows } from "./bets_csv.ts";
 import type { StorageLock } from "./storage_lock.ts";
 
 /**
@@ -41,14 +45,13 @@ interface Queued {
  * group takes all of them, under the storage lock: it reads what other
  * workers committed to the ledger, appends the rows to bets.csv and flushes
  * them, then appends one ledger record and flushes it. Each batch still gets
- * its own outcome, in the order it came. Two small flushes per group instead
- * of per batch, and no KV in the path, is what lets ingest pass a million
- * bets a second.
+ * its own outcome, in the order it came: two small flushes per group instead
+ * of per batch, and no KV in the path.
  *
- * The rules per batch are those of {@linkcode Lottery.store}: bets before
- * the agency's stored count are a resend and skipped, a batch past it is a
- * gap, a finished agency takes no more. Later batches of a group see the
- * counts the earlier ones left.
+ * The rules per batch (the central's exactly-once): bets before the
+ * agency's stored count are a resend and skipped, a batch past it is a gap,
+ * a finished agency takes no more. Later batches of a group see the counts
+ * the earlier ones left.
  */
 export class BatchWriter {
   readonly #deps: BatchWriterDeps;
@@ -152,13 +155,17 @@ export class BatchWriter {
     const { ledger, betsFile } = this.#deps;
     ledger.refresh();
     const committed = ledger.betsSize;
-    const problem = truncateToLedger(betsFile, committed);
-    if (problem !== null) return group.map(() => problem);
+    const cut = cutToCommitted(betsFile, committed);
+    if (!cut.ok) {
+      const refusal = refuse("internal", `Cannot store bets: ${cut.problem}`);
+      return group.map(() => refusal);
+    }
     // Later batches of the group see what the earlier ones changed.
     const changed = new Map<number, AgencyRecord>();
     const spool = this.#committing;
     const parts: Uint8Array[] = [];
     let bytes = 0;
+    let bets = 0;
     let whole = 0;
     const outcomes = group.map((queued): StoreOutcome => {
       const { agency, first, count } = queued;
@@ -185,42 +192,23 @@ export class BatchWriter {
       changed.set(agency, next);
       parts.push(part);
       bytes += part.length;
+      bets += count - skipped;
       if (skipped === 0) whole++;
       return { status: "stored", stored: count - skipped, skipped };
     });
     if (parts.length === 0) return outcomes;
     // Usually every batch of the group is stored whole: their rows are
     // already back to back in the spool.
-    appendRows(
-      betsFile,
-      whole === group.length
+    storeBets(betsFile, {
+      bytes: whole === group.length
         ? spool.view(group[0]!.start, group.at(-1)!.end)
         : concatBytes(parts),
-    );
+      count: bets,
+    });
     await betsFile.syncData();
     await ledger.commit(changed, committed + bytes);
     return outcomes;
   }
-}
-
-/**
- * Cuts bytes of bets.csv past the committed size (a batch whose writer died
- * before committing); refuses if the file is shorter than what the ledger
- * says is committed (bets.csv was damaged or replaced).
- */
-export function truncateToLedger(
-  betsFile: Deno.FsFile,
-  ledgerSize: number,
-): Refusal | null {
-  const size = betsFile.statSync().size;
-  if (size > ledgerSize) betsFile.truncateSync(ledgerSize);
-  if (size < ledgerSize) {
-    return refuse(
-      "internal",
-      `Cannot store bets: bets.csv holds ${size} bytes but ${ledgerSize} are committed`,
-    );
-  }
-  return null;
 }
 
 function finishedRefusal(agency: number): Refusal {
@@ -235,8 +223,4 @@ function afterLines(rows: Uint8Array, n: number): Uint8Array {
   let at = 0;
   for (let k = 0; k < n; k++) at = rows.indexOf(0x0a, at) + 1;
   return rows.subarray(at);
-}
-
-function refuse(code: ErrorCodeName, reason: string): Refusal {
-  return { status: "refused", code, reason };
 }

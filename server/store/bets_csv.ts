@@ -1,11 +1,18 @@
 /**
- * The course's storage functions, re-created once and faithfully: every other
- * part of the central stores and loads bets through these and never touches
- * `bets.csv` itself. Like the originals they are not safe for concurrent use:
- * callers hold the storage lock (see `storage_lock.ts`).
+ * bets.csv and the course's storage functions, re-created once: the central
+ * writes the file only through {@linkcode storeBets} (the batch writer, for
+ * every batch and single bet) and reads it only through
+ * {@linkcode scanWinners} (the draw: `load_bets` followed by `has_won`, in
+ * one pass). {@linkcode loadBets} is the skeleton's reading as the course
+ * defines it, which that scan is held to by the tests. Like the originals
+ * they are not safe for concurrent use: callers hold the storage lock (see
+ * `storage_lock.ts`). The rule for bytes past the committed size is
+ * {@linkcode cutToCommitted}.
  *
  * Rows are `agency,first_name,last_name,document,birthdate,number`, minimal
  * quoting, one LF-terminated line per bet.
+ *
+ * @module
  */
 import { Bet, hasWon, LOTTERY_WINNER_NUMBER } from "../../lib/bet.ts";
 import { Buffer } from "node:buffer";
@@ -23,10 +30,23 @@ const encoder = new TextEncoder();
 /**
  * `store_bets`: appends one row per bet to the bets file open in `file`
  * (opened for appending) with a single write, and returns the number of
- * bytes written. It does not flush; the caller decides when to `syncData`.
+ * bytes written. `bets` may be bets, or rows already in `store_bets`'s form
+ * (from {@linkcode betRows}, or validated batches from `toStorageRows`,
+ * whose rows are the same bytes). It does not flush; the caller decides
+ * when to `syncData`.
  */
-export function storeBets(file: Deno.FsFile, bets: readonly Bet[]): number {
-  return appendRows(file, betRows(bets).bytes);
+export function storeBets(
+  file: Deno.FsFile,
+  bets: readonly Bet[] | StorageRows,
+): number {
+  const rows = isRows(bets) ? bets.bytes : betRows(bets).bytes;
+  let bytes = rows;
+  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+  return rows.length;
+}
+
+function isRows(bets: readonly Bet[] | StorageRows): bets is StorageRows {
+  return !Array.isArray(bets);
 }
 
 /** The rows `store_bets` writes for `bets`. */
@@ -45,16 +65,31 @@ export function betRows(bets: readonly Bet[]): StorageRows {
   return { bytes: encoder.encode(text), count: bets.length };
 }
 
+/** What {@linkcode cutToCommitted} found. */
+export type CutResult =
+  | { readonly ok: true; readonly cutBytes: number }
+  | { readonly ok: false; readonly problem: string };
+
 /**
- * The write half of `store_bets`, for rows already in its form (from
- * {@linkcode betRows}, or validated batches from `toStorageRows`, whose
- * rows are the same bytes): one write of all of them, no flush. Returns the
- * number of bytes written.
+ * The rule for bytes of bets.csv past the committed size (`committed`, from
+ * the ledger): they belong to a batch whose writer died before committing,
+ * which was never acknowledged and which its agency sends again, so they
+ * are cut off. A file shorter than what is committed was damaged or
+ * replaced: nothing is cut, and `problem` says so. Hold the storage lock.
  */
-export function appendRows(file: Deno.FsFile, rows: Uint8Array): number {
-  let bytes = rows;
-  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
-  return rows.length;
+export function cutToCommitted(
+  file: Deno.FsFile,
+  committed: number,
+): CutResult {
+  const size = file.statSync().size;
+  if (size < committed) {
+    return {
+      ok: false,
+      problem: `bets.csv holds ${size} bytes but ${committed} are committed`,
+    };
+  }
+  if (size > committed) file.truncateSync(committed);
+  return { ok: true, cutBytes: size - committed };
 }
 
 /**
@@ -105,8 +140,7 @@ const SCAN_SLICE = 64 << 10;
  * The draw's reading of bets.csv: the agency and document of every stored
  * bet for which `has_won` holds, as `load_bets` followed by `has_won` would
  * give them, per agency in file order. Instead of building a bet per row it
- * reads 1 MB of whole lines at a time (measured faster than 8 MB or 256 kB),
- * searches the text of 64 kB of whole lines at a time (short-lived strings)
+ * reads 1 MB of whole lines at a time (see docs/performance.md), searches the text of 64 kB of whole lines at a time (short-lived strings)
  * for rows ending in the winning number (leading zeros allowed, as
  * `load_bets` reads the number as an integer), and splits only those rows.
  * Unlike `load_bets` it does not validate the rows that did not win. Throws

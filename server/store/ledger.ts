@@ -1,3 +1,8 @@
+/**
+ * The ledger file: what each agency has stored and whether it finished.
+ *
+ * @module
+ */
 import {
   type AgencyRecord,
   decodeLedgerRecords,
@@ -24,17 +29,27 @@ export class Ledger implements Disposable {
   #betsSize = 0;
   /** Bytes of the file applied to the cache. */
   #applied = 0;
+  /** True if {@linkcode Ledger.open} created the file. */
+  readonly created: boolean;
 
-  private constructor(file: Deno.FsFile, path: string) {
+  private constructor(file: Deno.FsFile, path: string, created: boolean) {
     this.#file = file;
     this.#path = path;
+    this.created = created;
   }
 
   /** Opens (creating if needed) the ledger at `path`; read it with {@linkcode refresh}. */
   static open(path: string): Ledger {
+    const options = { read: true, append: true };
+    try {
+      return new Ledger(Deno.openSync(path, options), path, false);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
     return new Ledger(
-      Deno.openSync(path, { read: true, append: true, create: true }),
+      Deno.openSync(path, { ...options, create: true }),
       path,
+      true,
     );
   }
 
@@ -83,6 +98,15 @@ export class Ledger implements Disposable {
   /** The agency's record (zeros if it never sent anything), as of the last refresh. */
   record(agency: number): AgencyRecord {
     return this.#records.get(agency) ?? EMPTY_RECORD;
+  }
+
+  /** The agencies that finished, in id order, as of the last refresh. */
+  finishedAgencies(): number[] {
+    const ids: number[] = [];
+    for (const [agency, record] of this.#records) {
+      if (record.finished) ids.push(agency);
+    }
+    return ids.sort((a, b) => a - b);
   }
 
   /** Committed bytes of bets.csv, as of the last refresh. */

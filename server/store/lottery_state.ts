@@ -8,6 +8,11 @@
  * - `["finished", id]` → `true` once agency `id` is counted as finished.
  * - `["finished"]` → how many agencies have finished.
  * - `["draw"]` → {@linkcode DrawSummary}, once the draw is made.
+ *
+ * The finished marks and count repeat what the ledger says (it is the
+ * source of truth): the store checks them against it at start-up.
+ *
+ * @module
  */
 
 /** The draw's result, as counts; the documents are in the winners file. */
@@ -16,7 +21,12 @@ export interface DrawSummary {
   readonly total: number;
   /** Winners per agency id (agencies with none included). */
   readonly perAgency: Readonly<Record<string, number>>;
+  /** SHA-256 of the winners file's bytes, in hex: checked before it is served. */
+  readonly digest: string;
 }
+
+/** Most KV mutations put in one atomic operation (Deno KV allows 1,000). */
+const MAX_MUTATIONS = 500;
 
 /** Typed access to the central's KV keys. */
 export class LotteryState implements Disposable {
@@ -79,6 +89,37 @@ export class LotteryState implements Disposable {
       );
       if (result.ok) return { finished: finished + 1, first: true };
     }
+  }
+
+  /** The agencies marked as finished, and the finished count. */
+  async finishedMarks(): Promise<{ agencies: number[]; count: number }> {
+    const agencies = await this.#retry(async () => {
+      const ids: number[] = [];
+      for await (const entry of this.#db.list({ prefix: ["finished"] })) {
+        const id = entry.key[1];
+        if (typeof id === "number") ids.push(id);
+      }
+      return ids;
+    });
+    return { agencies, count: await this.finishedCount() };
+  }
+
+  /**
+   * Marks each of `agencies` as finished and sets the count to how many
+   * they are: the counter rebuilt from the ledger at start-up, with no
+   * worker running. The count is set last, so a rebuild cut short leaves
+   * one to redo.
+   */
+  async rebuildFinished(agencies: readonly number[]): Promise<void> {
+    for (let at = 0; at < agencies.length; at += MAX_MUTATIONS) {
+      const chunk = agencies.slice(at, at + MAX_MUTATIONS);
+      await this.#retry(() => {
+        const op = this.#db.atomic();
+        for (const id of chunk) op.set(["finished", id], true);
+        return op.commit();
+      });
+    }
+    await this.#retry(() => this.#db.set(["finished"], agencies.length));
   }
 
   /** The draw (or `null`) and how many agencies have finished, in one read. */
