@@ -1,3 +1,9 @@
+/**
+ * The agency's connection to the central, with its retries.
+ *
+ * @module
+ */
+import { Backoff } from "../lib/backoff.ts";
 import type { ActionLog } from "../lib/log.ts";
 import { concatBytes } from "../lib/concat_bytes.ts";
 import { writeAll } from "../lib/net.ts";
@@ -15,7 +21,7 @@ import { ProtocolError } from "../protocol/protocol_error.ts";
 import type { BatchFrame } from "./bet_file.ts";
 import { expectAnswer } from "./central_refused_error.ts";
 
-/** Opens a TCP connection; the seam tests use to inject faults. */
+/** Opens a TCP connection (`Deno.connect` unless the caller passes another). */
 export type Dialer = (hostname: string, port: number) => Promise<Deno.Conn>;
 
 /** Retry and timeout settings of {@linkcode CentralClient}. */
@@ -107,27 +113,31 @@ export class CentralClient implements Disposable {
    * {@linkcode ProtocolError} if the central's bytes break the protocol.
    */
   async request(frame: Uint8Array): Promise<Response[]> {
-    let backoff = this.#options.initialBackoffMs;
-    for (let attempt = 1;; attempt++) {
+    const backoff = this.#backoff();
+    for (;;) {
       if (this.#stop.aborted) throw new StoppedError();
       try {
         return await this.#exchange(frame);
       } catch (error) {
-        backoff = await this.#recover(error, attempt, backoff);
+        await this.#recover(error, backoff);
       }
     }
+  }
+
+  #backoff(): Backoff {
+    return new Backoff(
+      this.#options.initialBackoffMs,
+      this.#options.maxBackoffMs,
+    );
   }
 
   /**
    * After a failed attempt: disconnects, rethrows what is not worth
    * retrying (or {@linkcode CentralUnreachableError} after the last
-   * attempt), otherwise logs, waits `backoff` and returns the next backoff.
+   * attempt), otherwise logs and waits the next pause of `backoff`.
    */
-  async #recover(
-    error: unknown,
-    attempt: number,
-    backoff: number,
-  ): Promise<number> {
+  async #recover(error: unknown, backoff: Backoff): Promise<void> {
+    const attempt = backoff.failures + 1;
     this.#disconnect();
     if (this.#stop.aborted) throw new StoppedError();
     if (!isNetworkError(error)) throw error;
@@ -139,13 +149,13 @@ export class CentralClient implements Disposable {
         { cause: error },
       );
     }
+    const delay = backoff.next();
     this.#log.warning("reconnect", "in_progress", {
       attempt,
-      delay_ms: backoff,
+      delay_ms: delay,
       error: (error as Error).message,
     });
-    await sleep(backoff, this.#stop);
-    return Math.min(backoff * 2, this.#options.maxBackoffMs);
+    await sleep(delay, this.#stop);
   }
 
   async #exchange(frame: Uint8Array): Promise<Response[]> {
@@ -183,8 +193,8 @@ export class CentralClient implements Disposable {
     // One timer for the thousands of acknowledgements, not one per ack.
     using responseDeadline = new Watchdog(() => this.#disconnect());
     let exhausted = false;
-    let backoff = this.#options.initialBackoffMs;
-    for (let attempt = 1;; attempt++) {
+    const backoff = this.#backoff();
+    for (;;) {
       if (this.#stop.aborted) throw new StoppedError();
       try {
         const { conn, reader } = await this.#connect();
@@ -225,11 +235,10 @@ export class CentralClient implements Disposable {
           inFlight.shift();
           onAck(batch, performance.now() - oldest.sentAt);
           // Progress: a failure from here on is the first of a new series.
-          attempt = 1;
-          backoff = this.#options.initialBackoffMs;
+          backoff.reset();
         }
       } catch (error) {
-        backoff = await this.#recover(error, attempt, backoff);
+        await this.#recover(error, backoff);
       }
     }
   }

@@ -1,3 +1,9 @@
+/**
+ * The agency's echo stage (exercises 1–4).
+ *
+ * @module
+ */
+import { Backoff } from "../lib/backoff.ts";
 import type { ActionLog } from "../lib/log.ts";
 import { writeAll } from "../lib/net.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
@@ -51,8 +57,8 @@ async function echoOnce(
   text: string,
 ): Promise<string> {
   const { stop } = options;
-  let backoff = 100;
-  for (let attempt = 1;; attempt++) {
+  const backoff = new Backoff(100, 2_000);
+  for (;;) {
     if (stop.aborted) throw new StoppedError();
     let conn: Deno.Conn | null = null;
     const close = () => {
@@ -77,7 +83,7 @@ async function echoOnce(
     } catch (error) {
       if (stop.aborted) throw new StoppedError();
       if (
-        attempt >= options.attempts ||
+        backoff.failures + 1 >= options.attempts ||
         !(error instanceof Deno.errors.ConnectionRefused ||
           error instanceof Deno.errors.UnexpectedEof ||
           error instanceof Deno.errors.ConnectionReset)
@@ -88,8 +94,7 @@ async function echoOnce(
         });
         throw error;
       }
-      await sleep(backoff, stop);
-      backoff = Math.min(backoff * 2, 2_000);
+      await sleep(backoff.next(), stop);
     } finally {
       stop.removeEventListener("abort", close);
       close();

@@ -1,3 +1,9 @@
+/**
+ * The central's supervisor: keeps its worker processes running.
+ *
+ * @module
+ */
+import { Backoff } from "../../lib/backoff.ts";
 import type { ActionLog } from "../../lib/log.ts";
 
 /** A running worker process, as the supervisor sees it. */
@@ -12,7 +18,7 @@ export interface WorkerHandle {
   kill(signal: Deno.Signal): void;
 }
 
-/** Starts worker number `index` (1-based). The seam tests use to inject faults. */
+/** Starts worker number `index` (1-based); `supervisor_test.ts` passes fakes. */
 export type SpawnWorker = (index: number) => WorkerHandle;
 
 /** Timing of the supervisor; defaults suit production. */
@@ -45,7 +51,8 @@ export class Supervisor implements AsyncDisposable {
   readonly #current = new Map<number, WorkerHandle>();
   readonly #slots: Promise<void>[] = [];
   #stopping = false;
-  #wake: (() => void) | null = null;
+  /** Aborted on stop: wakes every slot waiting to restart its worker. */
+  readonly #stopped = new AbortController();
 
   /**
    * @param count how many workers to keep running
@@ -121,7 +128,7 @@ export class Supervisor implements AsyncDisposable {
   /** Watches slot `index`: when its worker dies unasked, starts another. */
   async #keep(index: number, first: WorkerHandle): Promise<void> {
     let worker = first;
-    let delay = this.#options.restartDelayMs;
+    const backoff = new Backoff(this.#options.restartDelayMs, 5_000);
     for (;;) {
       const started = Date.now();
       const code = await worker.exited;
@@ -139,17 +146,9 @@ export class Supervisor implements AsyncDisposable {
         pid: worker.pid,
         code,
       });
-      delay = Date.now() - started > 5_000
-        ? this.#options.restartDelayMs
-        : Math.min(delay * 2, 5_000);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = null;
+      // A worker that ran a while crashed anew: start again from the first pause.
+      if (Date.now() - started > 5_000) backoff.reset();
+      await backoff.wait(this.#stopped.signal);
       if (this.#stopping) {
         this.#current.delete(index);
         return;
@@ -162,7 +161,7 @@ export class Supervisor implements AsyncDisposable {
   async stop(): Promise<void> {
     if (!this.#stopping) {
       this.#stopping = true;
-      this.#wake?.();
+      this.#stopped.abort();
       for (const worker of this.#current.values()) worker.kill("SIGTERM");
       const timer = setTimeout(() => {
         for (const worker of this.#current.values()) {

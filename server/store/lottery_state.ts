@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { Backoff } from "../../lib/backoff.ts";
 
 /** The draw's result, as counts; the documents are in the winners file. */
 export interface DrawSummary {
@@ -24,6 +25,9 @@ export interface DrawSummary {
   /** SHA-256 of the winners file's bytes, in hex: checked before it is served. */
   readonly digest: string;
 }
+
+/** Tries of a KV operation while the database is locked. */
+const MAX_ATTEMPTS = 100;
 
 /** Most KV mutations put in one atomic operation (Deno KV allows 1,000). */
 const MAX_MUTATIONS = 500;
@@ -47,14 +51,13 @@ export class LotteryState implements Disposable {
    * worker died). A refused operation changed nothing, so repeating it is safe.
    */
   async #retry<T>(operation: () => Promise<T>): Promise<T> {
-    for (let attempt = 1;; attempt++) {
+    const backoff = new Backoff(2, 50);
+    for (;;) {
       try {
         return await operation();
       } catch (error) {
-        if (attempt >= 100 || !isBusy(error)) throw error;
-        await new Promise((resolve) =>
-          setTimeout(resolve, Math.min(attempt * 2, 50))
-        );
+        if (backoff.failures + 1 >= MAX_ATTEMPTS || !isBusy(error)) throw error;
+        await backoff.wait();
       }
     }
   }
