@@ -1,3 +1,8 @@
+/**
+ * One handler per request message, and the dispatch to them.
+ *
+ * @module
+ */
 import { Bet } from "../../lib/bet.ts";
 import type { ActionLog } from "../../lib/log.ts";
 import { type StorageRows, toStorageRows } from "../../lib/bet_row.ts";
@@ -7,18 +12,18 @@ import {
   splitWinners,
 } from "../../protocol/messages.ts";
 import type { Lottery } from "../lottery.ts";
-import type { Refusal } from "../outcomes.ts";
+import { type Refusal, refuse } from "../outcomes.ts";
 import { betRows } from "../store/bets_csv.ts";
 
-/** What a session knows of its peer. */
+/** Who a request comes from. */
 export interface Peer {
   /** The peer's address, for log lines. */
   readonly ip: string;
   /**
-   * The agency this connection speaks for: set by its first request, after
-   * which a request about another agency is refused.
+   * The agency this connection speaks for: the session binds it at its
+   * first request, after which a request about another agency is refused.
    */
-  agency: number | null;
+  readonly agency: number;
 }
 
 /** Replies to one request, and whether the connection must close after them. */
@@ -43,142 +48,183 @@ export type RequestHandler = (request: Request, peer: Peer) => Promise<Reply>;
  */
 export const QUERY_HOLD_MS = 1_000;
 
+/** What every handler works with. */
+interface Context {
+  readonly lottery: Lottery;
+  readonly log: ActionLog;
+  readonly queryHoldMs: number;
+}
+
+type Of<K extends Request["kind"]> = Extract<Request, { kind: K }>;
+
 /**
- * The central's request handlers: validate, call the {@linkcode Lottery},
- * log the course's lines, and answer. Refusals are answered with an error
- * code and close the connection. Queries for a pending draw wait up to
- * `queryHoldMs` for it (default {@linkcode QUERY_HOLD_MS}).
+ * The central's request handlers, one per message: validate, call the
+ * {@linkcode Lottery}, log the course's lines, and answer. Refusals are
+ * answered with an error code and close the connection. Queries for a
+ * pending draw wait up to `queryHoldMs` for it (default
+ * {@linkcode QUERY_HOLD_MS}).
  */
 export function createHandler(
   lottery: Lottery,
   log: ActionLog,
   queryHoldMs: number = QUERY_HOLD_MS,
 ): RequestHandler {
-  const refused = (refusal: Refusal): Reply => ({
-    messages: [{ kind: "error", code: refusal.code, message: refusal.reason }],
-    close: true,
-  });
-  const reply = (...messages: Response[]): Reply => ({
-    messages,
-    close: false,
-  });
-
+  const context: Context = { lottery, log, queryHoldMs };
   return async (request, peer) => {
-    if (peer.agency === null) peer.agency = request.agency;
     if (request.agency !== peer.agency) {
-      const refusal: Refusal = {
-        status: "refused",
-        code: "forbidden",
-        reason:
-          `Cannot serve agency ${request.agency}: this connection speaks for agency ${peer.agency}`,
-      };
-      log.error("request", "fail", { ip: peer.ip, error: refusal.reason });
-      return refused(refusal);
+      return forbidden(context, request, peer);
     }
     switch (request.kind) {
       case "bet":
-      case "batch": {
-        // Rows are made, and handed to the writer (which copies them), before
-        // anything is awaited: a batch's bytes are only valid until the
-        // session reads the next frame.
-        const rows = toRows(request);
-        const outcome = "status" in rows ? rows : await lottery.store(
-          request.agency,
-          request.kind === "bet" ? null : request.first,
-          rows,
-        );
-        const ack = (duplicate: boolean): Response => ({
-          kind: "ack",
-          first: request.kind === "bet" ? 0 : request.first,
-          count: request.kind === "bet" ? 1 : request.count,
-          duplicate,
-        });
-        if (outcome.status === "refused") {
-          logBatch(log, request, "fail", {
-            ip: peer.ip,
-            error: outcome.reason,
-          });
-          return refused(outcome);
-        }
-        if (outcome.skipped > 0) {
-          log.info("apuestas_duplicadas", "success", {
-            agencia: request.agency,
-            cantidad: outcome.skipped,
-          });
-        }
-        if (outcome.status === "duplicate") return reply(ack(true));
-        logBatch(log, request, "success", {});
-        return reply(ack(false));
-      }
-      case "finish": {
-        const outcome = await lottery.finish(request.agency, request.total);
-        if (outcome.status === "refused") {
-          log.error("notificacion_fin", "fail", {
-            agencia: request.agency,
-            ip: peer.ip,
-            error: outcome.reason,
-          });
-          return refused(outcome);
-        }
-        return reply({
-          kind: "ack",
-          first: request.total,
-          count: 0,
-          duplicate: !outcome.first,
-        });
-      }
-      case "winnersQuery": {
-        const outcome = await lottery.winners(request.agency, queryHoldMs);
-        if (outcome.status === "refused") {
-          log.error("consulta_ganadores", "fail", {
-            ip: peer.ip,
-            error: outcome.reason,
-          });
-          return refused(outcome);
-        }
-        if (outcome.status === "pending") {
-          return reply({
-            kind: "pending",
-            pendingAgencies: outcome.pendingAgencies,
-          });
-        }
-        log.debug("respuesta_ganadores", "success", {
-          agencia: request.agency,
-          cant_ganadores: outcome.documents.length,
-        });
-        return reply(...splitWinners(outcome.documents));
-      }
-      case "totalQuery": {
-        if (!lottery.isKnownAgency(request.agency)) {
-          const reason =
-            `Cannot serve agency ${request.agency}: it is not a known agency`;
-          log.error("consulta_total", "fail", { ip: peer.ip, error: reason });
-          return refused({ status: "refused", code: "unknownAgency", reason });
-        }
-        const outcome = await lottery.total(queryHoldMs);
-        return outcome.status === "pending"
-          ? reply({ kind: "pending", pendingAgencies: outcome.pendingAgencies })
-          : reply({ kind: "total", totalWinners: outcome.total });
-      }
+      case "batch":
+        return await storeBets(context, request, peer);
+      case "finish":
+        return await finish(context, request, peer);
+      case "winnersQuery":
+        return await winners(context, request, peer);
+      case "totalQuery":
+        return await total(context, request, peer);
     }
   };
 }
 
+function refused(refusal: Refusal): Reply {
+  return {
+    messages: [{ kind: "error", code: refusal.code, message: refusal.reason }],
+    close: true,
+  };
+}
+
+function reply(...messages: Response[]): Reply {
+  return { messages, close: false };
+}
+
+/** A request about another agency than the one the connection speaks for. */
+function forbidden({ log }: Context, request: Request, peer: Peer): Reply {
+  const refusal = refuse(
+    "forbidden",
+    `Cannot serve agency ${request.agency}: this connection speaks for agency ${peer.agency}`,
+  );
+  log.error("request", "fail", { ip: peer.ip, error: refusal.reason });
+  return refused(refusal);
+}
+
+/** A single bet (exercise 5) or a batch: stored exactly once, then acknowledged. */
+async function storeBets(
+  { lottery, log }: Context,
+  request: Of<"bet" | "batch">,
+  peer: Peer,
+): Promise<Reply> {
+  // Rows are made, and handed to the writer (which copies them), before
+  // anything is awaited: a batch's bytes are only valid until the session
+  // reads the next frame.
+  const rows = toRows(request);
+  const outcome = "status" in rows ? rows : await lottery.store(
+    request.agency,
+    request.kind === "bet" ? null : request.first,
+    rows,
+  );
+  const ack = (duplicate: boolean): Response => ({
+    kind: "ack",
+    first: request.kind === "bet" ? 0 : request.first,
+    count: request.kind === "bet" ? 1 : request.count,
+    duplicate,
+  });
+  if (outcome.status === "refused") {
+    logBatch(log, request, "fail", { ip: peer.ip, error: outcome.reason });
+    return refused(outcome);
+  }
+  if (outcome.skipped > 0) {
+    log.info("apuestas_duplicadas", "success", {
+      agencia: request.agency,
+      cantidad: outcome.skipped,
+    });
+  }
+  if (outcome.status === "duplicate") return reply(ack(true));
+  logBatch(log, request, "success", {});
+  return reply(ack(false));
+}
+
+/** The agency has sent everything: counted once; the last one makes the draw. */
+async function finish(
+  { lottery, log }: Context,
+  request: Of<"finish">,
+  peer: Peer,
+): Promise<Reply> {
+  const outcome = await lottery.finish(request.agency, request.total);
+  if (outcome.status === "refused") {
+    log.error("notificacion_fin", "fail", {
+      agencia: request.agency,
+      ip: peer.ip,
+      error: outcome.reason,
+    });
+    return refused(outcome);
+  }
+  return reply({
+    kind: "ack",
+    first: request.total,
+    count: 0,
+    duplicate: !outcome.first,
+  });
+}
+
+/** The agency's winning documents, or how many agencies are still loading. */
+async function winners(
+  { lottery, log, queryHoldMs }: Context,
+  request: Of<"winnersQuery">,
+  peer: Peer,
+): Promise<Reply> {
+  const outcome = await lottery.winners(request.agency, queryHoldMs);
+  if (outcome.status === "refused") {
+    log.error("consulta_ganadores", "fail", {
+      ip: peer.ip,
+      error: outcome.reason,
+    });
+    return refused(outcome);
+  }
+  if (outcome.status === "pending") {
+    return reply({
+      kind: "pending",
+      pendingAgencies: outcome.pendingAgencies,
+    });
+  }
+  log.debug("respuesta_ganadores", "success", {
+    agencia: request.agency,
+    cant_ganadores: outcome.documents.length,
+  });
+  return reply(...splitWinners(outcome.documents));
+}
+
+/** The number of winners nationwide, or how many agencies are still loading. */
+async function total(
+  { lottery, log, queryHoldMs }: Context,
+  request: Of<"totalQuery">,
+  peer: Peer,
+): Promise<Reply> {
+  if (!lottery.isKnownAgency(request.agency)) {
+    const reason =
+      `Cannot serve agency ${request.agency}: it is not a known agency`;
+    log.error("consulta_total", "fail", { ip: peer.ip, error: reason });
+    return refused(refuse("unknownAgency", reason));
+  }
+  const outcome = await lottery.total(queryHoldMs);
+  return outcome.status === "pending"
+    ? reply({ kind: "pending", pendingAgencies: outcome.pendingAgencies })
+    : reply({ kind: "total", totalWinners: outcome.total });
+}
+
 /** Validates a bet or a batch into storage rows, or refuses all of it. */
-function toRows(
-  request: Extract<Request, { kind: "bet" | "batch" }>,
-): StorageRows | Refusal {
+function toRows(request: Of<"bet" | "batch">): StorageRows | Refusal {
   try {
     return request.kind === "bet"
       ? betRows([Bet.fromWire(request.agency, request.bet)])
       : toStorageRows(request.agency, request.rows, request.count);
   } catch (error) {
     const message = (error as Error).message;
-    return {
-      status: "refused",
-      code: "invalidBet",
-      reason: request.kind === "bet" ? `bet 1 of 1: ${message}` : message,
-    };
+    return refuse(
+      "invalidBet",
+      request.kind === "bet" ? `bet 1 of 1: ${message}` : message,
+    );
   }
 }
 
@@ -188,7 +234,7 @@ function toRows(
  */
 function logBatch(
   log: ActionLog,
-  request: Extract<Request, { kind: "bet" | "batch" }>,
+  request: Of<"bet" | "batch">,
   result: "success" | "fail",
   extra: Record<string, string>,
 ): void {

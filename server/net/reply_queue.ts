@@ -1,9 +1,17 @@
+/**
+ * The one write path of a connection: its replies, in request order.
+ *
+ * @module
+ */
 import { writeAll } from "../../lib/net.ts";
 import { encodeMessage } from "../../protocol/messages.ts";
 import type { Reply } from "./handlers.ts";
 
 interface Entry {
-  reply: Reply | null;
+  /** The reply's bytes, once it is ready. */
+  frames: Uint8Array[] | null;
+  /** Nothing is written after it. */
+  close: boolean;
 }
 
 /**
@@ -11,7 +19,9 @@ interface Entry {
  * although they finish out of order: a session reads a batch, queues its
  * reply-to-be and reads on, so batches of one agency overlap their group
  * commits. Replies that are ready together go out in one write. After a
- * reply that closes the connection, nothing more is written.
+ * reply that closes the connection, nothing more is written. Everything a
+ * session sends goes through here: replies, its last error reply, and the
+ * answer to an echo line.
  */
 export class ReplyQueue {
   readonly #conn: Deno.Conn;
@@ -43,25 +53,28 @@ export class ReplyQueue {
 
   /** Queues the reply `pending` will give; a rejection becomes an internal error reply. */
   push(pending: Promise<Reply>): void {
-    const entry: Entry = { reply: null };
+    const entry: Entry = { frames: null, close: false };
     this.#entries.push(entry);
-    pending.then(
-      (reply) => {
-        entry.reply = reply;
-        void this.#pump();
-      },
-      (error) => {
-        entry.reply = {
-          messages: [{
-            kind: "error",
-            code: "internal",
-            message: `Cannot serve request: ${(error as Error).message}`,
-          }],
-          close: true,
-        };
-        void this.#pump();
-      },
-    );
+    const ready = (reply: Reply) => {
+      entry.frames = reply.messages.map(encodeMessage);
+      entry.close = reply.close;
+      void this.#pump();
+    };
+    pending.then(ready, (error) =>
+      ready({
+        messages: [{
+          kind: "error",
+          code: "internal",
+          message: `Cannot serve request: ${(error as Error).message}`,
+        }],
+        close: true,
+      }));
+  }
+
+  /** Queues raw bytes (the answer to an echo line), ready at once. */
+  pushBytes(bytes: Uint8Array): void {
+    this.#entries.push({ frames: [bytes], close: false });
+    void this.#pump();
   }
 
   /** Settles when every queued reply has been written (or dropped after a close). */
@@ -74,19 +87,18 @@ export class ReplyQueue {
     if (this.#writing) return;
     this.#writing = true;
     try {
-      while (this.#entries[0]?.reply != null && !this.#closing) {
+      while (this.#entries[0]?.frames != null && !this.#closing) {
         const frames: Uint8Array[] = [];
         let size = 0;
         while (!this.#closing) {
-          const reply = this.#entries[0]?.reply;
-          if (reply == null) break;
+          const entry = this.#entries[0];
+          if (entry?.frames == null) break;
           this.#entries.shift();
-          for (const message of reply.messages) {
-            const frame = encodeMessage(message);
+          for (const frame of entry.frames) {
             frames.push(frame);
             size += frame.length;
           }
-          if (reply.close) this.#closing = true;
+          if (entry.close) this.#closing = true;
         }
         const bytes = new Uint8Array(size);
         let at = 0;
@@ -109,7 +121,7 @@ export class ReplyQueue {
     }
     if (this.#entries.length === 0) {
       for (const resolve of this.#idle.splice(0)) resolve();
-    } else if (this.#entries[0]?.reply != null && !this.#closing) {
+    } else if (this.#entries[0]?.frames != null && !this.#closing) {
       void this.#pump();
     }
   }

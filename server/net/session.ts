@@ -1,5 +1,9 @@
+/**
+ * One connection of a worker: echo or frames, read, dispatch, reply.
+ *
+ * @module
+ */
 import type { ActionLog } from "../../lib/log.ts";
-import { writeAll } from "../../lib/net.ts";
 import { Watchdog } from "../../lib/watchdog.ts";
 import { BufferedReader } from "../../protocol/buffered_reader.ts";
 import {
@@ -9,7 +13,6 @@ import {
 } from "../../protocol/frame.ts";
 import {
   decodeMessage,
-  encodeMessage,
   isKnownMessageType,
   isRequest,
   type Response,
@@ -75,26 +78,41 @@ export interface SessionOptions {
 }
 
 /**
+ * Where a session is; every change of state is in one of its methods:
+ * - `busy`: reading a frame, or working on a request;
+ * - `waiting`: waiting for the peer between requests (a stop closes the
+ *   connection at once, once the replies owed are written);
+ * - `stopping`: asked to end; it ends after the reply it works on;
+ * - `ending`: done serving, sending its last error reply, if one is owed;
+ * - `closed`: the connection is closed; `timedOut`: closed because the
+ *   peer was silent past the idle deadline.
+ */
+type SessionState =
+  | "busy"
+  | "waiting"
+  | "stopping"
+  | "ending"
+  | "closed"
+  | "timedOut";
+
+/**
  * One accepted connection: decides between echo and frames from the first
  * byte, then reads a frame, dispatches it, replies, until the peer closes,
- * breaks the protocol, goes silent, or the worker stops. Never throws.
+ * breaks the protocol, goes silent, or the worker stops. Everything it
+ * sends goes through its {@linkcode ReplyQueue}. Never throws.
  */
 export class Session implements AsyncDisposable {
   readonly #conn: Deno.Conn;
   readonly #options: SessionOptions;
-  readonly #peer: Peer;
-  #waiting = false;
-  #stopping = false;
-  #closed = false;
-  #timedOut = false;
+  readonly #ip: string;
+  /** Who the requests come from, once the first one bound its agency. */
+  #peer: Peer | null = null;
+  #state: SessionState = "busy";
   /** The deadline of the error reply sent before closing. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The idle deadline of the read in progress (one timer, not one per read). */
-  readonly #idle = new Watchdog(() => {
-    this.#timedOut = true;
-    this.#close();
-  });
-  #replies: ReplyQueue | null = null;
+  readonly #idle = new Watchdog(() => this.#close("timedOut"));
+  readonly #replies: ReplyQueue;
   /** Settles when the session has ended. */
   readonly done: Promise<void>;
 
@@ -103,13 +121,14 @@ export class Session implements AsyncDisposable {
     this.#conn = conn;
     this.#options = options;
     const address = conn.remoteAddr as Deno.NetAddr;
-    this.#peer = { ip: address.hostname ?? "unknown", agency: null };
+    this.#ip = address.hostname ?? "unknown";
+    this.#replies = new ReplyQueue(conn, (error) => this.#repliesEnded(error));
     this.done = this.#serve();
   }
 
   /** The peer's address. */
   get ip(): string {
-    return this.#peer.ip;
+    return this.#ip;
   }
 
   /**
@@ -117,18 +136,36 @@ export class Session implements AsyncDisposable {
    * otherwise after the reply it is working on.
    */
   stop(): void {
-    this.#stopping = true;
-    if (!this.#waiting) return;
+    const waiting = this.#state === "waiting";
+    if (waiting || this.#state === "busy") this.#state = "stopping";
+    if (!waiting) return;
     const replies = this.#replies;
-    if (replies === null || replies.size === 0) this.#close();
+    if (replies.size === 0) this.#close();
     else void replies.idle().then(() => this.#close());
   }
 
   /** Closes the connection now and waits for the session to end. */
   async [Symbol.asyncDispose](): Promise<void> {
-    this.#stopping = true;
     this.#close();
     await this.done;
+  }
+
+  /** The reply queue stopped writing: a refusal was sent, or the peer is gone. */
+  #repliesEnded(error: unknown): void {
+    if (error !== null) {
+      if (this.#state === "ending") {
+        this.#options.log.debug("send_error_reply", "fail", {
+          ip: this.#ip,
+          error: String(error),
+        });
+      } else {
+        this.#options.log.warning("connection_lost", "fail", {
+          ip: this.#ip,
+          error: (error as Error).message,
+        });
+      }
+    }
+    this.#close();
   }
 
   async #serve(): Promise<void> {
@@ -144,22 +181,31 @@ export class Session implements AsyncDisposable {
       else await this.#serveEcho(reader);
     } catch (error) {
       const answer = this.#report(error);
-      if (answer !== null) await this.#trySend(answer);
+      if (answer !== null) await this.#sendLast(answer);
     } finally {
       this.#idle[Symbol.dispose]();
       clearTimeout(this.#timer);
       this.#close();
-      log.debug("connection_closed", "success", { ip: this.#peer.ip });
+      log.debug("connection_closed", "success", { ip: this.#ip });
     }
   }
 
   async #serveEcho(reader: BufferedReader): Promise<void> {
-    const line = await this.#wait(() => reader.readLine(MAX_ECHO_LINE));
+    const line = await this.#wait(async () => {
+      try {
+        return await reader.readLine(MAX_ECHO_LINE);
+      } catch (error) {
+        if (error instanceof RangeError) throw new EchoLineTooLong(error);
+        throw error;
+      }
+    });
     if (line === null) return;
-    await writeAll(this.#conn, line);
+    this.#replies.pushBytes(line);
+    await this.#replies.idle();
+    if (this.#replies.closing) return;
     const text = new TextDecoder().decode(line).replace(/\r?\n$/, "");
     this.#options.log.info("receive_message", "success", {
-      ip: this.#peer.ip,
+      ip: this.#ip,
       msg: text,
     });
   }
@@ -167,21 +213,10 @@ export class Session implements AsyncDisposable {
   async #serveFrames(reader: BufferedReader): Promise<void> {
     const { handler, log } = this.#options;
     const options = { isKnownType: isKnownMessageType };
-    const replies = new ReplyQueue(this.#conn, (error) => {
-      if (error !== null) {
-        log.warning("connection_lost", "fail", {
-          ip: this.#peer.ip,
-          error: (error as Error).message,
-        });
-      }
-      // A refusal was sent, or the peer is gone: stop reading.
-      this.#stopping = true;
-      this.#close();
-    });
-    this.#replies = replies;
+    const replies = this.#replies;
     let served = 0;
     try {
-      while (!this.#stopping) {
+      while (this.#state === "busy") {
         let header: Uint8Array | null;
         try {
           header = await this.#wait(() => reader.readExact(HEADER_SIZE));
@@ -192,7 +227,7 @@ export class Session implements AsyncDisposable {
             reader.buffered === 0 && replies.size === 0
           ) {
             log.info("connection_idle_closed", "success", {
-              ip: this.#peer.ip,
+              ip: this.#ip,
               idle_ms: this.#options.idleTimeoutMs,
             });
             return;
@@ -209,9 +244,11 @@ export class Session implements AsyncDisposable {
           throw new UnexpectedMessageError(message.kind);
         }
         served++;
+        // The connection speaks for the agency of its first request.
+        const peer = this.#peer ??= { ip: this.#ip, agency: message.agency };
         if (message.kind === "batch") {
           // Read on while the batch is committed; its ack keeps its place.
-          replies.push(handler(message, this.#peer));
+          replies.push(handler(message, peer));
           if (
             replies.size >= MAX_IN_FLIGHT ||
             this.#options.backlogBytes() > MAX_BACKLOG_BYTES
@@ -221,7 +258,7 @@ export class Session implements AsyncDisposable {
         // Anything else waits for the batches before it (a finish counts them).
         await replies.idle();
         if (replies.closing) return;
-        replies.push(handler(message, this.#peer));
+        replies.push(handler(message, peer));
         await replies.idle();
       }
     } finally {
@@ -233,41 +270,33 @@ export class Session implements AsyncDisposable {
 
   /** Runs a read with the idle deadline armed; a timeout closes the connection. */
   async #wait<T>(read: () => Promise<T>, midFrame = false): Promise<T> {
-    if (this.#stopping && !midFrame) throw new StopRequested();
-    this.#waiting = !midFrame;
+    if (!midFrame) {
+      if (this.#state !== "busy") throw new StopRequested();
+      this.#state = "waiting";
+    }
     this.#idle.arm(this.#options.idleTimeoutMs);
     try {
       return await read();
     } catch (error) {
-      if (this.#timedOut) {
+      if (this.#state === "timedOut") {
         throw new TimeoutError(this.#options.idleTimeoutMs, error);
       }
-      if (this.#stopping) throw new StopRequested();
+      if (this.#state === "stopping" || this.#state === "closed") {
+        throw new StopRequested();
+      }
       throw error;
     } finally {
       this.#idle.disarm();
-      this.#waiting = false;
+      if (this.#state === "waiting") this.#state = "busy";
     }
-  }
-
-  async #send(messages: readonly Response[]): Promise<void> {
-    const frames = messages.map(encodeMessage);
-    const total = frames.reduce((n, f) => n + f.length, 0);
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const frame of frames) {
-      bytes.set(frame, at);
-      at += frame.length;
-    }
-    await writeAll(this.#conn, bytes);
   }
 
   /** Logs why the session ended; returns the error reply owed to the peer, if any. */
   #report(error: unknown): Response | null {
     const { log } = this.#options;
-    const ip = this.#peer.ip;
+    const ip = this.#ip;
     if (error instanceof StopRequested) return null;
-    if (error instanceof TimeoutError) {
+    if (error instanceof TimeoutError || error instanceof EchoLineTooLong) {
       log.error("receive_message", "fail", { ip, error: error.message });
       return null;
     }
@@ -277,11 +306,6 @@ export class Session implements AsyncDisposable {
         ? "unexpectedMessage"
         : "malformedFrame";
       return { kind: "error", code, message: error.message };
-    }
-    if (error instanceof RangeError) {
-      // An echo line with no line feed within the limit.
-      log.error("receive_message", "fail", { ip, error: error.message });
-      return null;
     }
     if (
       error instanceof Deno.errors.ConnectionReset ||
@@ -301,22 +325,25 @@ export class Session implements AsyncDisposable {
   }
 
   /** Sends an error reply before closing, within the idle deadline. */
-  async #trySend(message: Response): Promise<void> {
-    if (this.#closed) return;
-    this.#timer = setTimeout(() => this.#close(), this.#options.idleTimeoutMs);
-    try {
-      await this.#send([message]);
-    } catch (error) {
-      this.#options.log.debug("send_error_reply", "fail", {
-        ip: this.#peer.ip,
-        error: String(error),
-      });
-    }
+  async #sendLast(message: Response): Promise<void> {
+    if (this.#state === "closed" || this.#state === "timedOut") return;
+    this.#state = "ending";
+    // Past the deadline the write is cut short; the session stays ending.
+    this.#timer = setTimeout(
+      () => this.#closeConn(),
+      this.#options.idleTimeoutMs,
+    );
+    this.#replies.push(Promise.resolve({ messages: [message], close: true }));
+    await this.#replies.idle();
   }
 
-  #close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  #close(end: "closed" | "timedOut" = "closed"): void {
+    if (this.#state === "closed" || this.#state === "timedOut") return;
+    this.#state = end;
+    this.#closeConn();
+  }
+
+  #closeConn(): void {
     try {
       this.#conn.close();
     } catch (error) {
@@ -333,6 +360,14 @@ class UnexpectedMessageError extends ProtocolError {
       `Cannot serve a ${kind} message: only the central sends it`,
     );
     this.name = "UnexpectedMessageError";
+  }
+}
+
+/** An echo line with no line feed within {@linkcode MAX_ECHO_LINE}. */
+class EchoLineTooLong extends RangeError {
+  constructor(cause: RangeError) {
+    super(cause.message, { cause });
+    this.name = "EchoLineTooLong";
   }
 }
 
