@@ -8,13 +8,21 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sampleAgency } from "../scripts/sample_bets.ts";
-import { agency, Central, field, tempDir } from "./harness.ts";
+import { agency, Central, field, type Lines, tempDir } from "./harness.ts";
 
 const ENV = { AGENCIES: "2" };
+const WINNERS = /action: consulta_ganadores \| result: success/;
+
+/** Runs agency `id` on `file` to the end; returns how many winners it got. */
+async function runAgency(id: number, port: number, file: string) {
+  await using run = agency(id, port, { CLI_DATA_PATH: file });
+  assert.equal(await run.exit(), 0);
+  return field(await run.stdout.waitFor(WINNERS), "cant_ganadores");
+}
 
 /**
- * Runs two agencies to the draw on a fresh central over `storage`, stops
- * it, and returns their data files and how many winners agency 1 got.
+ * Runs two agencies to the draw on a fresh central over `storage` and stops
+ * it; returns their data files and how many winners agency 1 got.
  */
 async function drawOnce(
   dir: string,
@@ -22,44 +30,35 @@ async function drawOnce(
 ): Promise<{ files: string[]; winners: string }> {
   const files = [1, 2].map((k) => join(dir, `agency-${k}.csv`));
   for (const [i, path] of files.entries()) {
-    await Deno.writeTextFile(
-      path,
-      sampleAgency(i + 1, 200, i + 2).lines.join("\n") + "\n",
-    );
+    const { lines } = sampleAgency(i + 1, 200, i + 2);
+    await Deno.writeTextFile(path, lines.join("\n") + "\n");
   }
   await using central = new Central(storage, ENV);
   const port = await central.ready();
-  const runs = files.map((path, i) =>
-    agency(i + 1, port, { CLI_DATA_PATH: path })
-  );
-  for (const run of runs) {
-    assert.equal(await run.exit(), 0);
-    await run[Symbol.asyncDispose]();
-  }
-  const winners = field(
-    await runs[0]!.stdout.waitFor(
-      /action: consulta_ganadores \| result: success/,
-    ),
-    "cant_ganadores",
+  const [winners] = await Promise.all(
+    files.map((file, i) => runAgency(i + 1, port, file)),
   );
   await central.stdout.waitFor(/action: sorteo \| result: success/);
   central.kill("SIGTERM");
   assert.equal(await central.exit(), 0);
-  return { files, winners };
+  return { files, winners: winners! };
 }
 
-/** Agency 1 runs again against a central over `storage`; returns its winners count. */
-async function askAgain(
-  central: Central,
+/**
+ * Restarts the central over `storage` and runs agency 1 again; checks that
+ * nothing failed and the central stops cleanly; returns the central's lines
+ * and how many winners the agency got.
+ */
+async function restartAndAsk(
+  storage: string,
   file: string,
-): Promise<string> {
-  const port = await central.ready();
-  await using again = agency(1, port, { CLI_DATA_PATH: file });
-  assert.equal(await again.exit(), 0);
-  return field(
-    await again.stdout.waitFor(/action: consulta_ganadores \| result: success/),
-    "cant_ganadores",
-  );
+): Promise<{ lines: Lines; winners: string }> {
+  await using central = new Central(storage, ENV);
+  const winners = await runAgency(1, await central.ready(), file);
+  central.kill("SIGTERM");
+  assert.equal(await central.exit(), 0);
+  assert.deepEqual(central.stdout.matching(/result: fail/), []);
+  return { lines: central.stdout, winners };
 }
 
 Deno.test("central.kv lost after the draw: the counter is rebuilt from the ledger and the same winners are served", async () => {
@@ -69,18 +68,13 @@ Deno.test("central.kv lost after the draw: the counter is rebuilt from the ledge
   const drawn = await Deno.readFile(join(storage, "winners.json"));
   await Deno.remove(join(storage, "central.kv"));
 
-  await using central = new Central(storage, ENV);
-  assert.equal(await askAgain(central, files[0]!), winners);
-  const recovered = central.stdout.matching(/action: storage_recovered/);
+  const again = await restartAndAsk(storage, files[0]!);
+  assert.equal(again.winners, winners);
+  const recovered = again.lines.matching(/action: storage_recovered/);
   assert.equal(field(recovered[0]!, "finished_agencies"), "2");
-  assert.equal(
-    central.stdout.matching(/action: finished_counter_rebuilt/).length,
-    1,
-  );
+  const rebuilt = again.lines.matching(/action: finished_counter_rebuilt/);
+  assert.equal(rebuilt.length, 1);
   assert.deepEqual(await Deno.readFile(join(storage, "winners.json")), drawn);
-  assert.deepEqual(central.stdout.matching(/result: fail/), []);
-  central.kill("SIGTERM");
-  assert.equal(await central.exit(), 0);
 });
 
 Deno.test("an edited winners.json is not served as written: it is made again from bets.csv", async () => {
@@ -93,16 +87,11 @@ Deno.test("an edited winners.json is not served as written: it is made again fro
   edited["1"] = [...edited["1"]!, "99999999"];
   await Deno.writeTextFile(path, JSON.stringify(edited));
 
-  await using central = new Central(storage, ENV);
-  assert.equal(await askAgain(central, files[0]!), winners);
-  assert.equal(
-    central.stdout.matching(/action: winners_file_rebuilt/).length,
-    1,
-  );
+  const again = await restartAndAsk(storage, files[0]!);
+  assert.equal(again.winners, winners);
+  const rebuilt = again.lines.matching(/action: winners_file_rebuilt/);
+  assert.equal(rebuilt.length, 1);
   assert.equal(await Deno.readTextFile(path), drawn);
-  assert.deepEqual(central.stdout.matching(/result: fail/), []);
-  central.kill("SIGTERM");
-  assert.equal(await central.exit(), 0);
 });
 
 Deno.test("a central.kv that counts agencies the ledger does not is refused with a clear line", async () => {
