@@ -11,6 +11,7 @@ export {
   HEADER_SIZE,
   MAX_FRAME_SIZE,
   readFrame,
+  type ReadFrameOptions,
 } from "./protocol/frame.ts";
 export { BufferedReader, type ByteSource } from "./protocol/buffered_reader.ts";
 export { BatchBuilder } from "./protocol/batch_builder.ts";

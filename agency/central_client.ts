@@ -1,8 +1,3 @@
-/**
- * The agency's connection to the central, with its retries.
- *
- * @module
- */
 import { Backoff } from "../lib/backoff.ts";
 import type { ActionLog } from "../lib/log.ts";
 import { concatBytes } from "../lib/concat_bytes.ts";

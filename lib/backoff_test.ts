@@ -1,3 +1,8 @@
+/**
+ * Tests of the back-off helper.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { Backoff } from "./backoff.ts";
 

@@ -1,3 +1,8 @@
+/**
+ * The course's bet and its winning rule (`Bet`, `has_won`).
+ *
+ * @module
+ */
 import type { WireBet } from "../protocol/messages.ts";
 
 /** The winning number of the draw, as in the course's `utils.py`. */

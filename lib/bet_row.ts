@@ -1,3 +1,9 @@
+/**
+ * Bet lines checked and turned into the rows bets.csv stores, without
+ * building a bet each.
+ *
+ * @module
+ */
 import { Bet } from "./bet.ts";
 import { concatBytes } from "./concat_bytes.ts";
 import { formatCsvRow, parseCsvLine } from "./csv.ts";

@@ -1,3 +1,8 @@
+/**
+ * Tests of the bet-line checks and the rows they make.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Bet } from "./bet.ts";

@@ -1,3 +1,8 @@
+/**
+ * Tests of the course's bet.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { Bet, hasWon, LOTTERY_WINNER_NUMBER } from "./bet.ts";
 

@@ -1,3 +1,8 @@
+/**
+ * Command-line flags and the configuration file, for both programs.
+ *
+ * @module
+ */
 import { ConfigError } from "./config_error.ts";
 
 /** A parsed command line: the config file, flag values by key, positionals. */

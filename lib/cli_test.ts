@@ -1,3 +1,8 @@
+/**
+ * Tests of the command-line parsing.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { parseFlags } from "./cli.ts";
 import { ConfigError } from "./config_error.ts";

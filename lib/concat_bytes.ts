@@ -1,3 +1,8 @@
+/**
+ * Concatenating byte arrays.
+ *
+ * @module
+ */
 /** One buffer holding `parts` back to back (the part itself if there is one). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;

@@ -1,4 +1,9 @@
 /**
+ * The configuration error both programs report, naming its key.
+ *
+ * @module
+ */
+/**
  * A configuration value is missing or unusable. The message names the key
  * (as the user wrote it: file key, environment variable or flag) and the
  * problem, ready to be printed as the program's one line before it exits.

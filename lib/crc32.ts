@@ -1,3 +1,8 @@
+/**
+ * CRC-32, for the ledger's records.
+ *
+ * @module
+ */
 /** CRC-32 (IEEE 802.3, the one of zip and PNG), table-driven. */
 const TABLE = (() => {
   const table = new Uint32Array(256);

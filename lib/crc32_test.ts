@@ -1,3 +1,8 @@
+/**
+ * Tests of CRC-32.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { crc32 } from "./crc32.ts";
 

@@ -1,3 +1,9 @@
+/**
+ * CSV with minimal quoting: formatting a row, parsing a line, reading
+ * records.
+ *
+ * @module
+ */
 /** One CSV record and the line of the file it starts on (1-based). */
 export interface CsvRecord {
   /** The record's fields, unquoted. */

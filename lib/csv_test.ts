@@ -1,3 +1,8 @@
+/**
+ * Tests of the CSV reader and writer.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type CsvRecord, formatCsvRow, readCsvRecords } from "./csv.ts";

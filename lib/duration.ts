@@ -1,3 +1,8 @@
+/**
+ * Go-style durations (`50ms`, `5s`, `1m0s`), parsed and printed.
+ *
+ * @module
+ */
 /** Nanoseconds per unit, for Go's duration syntax. */
 const UNITS: Readonly<Record<string, number>> = {
   ns: 1,

@@ -1,3 +1,8 @@
+/**
+ * Tests of Go-style durations.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { formatDuration, parseDuration } from "./duration.ts";
 

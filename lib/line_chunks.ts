@@ -1,3 +1,8 @@
+/**
+ * Reading a file in chunks that end on a line end.
+ *
+ * @module
+ */
 /** A run of whole lines read from a file: `bytes[0, end)`. */
 export interface LineChunk {
   /** The read buffer; only `[0, end)` belongs to this chunk. */

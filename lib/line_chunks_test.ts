@@ -1,3 +1,8 @@
+/**
+ * Tests of reading a file in chunks of whole lines.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readLineChunks } from "./line_chunks.ts";

@@ -1,3 +1,8 @@
+/**
+ * The course's log lines, for both programs.
+ *
+ * @module
+ */
 /** The level names of `LOGGING_LEVEL` / `log.level`, as the course spells them. */
 export const LEVELS = [
   "DEBUG",
@@ -81,7 +86,7 @@ export interface Logging extends ActionLog {
  * The log of a program: every record from `level` up is written as one line
  * of the course's format through `write` (standard output by default,
  * synchronously, so no line is lost at exit). No logging library: this is
- * all the program needs, and an agency starts about 25 ms sooner without one.
+ * all the program needs, and an agency starts sooner without one.
  */
 export function createLog(
   level: Level,

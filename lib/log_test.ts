@@ -1,3 +1,8 @@
+/**
+ * Tests of the course's log line format.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { createLog, formatLine } from "./log.ts";
 

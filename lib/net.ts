@@ -1,3 +1,8 @@
+/**
+ * Writing all of a byte array to a connection.
+ *
+ * @module
+ */
 /** Anything with `Deno.Conn`'s `write`. */
 export interface ByteSink {
   /** Writes some of `p`, returning how many bytes were written. */

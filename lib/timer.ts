@@ -1,9 +1,13 @@
 /**
+ * A one-shot timer that does not load Node's timers.
+ *
+ * @module
+ */
+/**
  * A one-shot timer on `AbortSignal.timeout` rather than the global
  * `setTimeout`. In Deno 2.9 the global `setTimeout` is Node's: its first use
- * loads the Node-compatible timer modules, about 4 ms of CPU at every
- * agency's start (a fifth of a bare Deno start), for a process that lives
- * 0.1 s. A timeout signal's timer keeps the process alive only while an
+ * loads the Node-compatible timer modules, CPU at every agency's start
+ * that a short-lived process feels (see docs/performance.md). A timeout signal's timer keeps the process alive only while an
  * abort listener is attached, so a pending timer keeps it alive and a
  * cancelled one does not; `tests/timer_exit_test.ts` holds Deno to that.
  * A cancelled timer still lapses in the runtime's queue when its time

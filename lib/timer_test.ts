@@ -1,3 +1,8 @@
+/**
+ * Tests of the one-shot timer.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { Timer } from "./timer.ts";
 

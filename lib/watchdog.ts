@@ -1,3 +1,8 @@
+/**
+ * One timer for a stream of deadlines.
+ *
+ * @module
+ */
 import { Timer } from "./timer.ts";
 
 /**

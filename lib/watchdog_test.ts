@@ -1,3 +1,8 @@
+/**
+ * Tests of the watchdog.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { Watchdog } from "./watchdog.ts";
 

@@ -1,3 +1,8 @@
+/**
+ * Packing bet lines into `batch` frames.
+ *
+ * @module
+ */
 import { HEADER_SIZE, MAX_FRAME_SIZE } from "./frame.ts";
 import { MessageType } from "./messages.ts";
 
@@ -22,6 +27,8 @@ export class BatchBuilder {
   #count = 0;
 
   /**
+   * Starts an empty batch of agency `agency`.
+   *
    * @param agency the sending agency's id
    * @param maxAmount most bets per batch (`batch.maxAmount`), 1…65535
    */

@@ -1,3 +1,8 @@
+/**
+ * Tests of the batch builder.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { BatchBuilder } from "./batch_builder.ts";
 import { MAX_FRAME_SIZE } from "./frame.ts";

@@ -1,3 +1,8 @@
+/**
+ * A buffered reader over a byte source: exact reads, lines, peeking.
+ *
+ * @module
+ */
 import type { ExactReader } from "./frame.ts";
 import { MAX_FRAME_SIZE } from "./frame.ts";
 import { ProtocolError, ProtocolErrorReason } from "./protocol_error.ts";
@@ -37,6 +42,8 @@ export class BufferedReader implements ExactReader {
   #eof = false;
 
   /**
+   * Reads from `source` through a buffer of `capacity` bytes.
+   *
    * @param source where bytes come from (a socket, in practice)
    * @param capacity the largest `readExact` or line this reader serves, and
    *   its buffer's size

@@ -1,3 +1,8 @@
+/**
+ * Tests of the buffered reader, on byte fixtures.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { BufferedReader } from "./buffered_reader.ts";
 import { readFrame } from "./frame.ts";

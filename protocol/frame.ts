@@ -1,3 +1,8 @@
+/**
+ * Length-prefixed frames: the header, the size limit, reading one.
+ *
+ * @module
+ */
 import { ProtocolError, ProtocolErrorReason } from "./protocol_error.ts";
 
 /** Bytes in a frame header: one type byte and a big-endian `u32` length. */

@@ -1,3 +1,8 @@
+/**
+ * The protocol's messages: type codes, encoders and decoders.
+ *
+ * @module
+ */
 import {
   encodeFrame,
   type Frame,
@@ -9,7 +14,7 @@ import { ProtocolError, ProtocolErrorReason } from "./protocol_error.ts";
 /**
  * Message type bytes. Every code is an ASCII control character other than
  * TAB, LF and CR, so the first byte of a connection tells a framed peer from
- * a text line (an echo probe); see `server/session.ts`.
+ * a text line (an echo probe); see `server/net/session.ts`.
  */
 export const MessageType = {
   /** agency → central: one bet (exercise 5). */

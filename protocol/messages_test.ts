@@ -1,3 +1,8 @@
+/**
+ * Tests of the messages' encoders and decoders, on byte fixtures.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BufferedReader } from "./buffered_reader.ts";

@@ -1,4 +1,9 @@
 /**
+ * The error for bytes that break the protocol, with its reason.
+ *
+ * @module
+ */
+/**
  * Why a frame could not be read or decoded. Every value is a condition a peer
  * can cause with bytes alone; none of them is a bug in the reader.
  */
@@ -26,6 +31,8 @@ export class ProtocolError extends Error {
   readonly reason: ProtocolErrorReason;
 
   /**
+   * An error for bytes that break the protocol, with its `reason`.
+   *
    * @param reason which rule the bytes broke
    * @param message a sentence of the form `Cannot <action>: <state>`
    * @param options the underlying error, if any

@@ -1,3 +1,8 @@
+/**
+ * Byte fixtures for the protocol's tests.
+ *
+ * @module
+ */
 import type { ByteSource } from "./buffered_reader.ts";
 
 /**

@@ -1,3 +1,8 @@
+/**
+ * Tests of the central's rules over a real store in a temporary directory.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Bet } from "../lib/bet.ts";

@@ -1,3 +1,9 @@
+/**
+ * Every way of starting or compiling the programs carries the flags they
+ * need.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { AGENCY_V8_FLAGS } from "../agency/v8_flags.ts";

@@ -1,3 +1,8 @@
+/**
+ * The timer keeps a process alive only while it is pending.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ROOT } from "../scripts/processes.ts";

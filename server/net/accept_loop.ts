@@ -1,3 +1,9 @@
+/**
+ * A worker's accept loop: one session per connection, and a bounded
+ * shutdown.
+ *
+ * @module
+ */
 import type { ActionLog } from "../../lib/log.ts";
 import type { RequestHandler } from "./handlers.ts";
 import { Session } from "./session.ts";

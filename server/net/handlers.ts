@@ -42,9 +42,9 @@ export type RequestHandler = (request: Request, peer: Peer) => Promise<Reply>;
  * answered with how many agencies are still loading: an agency that asks
  * early gets the result the moment the draw is made, and a waiting agency
  * asks about once a second (the hold, then its `loop.period`) instead of
- * once per `loop.period`. At 100 agencies asking every 20 ms, the questions
- * took more CPU than the two cores had to spare. Well under the worker's
- * shutdown deadline (5 s), which a held query can delay.
+ * once per `loop.period`, whose questions took more CPU than the central
+ * had to spare (see docs/performance.md). Well under the worker's shutdown
+ * deadline (5 s), which a held query can delay.
  */
 export const QUERY_HOLD_MS = 1_000;
 

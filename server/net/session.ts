@@ -29,9 +29,8 @@ export const MAX_IN_FLIGHT = 256;
 
 /**
  * Bytes of uncommitted batches a worker holds before its sessions stop
- * reading ahead. 4 MB keeps groups large (a few hundred kB each in
- * practice) and the writer's spools small; 8 MB was no faster and cost the
- * central about 15 MB more at 100 agencies.
+ * reading ahead: large enough to keep groups large, small enough to keep
+ * the writer's spools small (measurements in docs/performance.md).
  */
 export const MAX_BACKLOG_BYTES = 4 << 20;
 
@@ -40,10 +39,8 @@ const READER_CAPACITY = 2 * MAX_FRAME_SIZE;
 
 /**
  * After 1 MB from one peer its read buffer grows to 64 kB: a quarter of
- * the reads for an agency that sends a large file (the central's CPU at
- * 100 × 100,000 bets 6.19–6.72 → 6.17–6.40 s in three interleaved runs; a
- * small gain), while the many small connections of 1,000 agencies keep
- * 16 kB each.
+ * the reads for an agency that sends a large file, while the many small
+ * connections of 1,000 agencies keep 16 kB each.
  */
 const READER_GROWS_AFTER = 1 << 20;
 const READER_GROWN = 64 << 10;

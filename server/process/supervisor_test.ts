@@ -1,3 +1,8 @@
+/**
+ * Tests of the supervisor, with fake workers.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import type { ActionLog, Fields, Result } from "../../lib/log.ts";
 import { Supervisor, type WorkerHandle } from "./supervisor.ts";

@@ -1,3 +1,8 @@
+/**
+ * A worker as a child process: how it is started, its flags, its ready line.
+ *
+ * @module
+ */
 import type { CentralConfig } from "../config.ts";
 import type { WorkerHandle } from "./supervisor.ts";
 
@@ -8,9 +13,8 @@ export const READY_LINE = "WORKER_READY";
  * V8 flags of every worker: a young generation of at most 4 MB per
  * semi-space instead of V8's default (up to 16 MB or more). A worker makes
  * short-lived garbage at a high rate (frames, rows); with the default the
- * central's memory grew by about 60 MB under load, with this it stays near
- * its idle size, at no cost to ingest and about 40% more time for the draw
- * (measured: 10 million rows in 0.65 s instead of 0.47 s).
+ * central's memory grew under load, with this it stays near its idle size,
+ * at no cost to ingest and some to the draw (see docs/performance.md).
  */
 export const WORKER_V8_FLAGS = "--max-semi-space-size=4";
 

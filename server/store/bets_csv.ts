@@ -140,8 +140,9 @@ const SCAN_SLICE = 64 << 10;
  * The draw's reading of bets.csv: the agency and document of every stored
  * bet for which `has_won` holds, as `load_bets` followed by `has_won` would
  * give them, per agency in file order. Instead of building a bet per row it
- * reads 1 MB of whole lines at a time (see docs/performance.md), searches the text of 64 kB of whole lines at a time (short-lived strings)
- * for rows ending in the winning number (leading zeros allowed, as
+ * reads 1 MB of whole lines at a time (the best of the sizes measured, see
+ * docs/performance.md), searches the text of 64 kB of whole lines at a time
+ * (short-lived strings) for rows ending in the winning number (leading zeros allowed, as
  * `load_bets` reads the number as an integer), and splits only those rows.
  * Unlike `load_bets` it does not validate the rows that did not win. Throws
  * `SyntaxError` naming the row for a winning row that is not a bet row.

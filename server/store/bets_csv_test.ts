@@ -1,3 +1,8 @@
+/**
+ * Tests of the storage functions and the draw's scan of bets.csv.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";

@@ -1,3 +1,8 @@
+/**
+ * Tests of the ledger's records.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { concat } from "../../protocol/test_fixtures.ts";
 import {

@@ -1,3 +1,8 @@
+/**
+ * Tests of the ledger file.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Ledger } from "./ledger.ts";

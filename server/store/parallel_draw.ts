@@ -1,11 +1,16 @@
+/**
+ * The draw's scan of bets.csv, on two threads for a large file.
+ *
+ * @module
+ */
 import type { RangeAnswer, RangeRequest } from "./draw_worker.ts";
 import { scanWinners } from "./bets_csv.ts";
 
 /**
  * Below this size (about 2.5 million rows) bets.csv is scanned on one
- * thread: the scan takes under 0.1 s, and a worker thread (an isolate and
- * the scan's modules, 10–20 MB while it lives) would add to the central's
- * peak in the scenario with the most connections for nothing.
+ * thread: the scan is short, and a worker thread (an isolate and the
+ * scan's modules, while it lives) would add to the central's peak memory
+ * in the scenario with the most connections for nothing.
  */
 export const PARALLEL_DRAW_MIN_BYTES = 128 << 20;
 

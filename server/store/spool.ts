@@ -1,4 +1,9 @@
 /**
+ * A reusable buffer that the batch writer copies batches' rows into.
+ *
+ * @module
+ */
+/**
  * Bytes appended back to back into one buffer that grows as needed and is
  * reused after {@linkcode Spool.clear}: the batch writer copies each batch's
  * rows in as it arrives and writes a whole group from it at once, so a

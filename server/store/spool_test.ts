@@ -1,3 +1,8 @@
+/**
+ * Tests of the spool.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { Spool } from "./spool.ts";
 

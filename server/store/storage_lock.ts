@@ -1,4 +1,9 @@
 /**
+ * The storage lock, across the central's workers and within one.
+ *
+ * @module
+ */
+/**
  * Serialises every use of the storage functions across the central's worker
  * processes and, inside one worker, across its sessions.
  *
