@@ -301,7 +301,7 @@ function readBet(reader: PayloadReader): WireBet {
 /**
  * Encodes a message as one complete frame. Throws `RangeError` if it does not
  * fit in {@linkcode MAX_FRAME_SIZE} bytes or a number is out of its field's
- * range; use {@linkcode BatchBuilder} and {@linkcode encodeWinners} to split
+ * range; use {@linkcode BatchBuilder} and {@linkcode splitWinners} to split
  * large contents.
  */
 export function encodeMessage(message: Message): Uint8Array {
