@@ -17,7 +17,6 @@
  * @module
  */
 import { join } from "node:path";
-import type { StorageRows } from "../../lib/bet_row.ts";
 import type { ActionLog } from "../../lib/log.ts";
 import { type Refusal, refuse, type StoreOutcome } from "../outcomes.ts";
 import { BatchWriter } from "./batch_writer.ts";
@@ -85,30 +84,26 @@ export interface DrawMade {
 /** The central's durable state: every read and write of it goes through here. */
 export class Store {
   readonly #deps: StoreDeps;
-  readonly #writer: BatchWriter;
+  /** Made at the first batch: recovery, in the supervisor, needs none. */
+  #writer: BatchWriter | null = null;
 
   /** @param deps the open handles this store works with */
   constructor(deps: StoreDeps) {
     this.#deps = deps;
-    this.#writer = new BatchWriter(deps);
   }
 
   /**
-   * Stores the rows of `agency` whose first bet is bet number `first` of its
-   * stream (`null`: single bets), exactly once; batches are committed in
-   * groups (see {@linkcode BatchWriter}).
+   * Stores the rows of an agency's batch (or single bets) exactly once;
+   * batches are committed in groups: see {@linkcode BatchWriter.store}.
    */
-  store(
-    agency: number,
-    first: number | null,
-    rows: StorageRows,
-  ): Promise<StoreOutcome> {
-    return this.#writer.store(agency, first, rows);
+  store(...batch: Parameters<BatchWriter["store"]>): Promise<StoreOutcome> {
+    this.#writer ??= new BatchWriter(this.#deps);
+    return this.#writer.store(...batch);
   }
 
   /** Bytes of batches waiting to be committed in this worker. */
   get backlogBytes(): number {
-    return this.#writer.queuedBytes;
+    return this.#writer?.queuedBytes ?? 0;
   }
 
   /**
