@@ -8,6 +8,7 @@ import { readFrame } from "../protocol/frame.ts";
 import {
   decodeMessage,
   isKnownMessageType,
+  isOpening,
   isRequest,
   type Response,
 } from "../protocol/messages.ts";
@@ -286,7 +287,7 @@ async function readResponse(reader: BufferedReader): Promise<Response> {
     );
   }
   const message = decodeMessage(incoming);
-  if (isRequest(message)) {
+  if (isRequest(message) || isOpening(message)) {
     throw new ProtocolError(
       "malformed",
       `Cannot accept a ${message.kind} message from the central`,
