@@ -1,10 +1,12 @@
+import { currentDay } from "../lib/bet.ts";
 import {
   canonicalBetLine,
   canonicalBetLineEnd,
   decodeLine,
 } from "../lib/bet_row.ts";
 import { readLineChunks } from "../lib/line_chunks.ts";
-import { BatchBuilder } from "../protocol/batch_builder.ts";
+import { BATCH_ROWS_OFFSET, BatchBuilder } from "../protocol/batch_builder.ts";
+import { sha256, StreamDigest } from "./stream_digest.ts";
 
 /** A line of the agency's CSV that is not a valid bet. */
 export class BetFileError extends Error {
@@ -55,7 +57,8 @@ const encoder = new TextEncoder();
  * validates every bet as the central will, and hands each one to `sink` in
  * the form the central stores: lines already in that form straight from the
  * read buffer, the others (quoted names, leading zeros) rewritten. Yields the
- * number of bets so far after each megabyte. Throws
+ * number of bets so far after each megabyte. A birthdate after `today`
+ * (`YYYY-MM-DD`, default {@linkcode currentDay}) is invalid. Throws
  * {@linkcode BetFileError} with the file and line for a missing file,
  * invalid UTF-8, or an invalid bet; `sink` has then seen the bets before it.
  */
@@ -63,6 +66,7 @@ export async function* scanBetFile(
   path: string,
   agency: number,
   sink: BetLineSink,
+  today: string = currentDay(),
 ): AsyncGenerator<number> {
   let file: Deno.FsFile;
   try {
@@ -93,7 +97,7 @@ export async function* scanBetFile(
       }
     }
     while (start < complete) {
-      let end = canonicalBetLineEnd(buffer, start, complete);
+      let end = canonicalBetLineEnd(buffer, start, complete, today);
       let next: number;
       if (end >= 0) {
         sink(buffer, start, end);
@@ -108,7 +112,7 @@ export async function* scanBetFile(
           let canonical: Uint8Array;
           try {
             const text = decodeLine(buffer.subarray(start, end));
-            canonical = encoder.encode(canonicalBetLine(text, agency));
+            canonical = encoder.encode(canonicalBetLine(text, agency, today));
           } catch (error) {
             throw new BetFileError(
               path,
@@ -128,17 +132,30 @@ export async function* scanBetFile(
   }
 }
 
+/** What the checking pass learns of a file: the stream the hello announces. */
+export interface BetStream {
+  /** Bets in the file. */
+  readonly total: number;
+  /** SHA-256 of the bets as the central stores them, in order. */
+  readonly digest: Uint8Array;
+}
+
 /**
- * Checks the whole file and returns how many bets it holds: the agency
- * checks its data before sending any of it.
+ * Checks the whole file and returns how many bets it holds and their
+ * digest: the agency checks its data before sending any of it. `today` as
+ * for {@linkcode scanBetFile}.
  */
-export async function countBets(
+export async function checkBetFile(
   path: string,
   agency: number,
-): Promise<number> {
-  let bets = 0;
-  for await (const sofar of scanBetFile(path, agency, () => {})) bets = sofar;
-  return bets;
+  today: string = currentDay(),
+): Promise<BetStream> {
+  const digest = await StreamDigest.create(agency);
+  let total = 0;
+  for await (const sofar of scanBetFile(path, agency, digest.add, today)) {
+    total = sofar;
+  }
+  return { total, digest: digest.digest() };
 }
 
 /** A batch frame ready to send, and which bets of the stream it holds. */
@@ -189,16 +206,18 @@ class FramePacker {
 
 /**
  * Streams the file as `batch` frames of at most `maxAmount` bets and 8 kB,
- * a megabyte of file at a time. Throws like {@linkcode scanBetFile}.
+ * a megabyte of file at a time. `today` as for, and throws like,
+ * {@linkcode scanBetFile}.
  */
 export async function* readBatchFrames(
   path: string,
   agency: number,
   maxAmount: number,
+  today: string = currentDay(),
 ): AsyncGenerator<BatchFrame> {
   let ready: BatchFrame[] = [];
   const packer = new FramePacker(agency, maxAmount, (b) => ready.push(b));
-  for await (const _ of scanBetFile(path, agency, packer.add)) {
+  for await (const _ of scanBetFile(path, agency, packer.add, today)) {
     yield* ready;
     ready = [];
   }
@@ -212,19 +231,18 @@ export async function* readBatchFrames(
  */
 export const READ_ONCE_LIMIT = 16 * 1024 * 1024;
 
-/** An agency's checked bets: how many, and their batch frames in order. */
-export interface BetBatches {
-  /** Bets in the file. */
-  readonly total: number;
+/** An agency's checked bets: how many, their digest, and their batch frames in order. */
+export interface BetBatches extends BetStream {
   /** The file's `batch` frames, numbered from bet 0. */
   readonly batches: AsyncIterable<BatchFrame>;
 }
 
 /**
- * Checks the whole file, then gives its batches: the agency sends nothing
- * of a file with a bad line. A file of at most `readOnceLimit` bytes is read
+ * Checks the whole file, then gives its total, digest and batches: the
+ * agency sends nothing of a file with a bad line. A file of at most `readOnceLimit` bytes is read
  * and checked once, its frames built on the way and kept; a larger one is
- * checked in a first pass and streamed again in a second. Throws
+ * checked in a first pass and streamed again in a second. `today` as for
+ * {@linkcode scanBetFile}. Throws
  * {@linkcode BetFileError} like {@linkcode scanBetFile}, before any batch is
  * given.
  */
@@ -233,22 +251,30 @@ export async function loadBetBatches(
   agency: number,
   maxAmount: number,
   readOnceLimit: number = READ_ONCE_LIMIT,
+  today: string = currentDay(),
 ): Promise<BetBatches> {
   // A file that cannot be stat'ed takes the streaming path, whose open
   // reports why with the file's name.
   const size = await Deno.stat(path).then(({ size }) => size, () => Infinity);
   if (size > readOnceLimit) {
-    const total = await countBets(path, agency);
-    return { total, batches: readBatchFrames(path, agency, maxAmount) };
+    const stream = await checkBetFile(path, agency, today);
+    return {
+      ...stream,
+      batches: readBatchFrames(path, agency, maxAmount, today),
+    };
   }
   const frames: (BatchFrame | null)[] = [];
   const packer = new FramePacker(agency, maxAmount, (b) => frames.push(b));
   let total = 0;
-  for await (const sofar of scanBetFile(path, agency, packer.add)) {
+  for await (const sofar of scanBetFile(path, agency, packer.add, today)) {
     total = sofar;
   }
   packer.flush();
-  return { total, batches: drain(frames) };
+  // The frames hold the stored rows already: hash them, not the lines again.
+  const digest = await sha256(
+    frames.map((batch) => batch!.frame.subarray(BATCH_ROWS_OFFSET)),
+  );
+  return { total, digest, batches: drain(frames) };
 }
 
 /** Yields the frames in order, letting go of each once it is taken. */

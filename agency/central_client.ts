@@ -1,3 +1,4 @@
+import type { ProvenHello } from "../lib/agency_auth.ts";
 import { Backoff } from "../lib/backoff.ts";
 import type { ActionLog } from "../lib/log.ts";
 import { concatBytes } from "../lib/concat_bytes.ts";
@@ -9,17 +10,19 @@ import { readFrame } from "../protocol/frame.ts";
 import {
   decodeMessage,
   isKnownMessageType,
+  isOpening,
   isRequest,
   type Response,
 } from "../protocol/messages.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import type { BatchFrame } from "./bet_file.ts";
 import { expectAnswer } from "./central_refused_error.ts";
+import { openConnection } from "./handshake.ts";
 
 /** Opens a TCP connection (`Deno.connect` unless the caller passes another). */
 export type Dialer = (hostname: string, port: number) => Promise<Deno.Conn>;
 
-/** Retry and timeout settings of {@linkcode CentralClient}. */
+/** Retry, timeout and key settings of {@linkcode CentralClient}. */
 export interface ClientOptions {
   /** Attempts per request before giving up (first try included). */
   readonly attempts: number;
@@ -31,6 +34,8 @@ export interface ClientOptions {
   readonly responseTimeoutMs: number;
   /** Opens connections. */
   readonly dial: Dialer;
+  /** The agency's key (`auth.key`), for the proof; none: connecting fails. */
+  readonly key: string | null;
 }
 
 /** Defaults: about a minute of retries in all, for a central that restarts. */
@@ -40,6 +45,7 @@ export const DEFAULT_CLIENT_OPTIONS: ClientOptions = {
   maxBackoffMs: 5_000,
   responseTimeoutMs: 60_000,
   dial: (hostname, port) => Deno.connect({ hostname, port }),
+  key: null,
 };
 
 /** The central could not be reached, or kept failing, after every attempt. */
@@ -67,7 +73,9 @@ export class StoppedError extends Error {
  * safe to repeat (batches carry a sequence number, finishing is idempotent,
  * queries change nothing), so a request that fails on the network is sent
  * again on a new connection, with exponential backoff, until it succeeds or
- * the attempts run out. One connection is kept open between requests.
+ * the attempts run out. One connection is kept open between requests;
+ * each one opens with the handshake of `handshake.ts`, for the stream
+ * given to {@linkcode CentralClient.announce}.
  */
 export class CentralClient implements Disposable {
   readonly #hostname: string;
@@ -77,6 +85,7 @@ export class CentralClient implements Disposable {
   readonly #stop: AbortSignal;
   #conn: Deno.Conn | null = null;
   #reader: BufferedReader | null = null;
+  #hello: ProvenHello | null = null;
 
   /**
    * @param hostname the central's host
@@ -98,6 +107,14 @@ export class CentralClient implements Disposable {
     this.#stop = stop;
     this.#options = { ...DEFAULT_CLIENT_OPTIONS, ...options };
     stop.addEventListener("abort", () => this.#disconnect(), { once: true });
+  }
+
+  /**
+   * Names the stream every connection will announce in its hello: the
+   * agency, its bets' total and digest. Call it before the first request.
+   */
+  announce(hello: ProvenHello): void {
+    this.#hello = hello;
   }
 
   /**
@@ -240,15 +257,41 @@ export class CentralClient implements Disposable {
 
   async #connect(): Promise<{ conn: Deno.Conn; reader: BufferedReader }> {
     if (this.#conn === null || this.#reader === null) {
+      const hello = this.#hello;
+      const key = this.#options.key;
+      if (hello === null || key === null) {
+        throw new Error(
+          `Cannot open a connection: ${
+            key === null ? "the agency has no key" : "no stream was announced"
+          }`,
+        );
+      }
       const conn = await this.#options.dial(this.#hostname, this.#port);
       if (this.#stop.aborted) {
         conn.close();
         throw new StoppedError();
       }
+      const reader = new BufferedReader(conn);
       this.#conn = conn;
-      this.#reader = new BufferedReader(conn);
+      this.#reader = reader;
+      let stored: number;
+      {
+        using _deadline = new Timer(
+          this.#options.responseTimeoutMs,
+          () => this.#disconnect(),
+        );
+        stored = await openConnection(
+          {
+            send: (bytes) => writeAll(conn, bytes),
+            receive: () => readResponse(reader),
+          },
+          hello,
+          key,
+        );
+      }
       this.#log.debug("connect", "success", {
         server: `${this.#hostname}:${this.#port}`,
+        stored,
       });
     }
     return { conn: this.#conn, reader: this.#reader };
@@ -290,7 +333,7 @@ async function readResponse(reader: BufferedReader): Promise<Response> {
     );
   }
   const message = decodeMessage(incoming);
-  if (isRequest(message)) {
+  if (isRequest(message) || isOpening(message)) {
     throw new ProtocolError(
       "malformed",
       `Cannot accept a ${message.kind} message from the central`,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { agencyKey, verifyProof } from "../lib/agency_auth.ts";
 import { createLog } from "../lib/log.ts";
 import { BatchBuilder } from "../protocol/batch_builder.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
@@ -6,10 +7,72 @@ import { readFrame } from "../protocol/frame.ts";
 import {
   decodeMessage,
   encodeMessage,
+  type ErrorCodeName,
   isKnownMessageType,
+  type Message,
+  NONCE_SIZE,
 } from "../protocol/messages.ts";
 import type { BatchFrame } from "./bet_file.ts";
-import { CentralClient } from "./central_client.ts";
+import { CentralClient, type ClientOptions } from "./central_client.ts";
+import { CentralRefusedError } from "./central_refused_error.ts";
+
+const SECRET = "a secret only the central knows";
+const KEY = await agencyKey(SECRET, 1);
+const HELLO = { agency: 1, total: 3, digest: new Uint8Array(32).fill(0x5a) };
+
+/** A client of agency 1 with its key, its stream announced. */
+function client(
+  port: number,
+  log = createLog("ERROR", () => {}),
+  options: Partial<ClientOptions> = {},
+): CentralClient {
+  const client = new CentralClient(
+    "127.0.0.1",
+    port,
+    log,
+    new AbortController().signal,
+    { key: KEY, ...options },
+  );
+  client.announce(HELLO);
+  return client;
+}
+
+/** Reads one frame as a message, `null` when the peer closed. */
+async function readMessage(reader: BufferedReader): Promise<Message | null> {
+  const frame = await readFrame(reader, { isKnownType: isKnownMessageType });
+  return frame === null ? null : decodeMessage(frame);
+}
+
+/** What the fake central saw of one handshake. */
+interface Opening {
+  readonly nonce: Uint8Array;
+  readonly hello: Message | null;
+  readonly proven: boolean;
+}
+
+/**
+ * The central's side of the handshake: reads the hello, sends a fresh
+ * nonce, checks the proof against agency 1's key, and welcomes the agency
+ * or, with `refuse`, answers that error code instead.
+ */
+async function serveHandshake(
+  conn: Deno.Conn,
+  reader: BufferedReader,
+  refuse?: ErrorCodeName,
+): Promise<Opening> {
+  const hello = await readMessage(reader);
+  const nonce = crypto.getRandomValues(new Uint8Array(NONCE_SIZE));
+  await conn.write(encodeMessage({ kind: "challenge", nonce }));
+  const proof = await readMessage(reader);
+  const proven = hello?.kind === "hello" && proof?.kind === "proof" &&
+    await verifyProof(KEY, nonce, hello, proof.mac);
+  await conn.write(encodeMessage(
+    refuse === undefined
+      ? { kind: "welcome", stored: 0 }
+      : { kind: "error", code: refuse, message: "no" },
+  ));
+  return { nonce, hello, proven };
+}
 
 /** Three one-bet batch frames of agency 1. */
 async function* threeBatches(): AsyncGenerator<BatchFrame> {
@@ -32,15 +95,20 @@ async function drain(conn: Deno.Conn): Promise<void> {
 }
 
 /**
- * Acknowledges each batch read from `conn`, at most `limit` of them;
- * returns true when the peer closed, false when the limit was reached.
+ * Opens the connection, then acknowledges each batch read from `conn`, at
+ * most `limit` of them; returns true when the peer closed, false when the
+ * limit was reached. Records each handshake in `openings`.
  */
-async function ackBatches(conn: Deno.Conn, limit = Infinity): Promise<boolean> {
+async function ackBatches(
+  conn: Deno.Conn,
+  openings: Opening[],
+  limit = Infinity,
+): Promise<boolean> {
   const reader = new BufferedReader(conn);
+  openings.push(await serveHandshake(conn, reader));
   for (let acked = 0; acked < limit; acked++) {
-    const frame = await readFrame(reader, { isKnownType: isKnownMessageType });
-    if (frame === null) return true;
-    const message = decodeMessage(frame);
+    const message = await readMessage(reader);
+    if (message === null) return true;
     assert.equal(message.kind, "batch");
     if (message.kind !== "batch") return true;
     await conn.write(encodeMessage({
@@ -53,76 +121,165 @@ async function ackBatches(conn: Deno.Conn, limit = Infinity): Promise<boolean> {
   return false;
 }
 
+/**
+ * Serves `listener` as the central: the first connection with `first`,
+ * the next ones by acknowledging every batch until the agency closes.
+ * Returns how many connections came.
+ */
+async function serve(
+  listener: Deno.Listener,
+  openings: Opening[],
+  first: (conn: Deno.Conn) => Promise<unknown>,
+): Promise<number> {
+  let connections = 0;
+  for await (const conn of listener) {
+    using _conn = conn;
+    connections++;
+    if (connections === 1) await first(conn);
+    else if (await ackBatches(conn, openings)) return connections;
+  }
+  return connections;
+}
+
 Deno.test("batches left unanswered past the response timeout go again on a new connection", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const central = (async () => {
-    let connections = 0;
-    for await (const conn of listener) {
-      using _conn = conn;
-      connections++;
-      // The first connection takes the batches and never answers.
-      if (connections === 1) {
-        await drain(conn);
-        continue;
-      }
-      if (await ackBatches(conn)) return connections;
-    }
-    return connections;
-  })();
+  const openings: Opening[] = [];
+  // The first connection opens, takes the batches and never answers.
+  const central = serve(listener, openings, async (conn) => {
+    openings.push(await serveHandshake(conn, new BufferedReader(conn)));
+    await drain(conn);
+  });
 
   const acked: number[] = [];
   const started = performance.now();
   {
-    using client = new CentralClient(
-      "127.0.0.1",
-      listener.addr.port,
-      createLog("ERROR", () => {}),
-      new AbortController().signal,
-      { attempts: 3, initialBackoffMs: 10, responseTimeoutMs: 200 },
-    );
-    await client.sendBatches(threeBatches(), 8, (batch) => {
+    using agency = client(listener.addr.port, undefined, {
+      attempts: 3,
+      initialBackoffMs: 10,
+      responseTimeoutMs: 200,
+    });
+    await agency.sendBatches(threeBatches(), 8, (batch) => {
       acked.push(batch.first);
     });
   }
   assert.deepEqual(acked, [0, 1, 2]);
   assert.ok(performance.now() - started >= 190, "waited for the timeout");
   assert.equal(await central, 2);
+  // Each connection opened with the announced hello and a proof of the
+  // key for its own fresh nonce.
+  assert.equal(openings.length, 2);
+  for (const { hello, proven } of openings) {
+    assert.deepEqual(hello, { kind: "hello", ...HELLO });
+    assert.ok(proven);
+  }
+  assert.notDeepEqual(openings[0]!.nonce, openings[1]!.nonce);
 });
 
-Deno.test("a connection lost after some acknowledgements starts a new series of attempts at 1", async () => {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const central = (async () => {
-    let connections = 0;
-    for await (const conn of listener) {
-      using _conn = conn;
-      connections++;
-      // The first connection answers one batch, then hangs up.
-      if (await ackBatches(conn, connections === 1 ? 1 : Infinity)) {
-        return connections;
-      }
+Deno.test("a connection lost after some acknowledgements, or in the handshake, starts a new series of attempts at 1", async () => {
+  const cases: [
+    string,
+    (conn: Deno.Conn, openings: Opening[]) => Promise<unknown>,
+  ][] = [
+    // The first connection answers one batch, then hangs up.
+    ["after an ack", (conn, openings) => ackBatches(conn, openings, 1)],
+    // The first connection hangs up after the hello.
+    ["in the handshake", (conn) => readMessage(new BufferedReader(conn))],
+  ];
+  for (const [name, first] of cases) {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const openings: Opening[] = [];
+    const central = serve(listener, openings, (conn) => first(conn, openings));
+    const lines: string[] = [];
+    const acked: number[] = [];
+    {
+      using agency = client(
+        listener.addr.port,
+        createLog("DEBUG", (line) => lines.push(line)),
+        { attempts: 2, initialBackoffMs: 10 },
+      );
+      await agency.sendBatches(threeBatches(), 8, (batch) => {
+        acked.push(batch.first);
+      });
     }
-    return connections;
-  })();
-
-  const lines: string[] = [];
-  const acked: number[] = [];
-  {
-    using client = new CentralClient(
-      "127.0.0.1",
-      listener.addr.port,
-      createLog("WARNING", (line) => lines.push(line)),
-      new AbortController().signal,
-      { attempts: 2, initialBackoffMs: 10 },
+    assert.deepEqual(acked, [0, 1, 2], name);
+    const reconnects = lines.filter((line) => /action: reconnect/.test(line));
+    assert.equal(reconnects.length, 1, name);
+    assert.match(
+      reconnects[0]!,
+      /action: reconnect \| result: in_progress \| attempt: 1 \|/,
     );
-    await client.sendBatches(threeBatches(), 8, (batch) => {
-      acked.push(batch.first);
-    });
+    assert.ok(lines.some((line) => /action: connect .*stored: 0/.test(line)));
+    assert.ok(lines.every((line) => !line.includes(KEY)), name);
+    assert.equal(await central, 2, name);
+    assert.ok(openings.every((opening) => opening.proven), name);
   }
-  assert.deepEqual(acked, [0, 1, 2]);
-  assert.equal(lines.length, 1);
-  assert.match(
-    lines[0]!,
-    /action: reconnect \| result: in_progress \| attempt: 1 \|/,
-  );
-  assert.equal(await central, 2);
+});
+
+Deno.test("unauthenticated, forbidden and conflict end the run at once, with a clear error and no key in any line", async () => {
+  for (const code of ["unauthenticated", "forbidden", "conflict"] as const) {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    let connections = 0;
+    const central = (async () => {
+      for await (const conn of listener) {
+        using _conn = conn;
+        connections++;
+        await serveHandshake(conn, new BufferedReader(conn), code);
+        await drain(conn);
+      }
+    })();
+    const lines: string[] = [];
+    {
+      using agency = client(
+        listener.addr.port,
+        createLog("DEBUG", (line) => lines.push(line)),
+        { attempts: 5, initialBackoffMs: 10 },
+      );
+      await assert.rejects(
+        agency.sendBatches(threeBatches(), 8, () => {}),
+        (e) =>
+          e instanceof CentralRefusedError && e.code === code &&
+          e.message.startsWith(
+            `Cannot continue: the central refused with ${code}: no (`,
+          ) && e.message.includes("agency 1") && !e.message.includes(KEY),
+        code,
+      );
+    }
+    listener.close();
+    await central.catch((error) => {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    });
+    assert.equal(connections, 1, `${code}: no second attempt`);
+    assert.ok(lines.every((line) => !line.includes(KEY)), code);
+  }
+});
+
+Deno.test("a client without a key or an announced stream refuses to connect", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  {
+    using keyless = new CentralClient(
+      "127.0.0.1",
+      port,
+      createLog("ERROR", () => {}),
+      new AbortController().signal,
+    );
+    keyless.announce(HELLO);
+    await assert.rejects(
+      keyless.request(encodeMessage({ kind: "totalQuery", agency: 1 })),
+      /Cannot open a connection: the agency has no key/,
+    );
+  }
+  {
+    using unannounced = new CentralClient(
+      "127.0.0.1",
+      port,
+      createLog("ERROR", () => {}),
+      new AbortController().signal,
+      { key: KEY },
+    );
+    await assert.rejects(
+      unannounced.request(encodeMessage({ kind: "totalQuery", agency: 1 })),
+      /Cannot open a connection: no stream was announced/,
+    );
+  }
 });

@@ -5,6 +5,8 @@ import { ProtocolError } from "../protocol/protocol_error.ts";
 export class CentralRefusedError extends Error {
   /** The protocol's error code. */
   readonly code: ErrorCodeName;
+  /** The central's explanation. */
+  readonly reason: string;
 
   /**
    * @param code the error code the central sent
@@ -14,6 +16,7 @@ export class CentralRefusedError extends Error {
     super(`Cannot continue: the central refused with ${code}: ${message}`);
     this.name = "CentralRefusedError";
     this.code = code;
+    this.reason = message;
   }
 }
 

@@ -1,10 +1,12 @@
+import { isAgencyKey } from "../lib/agency_auth.ts";
 import { Bet } from "../lib/bet.ts";
 import { parseFlags } from "../lib/cli.ts";
 import { ConfigError, parseIntegerValue } from "../lib/config_error.ts";
-import { parseDuration } from "../lib/duration.ts";
+import { formatDuration, parseDuration } from "../lib/duration.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
 import { parseSimpleYaml } from "../lib/simple_yaml.ts";
 import type { WireBet } from "../protocol/messages.ts";
+import { DEFAULT_DRAW_TIMEOUT_MS } from "./lottery_stage.ts";
 
 /** The agency's stages: the skeleton's echo loop, one bet, or the whole lottery. */
 export const MODES = ["echo", "bet", "lottery"] as const;
@@ -46,6 +48,13 @@ export interface AgencyConfig {
   readonly retryAttempts: number;
   /** The bet of the bet stage, from `NOMBRE` … `NUMERO` (bet mode only). */
   readonly bet: WireBet | null;
+  /**
+   * `auth.key` / `CLI_AUTH_KEY`: the agency's key, 64 hex digits (required
+   * but in echo mode, which sends no frame; `null` there). Never logged.
+   */
+  readonly authKey: string | null;
+  /** `draw.timeout` / `CLI_DRAW_TIMEOUT`, in nanoseconds: the longest wait for the draw. */
+  readonly drawTimeoutNs: number;
 }
 
 interface KeySpec {
@@ -91,6 +100,13 @@ const KEYS = {
     env: "CLI_RETRY_ATTEMPTS",
     flag: "retry-attempts",
     fallback: "12",
+  },
+  authKey: { path: ["auth", "key"], env: "CLI_AUTH_KEY", flag: "auth-key" },
+  drawTimeout: {
+    path: ["draw", "timeout"],
+    env: "CLI_DRAW_TIMEOUT",
+    flag: "draw-timeout",
+    fallback: formatDuration(DEFAULT_DRAW_TIMEOUT_MS * 1e6),
   },
 } as const satisfies Record<string, KeySpec>;
 
@@ -181,18 +197,19 @@ export async function loadAgencyConfig(
 
   const serverAddress = get("serverAddress");
   const { hostname, port } = splitAddress(serverAddress);
-  const period = get("loopPeriod");
-  let loopPeriodNs: number;
-  try {
-    loopPeriodNs = parseDuration(period);
-  } catch (error) {
-    throw new ConfigError("loop.period", (error as Error).message, {
-      cause: error,
-    });
-  }
-  if (loopPeriodNs < 0) {
-    throw new ConfigError("loop.period", `"${period}" is negative`);
-  }
+  const duration = (key: "loopPeriod" | "drawTimeout"): number => {
+    const name = KEYS[key].path.join(".");
+    const text = get(key);
+    let ns: number;
+    try {
+      ns = parseDuration(text);
+    } catch (error) {
+      throw new ConfigError(name, (error as Error).message, { cause: error });
+    }
+    if (ns < 0) throw new ConfigError(name, `"${text}" is negative`);
+    return ns;
+  };
+  const loopPeriodNs = duration("loopPeriod");
   const logLevel = get("logLevel").toUpperCase();
   if (!isLevel(logLevel)) {
     throw new ConfigError(
@@ -236,7 +253,21 @@ export async function loadAgencyConfig(
       1000,
     ),
     bet: mode === "bet" ? betFromEnv(id, env) : null,
+    authKey: mode === "echo" ? null : agencyKeyValue(get("authKey")),
+    drawTimeoutNs: duration("drawTimeout"),
   };
+}
+
+/** The key, lowercased; the message never quotes it (it is a secret). */
+function agencyKeyValue(text: string): string {
+  const key = text.toLowerCase();
+  if (!isAgencyKey(key)) {
+    throw new ConfigError(
+      "auth.key",
+      "is not an agency key: 64 hex digits, as `central agency-key K` prints",
+    );
+  }
+  return key;
 }
 
 function lookup(document: object, path: readonly string[]): unknown {

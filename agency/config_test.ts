@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config_error.ts";
 import { loadAgencyConfig, parseAgencyArgs } from "./config.ts";
 
+const KEY = "eaa61f84628744e520fdd26b4d0a67e4b4c3bc6eae8b32c301ccba149669c965";
+
 const FILE = `
 server:
   address: "server:12345"
@@ -15,7 +17,10 @@ batch:
 `;
 
 Deno.test("config.yaml with CLI_ID, defaults for mode and data path", async () => {
-  const config = await loadAgencyConfig(FILE, { CLI_ID: "3" });
+  const config = await loadAgencyConfig(FILE, {
+    CLI_ID: "3",
+    CLI_AUTH_KEY: KEY,
+  });
   assert.deepEqual(config, {
     id: 3,
     serverAddress: "server:12345",
@@ -29,11 +34,13 @@ Deno.test("config.yaml with CLI_ID, defaults for mode and data path", async () =
     dataPath: "./agency.csv",
     retryAttempts: 12,
     bet: null,
+    authKey: KEY,
+    drawTimeoutNs: 600e9,
   });
   assert.equal(
     (await loadAgencyConfig(
       "server: {address: 'a:1'}\nloop: {amount: 1, period: 1s}\nlog: {level: INFO}",
-      { CLI_ID: "1" },
+      { CLI_ID: "1", CLI_AUTH_KEY: KEY },
     )).batchMaxAmount,
     160,
   );
@@ -64,6 +71,7 @@ Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it",
   const env = {
     CLI_ID: "2",
     CLI_MODE: "bet",
+    CLI_AUTH_KEY: KEY,
     NOMBRE: "Santiago Lionel",
     APELLIDO: "Lorca",
     DOCUMENTO: "30904465",
@@ -88,6 +96,51 @@ Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it",
   await assert.rejects(
     () => loadAgencyConfig(FILE, { ...env, DOCUMENTO: "3O9" }),
     /DOCUMENTO is invalid/,
+  );
+});
+
+Deno.test("auth.key and draw.timeout: flag over CLI_ environment over file", async () => {
+  const other = "0".repeat(64);
+  const file =
+    `${FILE}auth:\n  key: "${KEY.toUpperCase()}"\ndraw:\n  timeout: 90s\n`;
+  const fromFile = await loadAgencyConfig(file, { CLI_ID: "1" });
+  assert.equal(fromFile.authKey, KEY, "lowercased");
+  assert.equal(fromFile.drawTimeoutNs, 90e9);
+  const env = { CLI_ID: "1", CLI_AUTH_KEY: other, CLI_DRAW_TIMEOUT: "2m" };
+  const fromEnv = await loadAgencyConfig(file, env);
+  assert.equal(fromEnv.authKey, other);
+  assert.equal(fromEnv.drawTimeoutNs, 120e9);
+  const args = parseAgencyArgs([`--auth-key=${KEY}`, "--draw-timeout", "1s"]);
+  const fromFlags = await loadAgencyConfig(file, env, args.overrides);
+  assert.equal(fromFlags.authKey, KEY);
+  assert.equal(fromFlags.drawTimeoutNs, 1e9);
+  // Echo mode sends no frame and needs no key.
+  const echo = await loadAgencyConfig(FILE, { CLI_ID: "1", CLI_MODE: "echo" });
+  assert.equal(echo.authKey, null);
+});
+
+Deno.test("a missing or malformed auth.key is refused without quoting it", async () => {
+  await assert.rejects(
+    () => loadAgencyConfig(FILE, { CLI_ID: "1" }),
+    /auth.key is missing \(set it in config.yaml or as CLI_AUTH_KEY\)/,
+  );
+  for (const bad of [KEY.slice(1), KEY + "0", KEY.replace("e", "g")]) {
+    await assert.rejects(
+      () => loadAgencyConfig(FILE, { CLI_ID: "1", CLI_AUTH_KEY: bad }),
+      (e) =>
+        e instanceof ConfigError && e.key === "auth.key" &&
+        /is not an agency key: 64 hex digits/.test(e.message) &&
+        !e.message.includes(bad.slice(8, 40)),
+    );
+  }
+  await assert.rejects(
+    () =>
+      loadAgencyConfig(FILE, {
+        CLI_ID: "1",
+        CLI_AUTH_KEY: KEY,
+        CLI_DRAW_TIMEOUT: "-1m",
+      }),
+    /draw.timeout "-1m" is negative/,
   );
 });
 

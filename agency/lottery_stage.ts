@@ -1,3 +1,4 @@
+import { formatDuration } from "../lib/duration.ts";
 import type { ActionLog } from "../lib/log.ts";
 import { encodeMessage } from "../protocol/messages.ts";
 import { loadBetBatches } from "./bet_file.ts";
@@ -17,6 +18,27 @@ export const SEND_WINDOW = 192;
 /** At most this many `progreso` lines per run. */
 export const MAX_PROGRESS_LINES = 20;
 
+/**
+ * Default `draw.timeout`, in ms: how long an agency waits for the draw
+ * after it has finished. The last agency of a large run may finish minutes
+ * after the first; ten minutes leaves room for that and still ends a run
+ * whose draw will never come.
+ */
+export const DEFAULT_DRAW_TIMEOUT_MS = 10 * 60_000;
+
+/** The draw was still pending when `draw.timeout` passed. */
+export class DrawTimeoutError extends Error {
+  /** @param timeoutMs the deadline that passed, in ms */
+  constructor(timeoutMs: number) {
+    super(
+      `Cannot get the draw's result: still pending after ${
+        formatDuration(timeoutMs * 1e6)
+      } (draw.timeout)`,
+    );
+    this.name = "DrawTimeoutError";
+  }
+}
+
 /** What the lottery stage needs. */
 export interface LotteryStageOptions {
   /** The agency id. */
@@ -28,7 +50,9 @@ export interface LotteryStageOptions {
   /** `loop.period` in ms: the wait between queries while the draw is pending. */
   readonly periodMs: number;
   /** Talks to the central (a {@linkcode CentralClient}, or a fake in tests). */
-  readonly client: Pick<CentralClient, "request" | "sendBatches">;
+  readonly client: Pick<CentralClient, "announce" | "request" | "sendBatches">;
+  /** Longest wait for the draw after finishing, in ms (default {@linkcode DEFAULT_DRAW_TIMEOUT_MS}). */
+  readonly drawTimeoutMs?: number;
   /** Batches in flight at once (default {@linkcode SEND_WINDOW}). */
   readonly window?: number;
   /** Where the course's lines go. */
@@ -57,7 +81,9 @@ export interface LotteryResult {
  * `batchMaxAmount` bets and 8 kB, up to a window of them unacknowledged at
  * once; says it
  * has finished; asks for the nationwide total until the draw is made
- * (logging the partial answer), then for its own winners.
+ * (logging the partial answer), then for its own winners. Throws
+ * {@linkcode DrawTimeoutError} if the draw is still pending
+ * `drawTimeoutMs` after the finish.
  */
 export async function runLotteryStage(
   options: LotteryStageOptions,
@@ -66,11 +92,12 @@ export async function runLotteryStage(
   const now = options.now ?? (() => performance.now());
   const interval = options.progressIntervalMs ?? 2_000;
 
-  const { total, batches: frames } = await loadBetBatches(
+  const { total, digest, batches: frames } = await loadBetBatches(
     options.dataPath,
     id,
     options.batchMaxAmount,
   );
+  client.announce({ agency: id, total, digest });
   let sent = 0;
   let batches = 0;
   let progressLines = 0;
@@ -108,6 +135,14 @@ export async function runLotteryStage(
   );
   log.info("notificacion_fin", "success", { client_id: id });
 
+  const timeoutMs = options.drawTimeoutMs ?? DEFAULT_DRAW_TIMEOUT_MS;
+  const deadline = now() + timeoutMs;
+  /** Waits a period before asking again, or throws once the deadline is past. */
+  const waitForDraw = async () => {
+    const left = deadline - now();
+    if (left <= 0) throw new DrawTimeoutError(timeoutMs);
+    await sleep(Math.min(options.periodMs, left), stop);
+  };
   const totalQuery = encodeMessage({ kind: "totalQuery", agency: id });
   let totalWinners: number;
   for (;;) {
@@ -123,10 +158,10 @@ export async function runLotteryStage(
     log.info("consulta_total", "in_progress", {
       agencias_pendientes: answer.pendingAgencies,
     });
-    await sleep(options.periodMs, stop);
+    await waitForDraw();
   }
 
-  const winners = await queryWinners(options);
+  const winners = await queryWinners(options, waitForDraw);
   log.info("consulta_ganadores", "success", { cant_ganadores: winners.length });
   log.info("porcentaje_ganadores", "success", {
     porcentaje: (sent === 0 ? 0 : winners.length / sent).toFixed(4),
@@ -142,8 +177,11 @@ function percentile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-/** Asks for the agency's winners, waiting `period` while the draw is pending. */
-async function queryWinners(options: LotteryStageOptions): Promise<string[]> {
+/** Asks for the agency's winners, with `wait` between pending answers. */
+async function queryWinners(
+  options: LotteryStageOptions,
+  wait: () => Promise<void>,
+): Promise<string[]> {
   const frame = encodeMessage({ kind: "winnersQuery", agency: options.id });
   for (;;) {
     const responses = await options.client.request(frame);
@@ -153,6 +191,6 @@ async function queryWinners(options: LotteryStageOptions): Promise<string[]> {
         m,
       ) => (m.kind === "winners" ? m.documents : []));
     }
-    await sleep(options.periodMs, options.stop);
+    await wait();
   }
 }

@@ -1,18 +1,31 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import type { ProvenHello } from "../lib/agency_auth.ts";
 import type { ActionLog, Fields, Result } from "../lib/log.ts";
 import { HEADER_SIZE } from "../protocol/frame.ts";
 import { decodeMessage, type Response } from "../protocol/messages.ts";
 import { sampleAgency } from "../scripts/sample_bets.ts";
 import type { BatchFrame } from "./bet_file.ts";
-import { MAX_PROGRESS_LINES, runLotteryStage } from "./lottery_stage.ts";
+import { checkBetFile } from "./bet_file.ts";
+import {
+  DrawTimeoutError,
+  MAX_PROGRESS_LINES,
+  runLotteryStage,
+} from "./lottery_stage.ts";
 
-/** A central that acknowledges everything and makes the agency wait twice. */
-function fakeCentral(winners: string[]) {
+/**
+ * A central that acknowledges everything and makes the agency wait
+ * `pendingAnswers` times (twice by default).
+ */
+function fakeCentral(winners: string[], pendingAnswers = 2) {
   const batches: number[] = [];
-  let pendingAnswers = 2;
+  const announced: ProvenHello[] = [];
   return {
     batches,
+    announced,
+    announce(hello: ProvenHello): void {
+      announced.push(hello);
+    },
     async sendBatches(
       frames: AsyncIterable<BatchFrame>,
       _window: number,
@@ -95,6 +108,9 @@ Deno.test("the lottery stage: batches, bounded progress, partial answers, share"
       winners: sample.winners,
       totalWinners: 9,
     });
+    assert.deepEqual(central.announced, [
+      { agency: 1, ...await checkBetFile(path, 1) },
+    ]);
     assert.equal(central.batches.length, 100);
     assert.ok(central.batches.every((n) => n === 10));
     const progress = lines.filter((l) => l.startsWith("progreso:in_progress"));
@@ -120,26 +136,65 @@ Deno.test("the lottery stage: batches, bounded progress, partial answers, share"
   }
 });
 
-Deno.test("a bad line stops the agency before it sends anything", async () => {
+/** Runs `fn` with the path of a temporary CSV holding `text`. */
+async function withCsv(text: string, fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "tp0-stage-" });
   try {
     const path = join(dir, "agency.csv");
-    await Deno.writeTextFile(path, "A,B,1,2000-01-01,1\nA,B,1,2000-01-01,-5\n");
-    const central = fakeCentral([]);
-    await assert.rejects(
-      runLotteryStage({
-        id: 1,
-        dataPath: path,
-        batchMaxAmount: 10,
-        periodMs: 1,
-        client: central,
-        log: recordingLog([]),
-        stop: new AbortController().signal,
-      }),
-      /line 2: number "-5" is not a non-negative integer/,
-    );
-    assert.equal(central.batches.length, 0);
+    await Deno.writeTextFile(path, text);
+    await fn(path);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** The stage's options for agency 1's file at `path`, batches of 10. */
+function options(
+  path: string,
+  client: ReturnType<typeof fakeCentral>,
+  lines: string[] = [],
+) {
+  return {
+    id: 1,
+    dataPath: path,
+    batchMaxAmount: 10,
+    periodMs: 1,
+    client,
+    log: recordingLog(lines),
+    stop: new AbortController().signal,
+  };
+}
+
+Deno.test("a bad line stops the agency before it sends anything", async () => {
+  await withCsv("A,B,1,2000-01-01,1\nA,B,1,2000-01-01,-5\n", async (path) => {
+    const central = fakeCentral([]);
+    await assert.rejects(
+      runLotteryStage(options(path, central)),
+      /line 2: number "-5" is not a non-negative integer/,
+    );
+    assert.equal(central.batches.length, 0);
+  });
+});
+
+Deno.test("an agency whose draw stays pending past draw.timeout fails with a clear error", async () => {
+  await withCsv("A,B,1,2000-01-01,1\n", async (path) => {
+    const central = fakeCentral([], Infinity);
+    const lines: string[] = [];
+    let clock = 0;
+    await assert.rejects(
+      runLotteryStage({
+        ...options(path, central, lines),
+        drawTimeoutMs: 5_000,
+        now: () => (clock += 1_000),
+      }),
+      (e) =>
+        e instanceof DrawTimeoutError &&
+        e.message ===
+          "Cannot get the draw's result: still pending after 5s (draw.timeout)",
+    );
+    const waits = lines.filter((l) =>
+      l.startsWith("consulta_total:in_progress")
+    );
+    assert.ok(waits.length >= 3 && waits.length <= 5, String(waits.length));
+  });
 });

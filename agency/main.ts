@@ -24,7 +24,7 @@ import {
   parseAgencyArgs,
 } from "./config.ts";
 import { runEchoStage } from "./echo_stage.ts";
-import { runLotteryStage } from "./lottery_stage.ts";
+import { DrawTimeoutError, runLotteryStage } from "./lottery_stage.ts";
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
 
@@ -56,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     mode: config.mode,
     data_path: config.dataPath,
     batch_max_amount: config.batchMaxAmount,
+    draw_timeout: formatDuration(config.drawTimeoutNs),
   });
 
   const controller = new AbortController();
@@ -85,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
         stop,
         {
           attempts: config.retryAttempts,
+          key: config.authKey,
         },
       );
       try {
@@ -96,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
             dataPath: config.dataPath,
             batchMaxAmount: config.batchMaxAmount,
             periodMs,
+            drawTimeoutMs: config.drawTimeoutNs / 1e6,
             client,
             log,
             stop,
@@ -138,7 +141,8 @@ function report(error: unknown, config: AgencyConfig, log: ActionLog): number {
     });
   } else if (
     error instanceof CentralRefusedError ||
-    error instanceof CentralUnreachableError
+    error instanceof CentralUnreachableError ||
+    error instanceof DrawTimeoutError
   ) {
     log.error(config.mode === "echo" ? "receive_message" : "lottery", "fail", {
       client_id: id,

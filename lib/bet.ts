@@ -10,21 +10,35 @@ export const LOTTERY_WINNER_NUMBER = 7574;
 
 const DIGITS = /^\d+$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-/** True if `text` has a C0 control or DEL: no real name has one, and they break log lines. */
+/**
+ * True if `text` has a control character (C0, DEL, C1) or a line or
+ * paragraph separator (U+2028, U+2029): no real name has one, and they
+ * break log lines.
+ */
 function hasControl(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
+    if (
+      c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029
+    ) return true;
   }
   return false;
 }
 
 /**
+ * Today's date as `YYYY-MM-DD` (UTC), the latest birthdate a bet may have;
+ * `now` in ms since the epoch, the clock by default.
+ */
+export function currentDay(now: number = Date.now()): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+/**
  * A bet, as the course's `Bet` class holds it: the agency and the number as
  * integers, the document as a string of digits, the birthdate as a calendar
- * date `YYYY-MM-DD`. The constructor validates and converts, like the
- * original, and throws `TypeError`, `RangeError` or `SyntaxError` whose
- * message names the field.
+ * date `YYYY-MM-DD`, not after today. The constructor validates and
+ * converts, like the original, and throws `TypeError`, `RangeError` or
+ * `SyntaxError` whose message names the field.
  */
 export class Bet {
   /** The agency that took the bet (1…AGENCIES). */
@@ -40,7 +54,10 @@ export class Bet {
   /** The number bet on: a non-negative integer. */
   readonly number: number;
 
-  /** Builds and validates a bet from its six values. */
+  /**
+   * Builds and validates a bet from its six values; `today` (`YYYY-MM-DD`,
+   * default {@linkcode currentDay}) is the latest birthdate accepted.
+   */
   constructor(
     agency: number | string,
     firstName: string,
@@ -48,6 +65,7 @@ export class Bet {
     document: string,
     birthdate: string,
     number: number | string,
+    today: string = currentDay(),
   ) {
     this.agency = toInteger("agency", agency);
     if (this.agency < 1) {
@@ -63,12 +81,19 @@ export class Bet {
       );
     }
     this.document = document;
-    this.birthdate = checkDate(birthdate);
+    this.birthdate = checkDate(birthdate, today);
     this.number = toInteger("number", number);
   }
 
-  /** Builds a bet from the five strings of the wire and the agency id. */
-  static fromWire(agency: number, wire: WireBet): Bet {
+  /**
+   * Builds a bet from the five strings of the wire and the agency id;
+   * `today` as for the constructor.
+   */
+  static fromWire(
+    agency: number,
+    wire: WireBet,
+    today: string = currentDay(),
+  ): Bet {
     return new Bet(
       agency,
       wire.firstName,
@@ -76,6 +101,7 @@ export class Bet {
       wire.document,
       wire.birthdate,
       wire.number,
+      today,
     );
   }
 
@@ -122,7 +148,7 @@ function checkName(field: string, value: string): string {
   return value;
 }
 
-function checkDate(value: string): string {
+function checkDate(value: string, today: string): string {
   const match = DATE.exec(value);
   if (match === null) {
     throw new SyntaxError(
@@ -137,6 +163,12 @@ function checkDate(value: string): string {
   ) {
     throw new RangeError(
       `Cannot accept bet: birthdate "${value}" is not a calendar date`,
+    );
+  }
+  // YYYY-MM-DD strings sort as their dates do.
+  if (value > today) {
+    throw new RangeError(
+      `Cannot accept bet: birthdate "${value}" is in the future`,
     );
   }
   return value;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Bet } from "./bet.ts";
+import { Bet, currentDay } from "./bet.ts";
 import { concatBytes } from "./concat_bytes.ts";
 import { formatCsvRow, parseCsvLine } from "./csv.ts";
 
@@ -44,6 +44,7 @@ const NAME_BYTE = new Uint8Array(256).map((_, c) =>
  * `limit`; made byte by byte with no allocation, finding the line's end as it
  * goes. Returns where the line's content ends (the LF, the CR of a CR LF, or
  * `limit`) when the line is a valid bet exactly as {@linkcode Bet} judges it
+ * on `today` (`YYYY-MM-DD`, the latest birthdate accepted)
  * *and* already in the form `store_bets` writes (no quotes, the number
  * without leading zeros), so it can be stored as it is. Returns -1 for "not
  * sure": the caller takes the slow path, {@linkcode canonicalBetLine}, which
@@ -56,9 +57,11 @@ export function canonicalBetLineEnd(
   bytes: Uint8Array,
   start: number,
   limit: number,
+  today: string,
 ): number {
   // Names: non-empty after trimming (an ASCII letter or sign guarantees it),
-  // no control character, no comma or quote (those would need quoting).
+  // no control character (C1 and U+2028/U+2029 included), no comma or quote
+  // (those would need quoting).
   // A run of visible bytes is the common case: one lookup per byte. Past
   // the end of `bytes` a read gives `undefined`, which is no class, so the
   // runs stop there; a run that passes `limit` is refused after it.
@@ -74,6 +77,7 @@ export function canonicalBetLineEnd(
       if (kind === FIELD_END) break;
       if (kind === SPACE) i++;
       else if (kind === MULTIBYTE) {
+        if (isLineBreakOrC1(bytes, i)) return -1;
         if ((i = utf8Sequence(bytes, i, limit)) < 0) return -1;
         i++;
       } else return -1;
@@ -88,7 +92,7 @@ export function canonicalBetLineEnd(
     i === document || i - document > 20 || i >= limit || bytes[i] !== COMMA
   ) return -1;
   i++;
-  // Birthdate: YYYY-MM-DD, a calendar date from year 1000 on.
+  // Birthdate: YYYY-MM-DD, a calendar date from year 1000 on, not after today.
   if (limit - i < 11 || bytes[i + 4] !== DASH || bytes[i + 7] !== DASH) {
     return -1;
   }
@@ -98,6 +102,7 @@ export function canonicalBetLineEnd(
   if (y < 1000 || m < 1 || m > 12 || d < 1) return -1;
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   if (d > DAYS[m - 1]! + (m === 2 && leap ? 1 : 0)) return -1;
+  if (isAfter(bytes, i, today)) return -1;
   i += 10;
   if (bytes[i] !== COMMA) return -1;
   i++;
@@ -112,6 +117,27 @@ export function canonicalBetLineEnd(
   if (i === limit || bytes[i] === LF) return i;
   if (bytes[i] === CR && (i + 1 === limit || bytes[i + 1] === LF)) return i;
   return -1;
+}
+
+/**
+ * True if the UTF-8 sequence at `at` is a C1 control (C2 80 … C2 9F) or
+ * U+2028/U+2029 (E2 80 A8/A9). Bytes past the end read as `undefined`,
+ * which matches nothing.
+ */
+function isLineBreakOrC1(bytes: Uint8Array, at: number): boolean {
+  const c = bytes[at];
+  if (c === 0xc2) return bytes[at + 1]! < 0xa0;
+  return c === 0xe2 && bytes[at + 1] === 0x80 &&
+    (bytes[at + 2] === 0xa8 || bytes[at + 2] === 0xa9);
+}
+
+/** True if the 10 bytes `YYYY-MM-DD` at `at` are a later date than `day`. */
+function isAfter(bytes: Uint8Array, at: number, day: string): boolean {
+  for (let k = 0; k < 10; k++) {
+    const difference = bytes[at + k]! - day.charCodeAt(k);
+    if (difference !== 0) return difference > 0;
+  }
+  return false;
 }
 
 /**
@@ -165,11 +191,15 @@ function digits(bytes: Uint8Array, at: number, n: number): number {
 
 /**
  * The slow path and the reference: parses one CSV line (quotes allowed),
- * validates it as a bet of `agency` with {@linkcode Bet}, and returns it in
+ * validates it as a bet of `agency` on `today` with {@linkcode Bet}, and returns it in
  * the form `store_bets` writes, without the agency and the line end. Throws
  * `SyntaxError`, `TypeError` or `RangeError` saying what is wrong.
  */
-export function canonicalBetLine(line: string, agency: number): string {
+export function canonicalBetLine(
+  line: string,
+  agency: number,
+  today: string,
+): string {
   const fields = parseCsvLine(line);
   if (fields.length !== 5) {
     throw new SyntaxError(
@@ -183,7 +213,15 @@ export function canonicalBetLine(line: string, agency: number): string {
     string,
     string,
   ];
-  const bet = new Bet(agency, firstName, lastName, document, birthdate, number);
+  const bet = new Bet(
+    agency,
+    firstName,
+    lastName,
+    document,
+    birthdate,
+    number,
+    today,
+  );
   return formatCsvRow([
     bet.firstName,
     bet.lastName,
@@ -211,7 +249,8 @@ export interface StorageRows {
  * by byte, for rows already in stored form, which are kept as they are;
  * through {@linkcode canonicalBetLine} for the rest. When every row is in
  * stored form, the usual case, the rows are `body` itself, not a copy: they
- * are valid as long as `body` is. Throws `SyntaxError`, `TypeError` or `RangeError`
+ * are valid as long as `body` is. `today` (`YYYY-MM-DD`, default
+ * {@linkcode currentDay}) is the latest birthdate accepted. Throws `SyntaxError`, `TypeError` or `RangeError`
  * naming the first bad bet (`bet 3 of 100: …`), a row of another agency
  * among them; then nothing of the batch is usable.
  */
@@ -219,12 +258,13 @@ export function toStorageRows(
   agency: number,
   body: Uint8Array,
   count = countLines(body),
+  today: string = currentDay(),
 ): StorageRows {
   const prefix = encoder.encode(`${agency},`);
   let start = 0;
   let index = 0;
   while (start < body.length) {
-    const end = storedRowEnd(body, start, prefix);
+    const end = storedRowEnd(body, start, prefix, today);
     if (end < 0) break;
     start = end + 1;
     index++;
@@ -233,7 +273,7 @@ export function toStorageRows(
   // The slow path, from the first row not in stored form.
   const parts: Uint8Array[] = [body.subarray(0, start)];
   for (let end; start < body.length; start = end + 1, index++) {
-    end = storedRowEnd(body, start, prefix);
+    end = storedRowEnd(body, start, prefix, today);
     if (end >= 0) {
       parts.push(body.subarray(start, end + 1));
       continue;
@@ -252,7 +292,7 @@ export function toStorageRows(
       }
       const line = decodeLine(body.subarray(start + prefix.length, end));
       parts.push(
-        encoder.encode(`${agency},${canonicalBetLine(line, agency)}\n`),
+        encoder.encode(`${agency},${canonicalBetLine(line, agency, today)}\n`),
       );
     } catch (error) {
       const problem = error as Error;
@@ -273,9 +313,15 @@ function storedRowEnd(
   bytes: Uint8Array,
   start: number,
   prefix: Uint8Array,
+  today: string,
 ): number {
   if (!startsWith(bytes, start, prefix)) return -1;
-  const end = canonicalBetLineEnd(bytes, start + prefix.length, bytes.length);
+  const end = canonicalBetLineEnd(
+    bytes,
+    start + prefix.length,
+    bytes.length,
+    today,
+  );
   return end >= 0 && bytes[end] === LF ? end : -1;
 }
 

@@ -13,12 +13,14 @@ import {
 } from "./bet_row.ts";
 import { formatCsvRow } from "./csv.ts";
 
+/** The day the tests run on, as far as the rules know: the latest birthdate. */
+const TODAY = "2026-12-01";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** The fast check of `line` in the middle of a buffer, ended by LF. */
 const fast = (line: string) => {
   const bytes = encoder.encode(`xx${line}\nyy`);
-  const end = canonicalBetLineEnd(bytes, 2, bytes.length);
+  const end = canonicalBetLineEnd(bytes, 2, bytes.length, TODAY);
   if (end === -1) return false;
   assert.equal(end, bytes.length - 3, `${line} ends at its LF`);
   return true;
@@ -33,7 +35,7 @@ Deno.test("the fast check accepts stored-form bets and leaves the rest to the sl
     ]
   ) {
     assert.ok(fast(line), line);
-    assert.equal(canonicalBetLine(line, 1), line);
+    assert.equal(canonicalBetLine(line, 1, TODAY), line);
   }
   for (
     const line of [
@@ -55,11 +57,17 @@ Deno.test("the fast check accepts stored-form bets and leaves the rest to the sl
     assert.equal(fast(line), false, line);
   }
   assert.equal(
-    canonicalBetLine('"Lorca, Santiago",Lorca,1,1999-03-17,0042', 1),
+    canonicalBetLine('"Lorca, Santiago",Lorca,1,1999-03-17,0042', 1, TODAY),
     '"Lorca, Santiago",Lorca,1,1999-03-17,42',
   );
-  assert.throws(() => canonicalBetLine("A,B,1,1999-02-29,2", 1), RangeError);
-  assert.throws(() => canonicalBetLine("A,B,1,1999-03-17", 1), /4 fields/);
+  assert.throws(
+    () => canonicalBetLine("A,B,1,1999-02-29,2", 1, TODAY),
+    RangeError,
+  );
+  assert.throws(
+    () => canonicalBetLine("A,B,1,1999-03-17", 1, TODAY),
+    /4 fields/,
+  );
 });
 
 const name = fc.string({ unit: "grapheme", minLength: 0, maxLength: 6 });
@@ -75,17 +83,20 @@ const line = fc.tuple(name, name, digits, date, digits).map((fields) =>
 
 Deno.test("the fast check ends a line at LF, CR LF, or the limit", () => {
   const bytes = encoder.encode("A,B,1,1999-03-17,2\r\nA,B,1,1999-03-17,3");
-  assert.equal(canonicalBetLineEnd(bytes, 0, bytes.length), 18);
-  assert.equal(canonicalBetLineEnd(bytes, 20, bytes.length), bytes.length);
-  assert.equal(canonicalBetLineEnd(bytes, 0, 19), 18); // a CR at the limit
-  assert.equal(canonicalBetLineEnd(bytes, 0, 10), -1); // cut short
+  assert.equal(canonicalBetLineEnd(bytes, 0, bytes.length, TODAY), 18);
+  assert.equal(
+    canonicalBetLineEnd(bytes, 20, bytes.length, TODAY),
+    bytes.length,
+  );
+  assert.equal(canonicalBetLineEnd(bytes, 0, 19, TODAY), 18); // a CR at the limit
+  assert.equal(canonicalBetLineEnd(bytes, 0, 10, TODAY), -1); // cut short
 });
 
 Deno.test("property: the fast check never accepts what the reference would not store as it is", () => {
   fc.assert(
     fc.property(line, (text) => {
       if (!fast(text)) return;
-      assert.equal(canonicalBetLine(text, 1), text);
+      assert.equal(canonicalBetLine(text, 1, TODAY), text);
     }),
     { numRuns: 5000 },
   );
@@ -101,8 +112,8 @@ Deno.test("property: bytes past the limit never change the fast check", () => {
         const bytes = encoder.encode(`${text}${after}`);
         const limit = cut % (encoder.encode(text).length + 1);
         assert.equal(
-          canonicalBetLineEnd(bytes, 0, limit),
-          canonicalBetLineEnd(bytes.slice(0, limit), 0, limit),
+          canonicalBetLineEnd(bytes, 0, limit, TODAY),
+          canonicalBetLineEnd(bytes.slice(0, limit), 0, limit, TODAY),
         );
       },
     ),
@@ -116,7 +127,7 @@ Deno.test("property: storage rows equal store_bets' rows for the same bets", () 
       const bets: Bet[] = [];
       for (const text of lines) {
         try {
-          canonicalBetLine(text, 3);
+          canonicalBetLine(text, 3, TODAY);
         } catch {
           return; // batches with an invalid bet are covered below
         }
@@ -127,10 +138,10 @@ Deno.test("property: storage rows equal store_bets' rows for the same bets", () 
           string,
           string,
         ];
-        bets.push(new Bet(3, a, b, c, d, e));
+        bets.push(new Bet(3, a, b, c, d, e, TODAY));
       }
       const body = encoder.encode(lines.map((l) => `3,${l}\n`).join(""));
-      const rows = toStorageRows(3, body);
+      const rows = toStorageRows(3, body, undefined, TODAY);
       assert.equal(rows.count, bets.length);
       assert.equal(
         decoder.decode(rows.bytes),
@@ -188,5 +199,85 @@ Deno.test("a bad bet in a batch is named by its place", () => {
   assert.throws(
     () => toStorageRows(1, new Uint8Array([0x31, 0x2c, 0x41, 0xff, 0x0a])),
     /not valid UTF-8/,
+  );
+});
+
+Deno.test("C1 controls and line separators in names are refused by both checks", () => {
+  for (const bad of ["\u0085", "\u0080", "\u009f", "\u2028", "\u2029"]) {
+    for (
+      const line of [`A${bad}B,C,1,1999-03-17,2`, `A,x${bad},1,1999-03-17,2`]
+    ) {
+      assert.equal(fast(line), false, JSON.stringify(line));
+      assert.throws(
+        () => canonicalBetLine(line, 1, TODAY),
+        /contains a control character/,
+        JSON.stringify(line),
+      );
+    }
+  }
+  // Their neighbours are letters and spaces like any other.
+  for (const good of ["\u00a0", "\u00e9", "\u2027", "\u202a", "\u07ff"]) {
+    const line = `A${good}B,C,1,1999-03-17,2`;
+    assert.ok(fast(line), JSON.stringify(line));
+    assert.equal(canonicalBetLine(line, 1, TODAY), line);
+  }
+});
+
+Deno.test("a birthdate after today is refused by both checks; today itself is valid", () => {
+  assert.ok(fast(`A,B,1,${TODAY},2`));
+  assert.equal(
+    canonicalBetLine(`A,B,1,${TODAY},2`, 1, TODAY),
+    `A,B,1,${TODAY},2`,
+  );
+  for (
+    const later of ["2026-12-02", "2027-01-01", "2100-02-28", "9999-12-31"]
+  ) {
+    assert.equal(fast(`A,B,1,${later},2`), false, later);
+    assert.throws(
+      () => canonicalBetLine(`A,B,1,${later},2`, 1, TODAY),
+      (e) =>
+        e instanceof RangeError &&
+        e.message.includes(`"${later}" is in the future`),
+    );
+  }
+  const body = encoder.encode(`1,A,B,1,1999-03-17,2\n1,A,B,1,2026-12-02,2\n`);
+  assert.throws(
+    () => toStorageRows(1, body, undefined, TODAY),
+    /^RangeError: bet 2 of 2: .*in the future/,
+  );
+  assert.equal(toStorageRows(1, body, undefined, "2026-12-02").count, 2);
+});
+
+Deno.test("property: with risky characters and dates near today, the fast check stays within the reference", () => {
+  const risky = fc.string({
+    unit: fc.constantFrom(
+      "a",
+      " ",
+      "\u00e9",
+      "\u0085",
+      "\u009f",
+      "\u00a0",
+      "\u2028",
+      "\u2029",
+      "\u202f",
+      "\u{1f600}",
+    ),
+    maxLength: 4,
+  });
+  const near = fc.integer({ min: -3, max: 3 }).map((days) =>
+    new Date(Date.parse(TODAY) + days * 86_400_000).toISOString().slice(0, 10)
+  );
+  fc.assert(
+    fc.property(risky, risky, near, (first, last, birthdate) => {
+      const text = `${first},${last},1,${birthdate},2`;
+      let reference: string | null;
+      try {
+        reference = canonicalBetLine(text, 1, TODAY);
+      } catch {
+        reference = null;
+      }
+      if (fast(text)) assert.equal(reference, text);
+    }),
+    { numRuns: 3000 },
   );
 });

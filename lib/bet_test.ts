@@ -4,7 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Bet, hasWon, LOTTERY_WINNER_NUMBER } from "./bet.ts";
+import { Bet, currentDay, hasWon, LOTTERY_WINNER_NUMBER } from "./bet.ts";
 
 const ok = [
   "1",
@@ -49,4 +49,28 @@ Deno.test("every invalid field is refused with its name in the message", () => {
     args[index] = value;
     assert.throws(() => new Bet(...args), message, `${index}=${value}`);
   }
+});
+
+Deno.test("names with C1 controls or line separators and birthdates after today are refused", () => {
+  for (const name of ["A\u0085", "x\u2028", "B\u2029C", "\u0080x"]) {
+    assert.throws(
+      () => new Bet(1, name, "B", "1", "2000-01-01", "1", "2026-12-01"),
+      /first_name contains a control character/,
+      JSON.stringify(name),
+    );
+  }
+  const wire = {
+    firstName: "A",
+    lastName: "B",
+    document: "1",
+    birthdate: "2026-12-02",
+    number: "1",
+  };
+  assert.throws(
+    () => Bet.fromWire(1, wire, "2026-12-01"),
+    /birthdate "2026-12-02" is in the future/,
+  );
+  assert.equal(Bet.fromWire(1, wire, "2026-12-02").birthdate, "2026-12-02");
+  assert.equal(currentDay(Date.UTC(2026, 11, 1, 23, 59)), "2026-12-01");
+  assert.equal(currentDay(Date.UTC(2026, 11, 2)), "2026-12-02");
 });

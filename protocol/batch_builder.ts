@@ -6,8 +6,28 @@
 import { HEADER_SIZE, MAX_FRAME_SIZE } from "./frame.ts";
 import { MessageType } from "./messages.ts";
 
-const BATCH_PREFIX = HEADER_SIZE + 4 + 4 + 2;
+/** Where a `batch` frame's rows start: after the header, agency, first and count. */
+export const BATCH_ROWS_OFFSET = HEADER_SIZE + 4 + 4 + 2;
 const LF = 0x0a;
+
+/**
+ * Writes the stored row `prefix` + `bytes[start, end)` + LF into `target` at
+ * `at` (the caller made room) and returns where it ends.
+ */
+export function writeStoredRow(
+  target: Uint8Array,
+  at: number,
+  prefix: Uint8Array,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  // Byte loops: a line is short, and a subarray per line costs more.
+  for (let k = 0; k < prefix.length; k++) target[at++] = prefix[k]!;
+  for (let k = start; k < end; k++) target[at++] = bytes[k]!;
+  target[at++] = LF;
+  return at;
+}
 
 /**
  * Packs bet lines into one `batch` frame as they come, copying each once
@@ -23,7 +43,7 @@ export class BatchBuilder {
   readonly #maxAmount: number;
   readonly #frame = new Uint8Array(MAX_FRAME_SIZE);
   readonly #view = new DataView(this.#frame.buffer);
-  #offset = BATCH_PREFIX;
+  #offset = BATCH_ROWS_OFFSET;
   #count = 0;
 
   /**
@@ -68,13 +88,14 @@ export class BatchBuilder {
       }
       return false;
     }
-    const frame = this.#frame;
-    let at = this.#offset;
-    // Byte loops: a line is short, and a subarray per line costs more.
-    for (let k = 0; k < prefix.length; k++) frame[at++] = prefix[k]!;
-    for (let k = start; k < end; k++) frame[at++] = bytes[k]!;
-    frame[at++] = LF;
-    this.#offset = at;
+    this.#offset = writeStoredRow(
+      this.#frame,
+      this.#offset,
+      prefix,
+      bytes,
+      start,
+      end,
+    );
     this.#count++;
     return true;
   }
@@ -90,7 +111,7 @@ export class BatchBuilder {
     this.#view.setUint32(HEADER_SIZE + 4, first);
     this.#view.setUint16(HEADER_SIZE + 8, this.#count);
     const frame = this.#frame.slice(0, this.#offset);
-    this.#offset = BATCH_PREFIX;
+    this.#offset = BATCH_ROWS_OFFSET;
     this.#count = 0;
     return frame;
   }

@@ -27,6 +27,10 @@ export const MessageType = {
   winnersQuery: 0x04,
   /** agency → central: "how many winners nationwide?" */
   totalQuery: 0x05,
+  /** agency → central: opens a connection: who it is and its whole stream. */
+  hello: 0x06,
+  /** agency → central: the MAC that proves it holds its key. */
+  proof: 0x07,
   /** central → agency: a bet or batch or finish was accepted. */
   ack: 0x11,
   /** central → agency: some of an agency's winning documents. */
@@ -35,6 +39,10 @@ export const MessageType = {
   pending: 0x13,
   /** central → agency: the number of winners across all agencies. */
   total: 0x14,
+  /** central → agency: the fresh nonce the proof must cover. */
+  challenge: 0x15,
+  /** central → agency: the proof holds; how much of the stream is stored. */
+  welcome: 0x16,
   /** central → agency: the request was refused. */
   error: 0x1f,
 } as const;
@@ -78,6 +86,10 @@ export const ErrorCode = {
   incomplete: 9,
   /** A message that only the central sends arrived at the central. */
   unexpectedMessage: 10,
+  /** The connection has not proven an agency's identity (bad or missing proof). */
+  unauthenticated: 11,
+  /** The hello's stream (total, digest) differs from the one the central recorded. */
+  conflict: 12,
 } as const;
 
 /** The name of an error code: a key of {@linkcode ErrorCode}. */
@@ -106,6 +118,13 @@ export interface WireBet {
   readonly number: string;
 }
 
+/** Bytes in a hello's stream digest (SHA-256). */
+export const DIGEST_SIZE = 32;
+/** Bytes in a challenge's nonce. */
+export const NONCE_SIZE = 32;
+/** Bytes in a proof's MAC (HMAC-SHA256). */
+export const MAC_SIZE = 32;
+
 /** Every message of the protocol, discriminated by `kind`. */
 export type Message =
   | { kind: "bet"; agency: number; bet: WireBet }
@@ -124,26 +143,64 @@ export type Message =
   | { kind: "finish"; agency: number; total: number }
   | { kind: "winnersQuery"; agency: number }
   | { kind: "totalQuery"; agency: number }
+  | {
+    kind: "hello";
+    agency: number;
+    /** Bets in the agency's whole stream. */
+    total: number;
+    /** SHA-256 of the whole stream as stored rows, {@linkcode DIGEST_SIZE} bytes. */
+    digest: Uint8Array;
+  }
+  | {
+    kind: "proof";
+    /** HMAC-SHA256 over the challenge and the hello, {@linkcode MAC_SIZE} bytes. */
+    mac: Uint8Array;
+  }
+  | {
+    kind: "challenge";
+    /** Fresh random bytes for this connection, {@linkcode NONCE_SIZE} of them. */
+    nonce: Uint8Array;
+  }
+  | {
+    kind: "welcome";
+    /** Bets of the agency's stream the central holds. */
+    stored: number;
+  }
   | { kind: "ack"; first: number; count: number; duplicate: boolean }
   | { kind: "winners"; last: boolean; documents: string[] }
   | { kind: "pending"; pendingAgencies: number }
   | { kind: "total"; totalWinners: number }
   | { kind: "error"; code: ErrorCodeName; message: string };
 
-/** The messages an agency sends. */
+/**
+ * The messages an agency sends once its connection is open: each one is
+ * served by a handler of the central.
+ */
 export type Request = Extract<
   Message,
   { kind: "bet" | "batch" | "finish" | "winnersQuery" | "totalQuery" }
 >;
 
-/** The messages the central sends. */
-export type Response = Exclude<Message, Request>;
+/**
+ * The messages an agency sends to open a connection (`hello`, then
+ * `proof`), before any {@linkcode Request}; the connection's session, not
+ * a handler, serves them.
+ */
+export type Opening = Extract<Message, { kind: "hello" | "proof" }>;
 
-/** True for the kinds an agency sends to the central. */
+/** The messages the central sends. */
+export type Response = Exclude<Message, Request | Opening>;
+
+/** True for the kinds an agency sends on an open connection. */
 export function isRequest(message: Message): message is Request {
   return message.kind === "bet" || message.kind === "batch" ||
     message.kind === "finish" || message.kind === "winnersQuery" ||
     message.kind === "totalQuery";
+}
+
+/** True for the kinds an agency sends to open a connection. */
+export function isOpening(message: Message): message is Opening {
+  return message.kind === "hello" || message.kind === "proof";
 }
 
 const MAX_PAYLOAD = MAX_FRAME_SIZE - HEADER_SIZE;
@@ -269,6 +326,11 @@ class PayloadReader {
       throw this.malformed("a string is not valid UTF-8", error);
     }
   }
+  /** The next `n` bytes, as a copy (the payload may be a reused buffer). */
+  fixed(n: number): Uint8Array {
+    const at = this.#take(n);
+    return this.#bytes.slice(at, at + n);
+  }
   /** The remaining bytes, as a view. */
   rest(): Uint8Array {
     const at = this.#take(this.#bytes.length - this.#offset);
@@ -322,6 +384,19 @@ export function encodeMessage(message: Message): Uint8Array {
     case "winnersQuery":
     case "totalQuery":
       w.u32(message.agency);
+      break;
+    case "hello":
+      w.u32(message.agency).u32(message.total)
+        .bytes(checkSize("digest", message.digest, DIGEST_SIZE));
+      break;
+    case "proof":
+      w.bytes(checkSize("mac", message.mac, MAC_SIZE));
+      break;
+    case "challenge":
+      w.bytes(checkSize("nonce", message.nonce, NONCE_SIZE));
+      break;
+    case "welcome":
+      w.u32(message.stored);
       break;
     case "ack":
       checkU16("ack count", message.count);
@@ -390,6 +465,19 @@ function decodePayload(kind: MessageKind, r: PayloadReader): Message {
     case "winnersQuery":
     case "totalQuery":
       return { kind, agency: r.u32() };
+    case "hello":
+      return {
+        kind,
+        agency: r.u32(),
+        total: r.u32(),
+        digest: r.fixed(DIGEST_SIZE),
+      };
+    case "proof":
+      return { kind, mac: r.fixed(MAC_SIZE) };
+    case "challenge":
+      return { kind, nonce: r.fixed(NONCE_SIZE) };
+    case "welcome":
+      return { kind, stored: r.u32() };
     case "ack":
       return { kind, first: r.u32(), count: r.u16(), duplicate: flag(r) };
     case "winners": {
@@ -423,6 +511,19 @@ function flag(r: PayloadReader): boolean {
   const value = r.u8();
   if (value > 1) throw r.malformed(`flag byte ${value} is neither 0 nor 1`);
   return value === 1;
+}
+
+function checkSize(
+  what: string,
+  value: Uint8Array,
+  size: number,
+): Uint8Array {
+  if (value.length !== size) {
+    throw new RangeError(
+      `Cannot encode message: ${what} of ${value.length} bytes is not ${size} bytes`,
+    );
+  }
+  return value;
 }
 
 function checkU16(what: string, value: number): void {

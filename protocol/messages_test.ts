@@ -9,11 +9,16 @@ import { BufferedReader } from "./buffered_reader.ts";
 import { HEADER_SIZE, MAX_FRAME_SIZE, readFrame } from "./frame.ts";
 import {
   decodeMessage,
+  DIGEST_SIZE,
   encodeMessage,
   ErrorCode,
   isKnownMessageType,
+  isOpening,
+  isRequest,
+  MAC_SIZE,
   type Message,
   MessageType,
+  NONCE_SIZE,
   splitWinners,
   type WireBet,
 } from "./messages.ts";
@@ -65,11 +70,22 @@ const SAMPLES: Message[] = [
   { kind: "finish", agency: 2, total: 270 },
   { kind: "winnersQuery", agency: 4 },
   { kind: "totalQuery", agency: 4 },
+  {
+    kind: "hello",
+    agency: 3,
+    total: 78_697,
+    digest: new Uint8Array(DIGEST_SIZE).fill(0xab),
+  },
+  { kind: "proof", mac: new Uint8Array(MAC_SIZE).map((_, i) => i) },
+  { kind: "challenge", nonce: new Uint8Array(NONCE_SIZE).fill(0xff) },
+  { kind: "welcome", stored: 160 },
   { kind: "ack", first: 9, count: 100, duplicate: true },
   { kind: "winners", last: true, documents: ["30904465", "00000000"] },
   { kind: "pending", pendingAgencies: 2 },
   { kind: "total", totalWinners: 10 },
   { kind: "error", code: "invalidBet", message: "Cannot store bet: año" },
+  { kind: "error", code: "unauthenticated", message: "no proof" },
+  { kind: "error", code: "conflict", message: "another stream" },
 ];
 
 Deno.test("every message survives encode, one-byte reads and decode", async () => {
@@ -85,6 +101,112 @@ Deno.test("a batch frame has the documented byte layout", () => {
     MessageType.batch, 0, 0, 0, 22, // header: type, u32 payload length
     0, 0, 0, 1, 0, 0, 0, 2, 0, 1, // agency u32, first u32, count u16
     49, 44, 65, 44, 0xc3, 0x91, 44, 55, 44, 44, 48, 10, // the rows, LF-terminated
+  ]);
+});
+
+Deno.test("the opening messages have the documented byte layout", () => {
+  const digest = new Uint8Array(DIGEST_SIZE).map((_, i) => 0xa0 + i);
+  // deno-fmt-ignore
+  assert.deepEqual([...encodeMessage({ kind: "hello", agency: 2, total: 258, digest })], [
+    0x06, 0, 0, 0, 40, // header: hello, 40-byte payload
+    0, 0, 0, 2, 0, 0, 1, 2, // agency u32, total u32
+    ...digest, // 32 bytes
+  ]);
+  const mac = new Uint8Array(MAC_SIZE).fill(7);
+  assert.deepEqual([...encodeMessage({ kind: "proof", mac })], [
+    0x07,
+    0,
+    0,
+    0,
+    32,
+    ...mac,
+  ]);
+  const nonce = new Uint8Array(NONCE_SIZE).fill(9);
+  assert.deepEqual([...encodeMessage({ kind: "challenge", nonce })], [
+    0x15,
+    0,
+    0,
+    0,
+    32,
+    ...nonce,
+  ]);
+  assert.deepEqual(
+    [...encodeMessage({ kind: "welcome", stored: 0x01020304 })],
+    [
+      0x16,
+      0,
+      0,
+      0,
+      4,
+      1,
+      2,
+      3,
+      4,
+    ],
+  );
+  assert.deepEqual(
+    [...encodeMessage({ kind: "error", code: "unauthenticated", message: "" })],
+    [0x1f, 0, 0, 0, 3, 11, 0, 0],
+  );
+  assert.deepEqual(
+    [...encodeMessage({ kind: "error", code: "conflict", message: "" })],
+    [0x1f, 0, 0, 0, 3, 12, 0, 0],
+  );
+});
+
+Deno.test("opening messages of any other size are malformed, both ways", () => {
+  const sizes = [
+    [MessageType.hello, 40],
+    [MessageType.proof, 32],
+    [MessageType.challenge, 32],
+    [MessageType.welcome, 4],
+  ] as const;
+  for (const [type, size] of sizes) {
+    assert.ok(decodeMessage({ type, payload: new Uint8Array(size) }));
+    for (const wrong of [0, size - 1, size + 1]) {
+      assert.throws(
+        () => decodeMessage({ type, payload: new Uint8Array(wrong) }),
+        (e) => e instanceof ProtocolError && e.reason === "malformed",
+        `type 0x${type.toString(16)} with ${wrong} bytes`,
+      );
+    }
+  }
+  for (const n of [0, 31, 33]) {
+    const bytes = new Uint8Array(n);
+    assert.throws(
+      () =>
+        encodeMessage({ kind: "hello", agency: 1, total: 1, digest: bytes }),
+      RangeError,
+    );
+    assert.throws(
+      () => encodeMessage({ kind: "proof", mac: bytes }),
+      RangeError,
+    );
+    assert.throws(
+      () => encodeMessage({ kind: "challenge", nonce: bytes }),
+      RangeError,
+    );
+  }
+});
+
+Deno.test("a decoded digest, nonce or MAC is a copy, not a view of the read buffer", () => {
+  const payload = new Uint8Array(NONCE_SIZE).fill(5);
+  const message = decodeMessage({ type: MessageType.challenge, payload });
+  payload.fill(0);
+  assert.ok(message.kind === "challenge");
+  assert.deepEqual(message.nonce, new Uint8Array(NONCE_SIZE).fill(5));
+});
+
+Deno.test("hello and proof open a connection; they are not requests nor responses", () => {
+  const kinds = (pick: (m: Message) => boolean) =>
+    SAMPLES.filter(pick).map((m) => m.kind);
+  assert.deepEqual(kinds(isOpening), ["hello", "proof"]);
+  assert.deepEqual([...new Set(kinds(isRequest))], [
+    "bet",
+    "batch",
+    "finish",
+    "winnersQuery",
+    "totalQuery",
   ]);
 });
 
@@ -214,7 +336,7 @@ Deno.test("the frame reader refuses an oversized length before reading the paylo
 Deno.test("unknown type bytes are refused at the header", async () => {
   await assert.rejects(
     readFrame(
-      new BufferedReader(chunkedSource(new Uint8Array([0x06, 0, 0, 0, 0]))),
+      new BufferedReader(chunkedSource(new Uint8Array([0x08, 0, 0, 0, 0]))),
       { isKnownType: isKnownMessageType },
     ),
     (e) => e instanceof ProtocolError && e.reason === "unknown_type",
@@ -306,6 +428,21 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   }),
   fc.record({ kind: fc.constant("winnersQuery" as const), agency: u32 }),
   fc.record({ kind: fc.constant("totalQuery" as const), agency: u32 }),
+  fc.record({
+    kind: fc.constant("hello" as const),
+    agency: u32,
+    total: u32,
+    digest: fc.uint8Array({ minLength: DIGEST_SIZE, maxLength: DIGEST_SIZE }),
+  }),
+  fc.record({
+    kind: fc.constant("proof" as const),
+    mac: fc.uint8Array({ minLength: MAC_SIZE, maxLength: MAC_SIZE }),
+  }),
+  fc.record({
+    kind: fc.constant("challenge" as const),
+    nonce: fc.uint8Array({ minLength: NONCE_SIZE, maxLength: NONCE_SIZE }),
+  }),
+  fc.record({ kind: fc.constant("welcome" as const), stored: u32 }),
   fc.record({
     kind: fc.constant("ack" as const),
     first: u32,

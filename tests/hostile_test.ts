@@ -123,7 +123,7 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
     "malformedFrame",
     /exceeds the 8187-byte limit/,
   );
-  await refused(header(0x06, 0), "malformedFrame", /unknown message type 0x06/);
+  await refused(header(0x08, 0), "malformedFrame", /unknown message type 0x08/);
   await refused(
     concat(
       header(MessageType.bet, 15),
