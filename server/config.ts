@@ -26,11 +26,26 @@ export interface CentralConfig {
   readonly maxConnections: number;
   /** `IDLE_TIMEOUT`: how long a connection may stay silent, in ms (default 30s). */
   readonly idleTimeoutMs: number;
+  /**
+   * `AUTH_SECRET`: the secret agency keys are derived from (required, at
+   * least {@linkcode MIN_SECRET_LENGTH} characters). Never logged.
+   */
+  readonly authSecret: string;
 }
 
+/**
+ * Shortest `AUTH_SECRET` accepted: a recorded handshake lets anyone test
+ * guesses of the secret offline, so it must be too long to guess
+ * (`openssl rand -hex 32` gives 64 characters).
+ */
+export const MIN_SECRET_LENGTH = 32;
+
 interface KeySpec {
-  readonly flag: string;
+  /** Its command-line flag; none for a secret (a flag shows in `ps`). */
+  readonly flag?: string;
   readonly fallback?: string;
+  /** What to say when it is missing, besides where to set it. */
+  readonly hint?: string;
 }
 
 /** Every key: its flag and its documented default (none: required). */
@@ -45,6 +60,10 @@ const KEYS = {
   STORAGE_DIR: { flag: "storage-dir", fallback: "." },
   MAX_CONNECTIONS: { flag: "max-connections", fallback: "1024" },
   IDLE_TIMEOUT: { flag: "idle-timeout", fallback: "30s" },
+  AUTH_SECRET: {
+    hint:
+      "the central never runs without authentication; make one with `openssl rand -hex 32`",
+  },
 } as const satisfies Record<string, KeySpec>;
 
 type Key = keyof typeof KEYS;
@@ -65,7 +84,9 @@ export interface CentralArgs {
  */
 export function parseCentralArgs(argv: readonly string[]): CentralArgs {
   const flags = Object.fromEntries(
-    Object.entries(KEYS).map(([key, spec]) => [key, spec.flag]),
+    Object.entries(KEYS).flatMap(([key, spec]: [string, KeySpec]) =>
+      spec.flag === undefined ? [] : [[key, spec.flag]]
+    ),
   ) as Record<Key, string>;
   const { configPath, overrides, positionals } = parseFlags(
     argv,
@@ -108,9 +129,10 @@ export function loadCentralConfig(
     const value = overrides[key] ?? env[key] ?? section[key] ?? parsed[key] ??
       spec.fallback;
     if (value === undefined || value === "") {
+      const hint = spec.hint === undefined ? "" : `; ${spec.hint}`;
       throw new ConfigError(
         key,
-        "is missing (set it in config.ini or the environment)",
+        `is missing (set it in config.ini or the environment${hint})`,
       );
     }
     if (typeof value !== "string") {
@@ -137,6 +159,14 @@ export function loadCentralConfig(
   if (idleNs < 1e6) {
     throw new ConfigError("IDLE_TIMEOUT", `"${idle}" is shorter than 1ms`);
   }
+  const authSecret = get("AUTH_SECRET");
+  if (authSecret.length < MIN_SECRET_LENGTH) {
+    // The message never quotes the secret.
+    throw new ConfigError(
+      "AUTH_SECRET",
+      `is ${authSecret.length} characters long, shorter than ${MIN_SECRET_LENGTH} (make one with \`openssl rand -hex 32\`)`,
+    );
+  }
   return {
     port: parseIntegerValue("SERVER_PORT", get("SERVER_PORT"), 0, 65535),
     serverIp: get("SERVER_IP"),
@@ -158,5 +188,6 @@ export function loadCentralConfig(
       1_000_000,
     ),
     idleTimeoutMs: Math.round(idleNs / 1e6),
+    authSecret,
   };
 }

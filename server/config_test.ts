@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config_error.ts";
-import { loadCentralConfig, parseCentralArgs } from "./config.ts";
+import {
+  loadCentralConfig,
+  MIN_SECRET_LENGTH,
+  parseCentralArgs,
+} from "./config.ts";
 
+const SECRET = "a".repeat(MIN_SECRET_LENGTH);
 const FILE = `[DEFAULT]
 SERVER_PORT = 12345
 SERVER_IP = server
 SERVER_LISTEN_BACKLOG = 5
 LOGGING_LEVEL = INFO
+AUTH_SECRET = ${SECRET}
 `;
 
 Deno.test("config.ini alone, with documented defaults", () => {
@@ -21,6 +27,7 @@ Deno.test("config.ini alone, with documented defaults", () => {
     storageDir: ".",
     maxConnections: 1024,
     idleTimeoutMs: 30_000,
+    authSecret: SECRET,
   });
 });
 
@@ -39,7 +46,7 @@ Deno.test("flags over environment over file over defaults", () => {
 Deno.test("bad or missing values name their key", () => {
   const cases: [string, Record<string, string>, RegExp][] = [
     [
-      "[DEFAULT]\nSERVER_IP=a\nSERVER_LISTEN_BACKLOG=5\nLOGGING_LEVEL=INFO\n",
+      `[DEFAULT]\nSERVER_IP=a\nSERVER_LISTEN_BACKLOG=5\nLOGGING_LEVEL=INFO\nAUTH_SECRET=${SECRET}\n`,
       {},
       /SERVER_PORT is missing/,
     ],
@@ -61,6 +68,37 @@ Deno.test("bad or missing values name their key", () => {
       String(message),
     );
   }
+});
+
+Deno.test("no AUTH_SECRET, or a short one, is refused: the central never runs open", () => {
+  const without = FILE.replace(/^AUTH_SECRET.*\n/m, "");
+  assert.throws(
+    () => loadCentralConfig(without, {}),
+    (e) =>
+      e instanceof ConfigError && e.key === "AUTH_SECRET" &&
+      /AUTH_SECRET is missing .*never runs without authentication/.test(
+        e.message,
+      ),
+  );
+  assert.throws(() => loadCentralConfig(FILE, { AUTH_SECRET: "" }), /missing/);
+  const short = "s3cr3t-".repeat(4);
+  assert.throws(
+    () => loadCentralConfig(without, { AUTH_SECRET: short }),
+    (e) =>
+      e instanceof ConfigError &&
+      /AUTH_SECRET is 28 characters long, shorter than 32/.test(e.message) &&
+      !e.message.includes(short),
+  );
+  const secret = "b".repeat(64);
+  assert.equal(
+    loadCentralConfig(without, { AUTH_SECRET: secret }).authSecret,
+    secret,
+  );
+  // No flag: a secret on the command line shows in `ps`.
+  assert.throws(
+    () => parseCentralArgs(["--auth-secret", secret]),
+    /--auth-secret is not a known option/,
+  );
 });
 
 Deno.test("the command line: worker sub-command, unknown flags refused", () => {
