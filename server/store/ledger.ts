@@ -8,13 +8,16 @@ import {
   decodeLedgerRecords,
   EMPTY_RECORD,
   encodeLedgerRecord,
+  encodeStreamRecord,
+  type StreamIdentity,
 } from "./ledger_record.ts";
 
 /**
- * The ledger: how far each agency's stream is stored, its single bets,
+ * The ledger: which stream each agency announced, how far it is stored,
  * whether it finished, and how many bytes of bets.csv are committed. It is
- * an append-only file of commit records ({@linkcode encodeLedgerRecord})
- * that every worker opens, read and written only under the storage lock.
+ * an append-only file of commit and stream records
+ * ({@linkcode encodeLedgerRecord}, {@linkcode encodeStreamRecord}) that
+ * every worker opens, read and written only under the storage lock.
  *
  * Each worker keeps the records it has read in memory, a cache of the file
  * that {@linkcode Ledger.refresh} brings up to date (reading only what other
@@ -26,6 +29,7 @@ export class Ledger implements Disposable {
   #file: Deno.FsFile | null;
   readonly #path: string;
   readonly #records = new Map<number, AgencyRecord>();
+  readonly #streams = new Map<number, StreamIdentity>();
   #betsSize = 0;
   /** Bytes of the file applied to the cache. */
   #applied = 0;
@@ -84,12 +88,15 @@ export class Ledger implements Disposable {
       }
       at += n;
     }
-    const { commits, length } = decodeLedgerRecords(bytes);
+    const { commits, streams, length } = decodeLedgerRecords(bytes);
     for (const commit of commits) {
       for (const [agency, record] of commit.changed) {
         this.#records.set(agency, record);
       }
       this.#betsSize = commit.betsSize;
+    }
+    for (const { agency, stream } of streams) {
+      if (!this.#streams.has(agency)) this.#streams.set(agency, stream);
     }
     this.#applied += length;
     if (length < bytes.length) file.truncateSync(this.#applied);
@@ -98,6 +105,11 @@ export class Ledger implements Disposable {
   /** The agency's record (zeros if it never sent anything), as of the last refresh. */
   record(agency: number): AgencyRecord {
     return this.#records.get(agency) ?? EMPTY_RECORD;
+  }
+
+  /** The stream the agency announced first, or `null`, as of the last refresh. */
+  stream(agency: number): StreamIdentity | null {
+    return this.#streams.get(agency) ?? null;
   }
 
   /** The agencies that finished, in id order, as of the last refresh. */
@@ -124,8 +136,23 @@ export class Ledger implements Disposable {
     changed: ReadonlyMap<number, AgencyRecord>,
     betsSize: number,
   ): Promise<void> {
+    await this.#append(encodeLedgerRecord({ betsSize, changed }));
+    for (const [agency, record] of changed) this.#records.set(agency, record);
+    this.#betsSize = betsSize;
+  }
+
+  /**
+   * Appends a stream record (the stream `agency` announced) and flushes it,
+   * like {@linkcode commit}. The ledger keeps an agency's first stream.
+   */
+  async commitStream(agency: number, stream: StreamIdentity): Promise<void> {
+    await this.#append(encodeStreamRecord({ agency, stream }));
+    if (!this.#streams.has(agency)) this.#streams.set(agency, stream);
+  }
+
+  /** Appends `bytes` and flushes them, or takes them back out on failure. */
+  async #append(bytes: Uint8Array): Promise<void> {
     const file = this.#handle;
-    const bytes = encodeLedgerRecord({ betsSize, changed });
     try {
       for (let at = 0; at < bytes.length;) {
         at += file.writeSync(bytes.subarray(at));
@@ -142,8 +169,6 @@ export class Ledger implements Disposable {
       }
       throw error;
     }
-    for (const [agency, record] of changed) this.#records.set(agency, record);
-    this.#betsSize = betsSize;
     this.#applied += bytes.length;
   }
 

@@ -1,10 +1,11 @@
 import { crc32 } from "../../lib/crc32.ts";
 
 /**
- * The bytes of the central's ledger: a sequence of commit records, each
- * saying what a group commit changed. Pure: no file, no clock.
+ * The bytes of the central's ledger: a sequence of records, each either a
+ * commit record, saying what a group commit changed, or a stream record,
+ * saying which stream an agency announced. Pure: no file, no clock.
  *
- * A record, big-endian:
+ * A commit record, big-endian:
  *
  * | bytes  | field                                              |
  * |--------|----------------------------------------------------|
@@ -16,13 +17,26 @@ import { crc32 } from "../../lib/crc32.ts";
  *
  * Each entry is the agency's whole new record, so replaying the records in
  * order rebuilds the state.
+ *
+ * A stream record (written once per agency, at its first proven hello):
+ *
+ * | bytes | field                                   |
+ * |-------|-----------------------------------------|
+ * | 4     | magic `TLS1`                            |
+ * | 4     | agency (u32)                            |
+ * | 4     | total: bets in its whole stream (u32)   |
+ * | 32    | digest: SHA-256 of the stream's rows    |
+ * | 4     | CRC-32 of everything before it          |
  */
 
 /** What the central knows of one agency. */
 export interface AgencyRecord {
   /** Batched bets stored: the agency's stream is stored up to this position. */
   readonly bets: number;
-  /** Single bets of the bet stage stored (outside the stream). */
+  /**
+   * Single bets stored outside the stream (by versions before the single
+   * bet became position 0 of a stream of 1; always 0 now).
+   */
   readonly singles: number;
   /** The agency said it had sent everything. */
   readonly finished: boolean;
@@ -43,10 +57,29 @@ export interface LedgerCommit {
   readonly changed: ReadonlyMap<number, AgencyRecord>;
 }
 
+/** The stream an agency announced in its hello: the identity of its bets. */
+export interface StreamIdentity {
+  /** Bets in the whole stream. */
+  readonly total: number;
+  /** SHA-256 of the stream's stored rows, 32 bytes. */
+  readonly digest: Uint8Array;
+}
+
+/** One stream record: the stream `agency` announced first. */
+export interface StreamRecord {
+  /** The agency. */
+  readonly agency: number;
+  /** Its stream. */
+  readonly stream: StreamIdentity;
+}
+
 const MAGIC = 0x544c4731; // "TLG1"
+const STREAM_MAGIC = 0x544c5331; // "TLS1"
 const HEADER = 16;
 const ENTRY = 21;
 const TRAILER = 4;
+const DIGEST = 32;
+const STREAM_RECORD = 12 + DIGEST + TRAILER;
 
 /** Encodes one commit record. */
 export function encodeLedgerRecord(commit: LedgerCommit): Uint8Array {
@@ -68,10 +101,31 @@ export function encodeLedgerRecord(commit: LedgerCommit): Uint8Array {
   return bytes;
 }
 
+/** Encodes one stream record. Throws `RangeError` for a digest not of 32 bytes. */
+export function encodeStreamRecord(record: StreamRecord): Uint8Array {
+  const { agency, stream } = record;
+  if (stream.digest.length !== DIGEST) {
+    throw new RangeError(
+      `Cannot encode stream record: the digest has ${stream.digest.length} bytes, not ${DIGEST}`,
+    );
+  }
+  const bytes = new Uint8Array(STREAM_RECORD);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, STREAM_MAGIC);
+  view.setUint32(4, agency);
+  view.setUint32(8, stream.total);
+  bytes.set(stream.digest, 12);
+  const end = STREAM_RECORD - TRAILER;
+  view.setUint32(end, crc32(bytes.subarray(0, end)));
+  return bytes;
+}
+
 /** What {@linkcode decodeLedgerRecords} found. */
 export interface DecodedLedger {
-  /** The whole records, in order. */
+  /** The whole commit records, in order. */
   readonly commits: LedgerCommit[];
+  /** The whole stream records, in order. */
+  readonly streams: StreamRecord[];
   /** Bytes those records take; what follows is a torn tail, if anything. */
   readonly length: number;
 }
@@ -87,19 +141,22 @@ export interface DecodedLedger {
 export function decodeLedgerRecords(bytes: Uint8Array): DecodedLedger {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const commits: LedgerCommit[] = [];
+  const streams: StreamRecord[] = [];
   let at = 0;
   while (at < bytes.length) {
     const rest = bytes.length - at;
     if (rest < HEADER + TRAILER) break;
-    if (view.getUint32(at) !== MAGIC) {
+    const magic = view.getUint32(at);
+    if (magic !== MAGIC && magic !== STREAM_MAGIC) {
       // A power loss can leave the end of a file zero-filled.
       if (bytes.subarray(at).every((b) => b === 0)) break;
       throw new SyntaxError(
         `Cannot read the ledger: no record starts at byte ${at}`,
       );
     }
-    const n = view.getUint32(at + 4);
-    const size = HEADER + ENTRY * n + TRAILER;
+    const size = magic === STREAM_MAGIC
+      ? STREAM_RECORD
+      : HEADER + ENTRY * view.getUint32(at + 4) + TRAILER;
     if (rest < size) break;
     const end = at + size - TRAILER;
     if (view.getUint32(end) !== crc32(bytes.subarray(at, end))) {
@@ -107,6 +164,17 @@ export function decodeLedgerRecords(bytes: Uint8Array): DecodedLedger {
       throw new SyntaxError(
         `Cannot read the ledger: the record at byte ${at} is damaged`,
       );
+    }
+    if (magic === STREAM_MAGIC) {
+      streams.push({
+        agency: view.getUint32(at + 4),
+        stream: {
+          total: view.getUint32(at + 8),
+          digest: bytes.slice(at + 12, at + 12 + DIGEST),
+        },
+      });
+      at += size;
+      continue;
     }
     const changed = new Map<number, AgencyRecord>();
     for (let e = at + HEADER; e < end; e += ENTRY) {
@@ -119,5 +187,5 @@ export function decodeLedgerRecords(bytes: Uint8Array): DecodedLedger {
     commits.push({ betsSize: view.getFloat64(at + 8), changed });
     at += size;
   }
-  return { commits, length: at };
+  return { commits, streams, length: at };
 }

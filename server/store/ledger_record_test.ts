@@ -9,7 +9,9 @@ import {
   type AgencyRecord,
   decodeLedgerRecords,
   encodeLedgerRecord,
+  encodeStreamRecord,
   type LedgerCommit,
+  type StreamRecord,
 } from "./ledger_record.ts";
 
 const commit = (
@@ -26,17 +28,64 @@ const COMMITS = [
   commit(1e12, []),
 ];
 
+const STREAMS: StreamRecord[] = [
+  { agency: 3, stream: { total: 0, digest: new Uint8Array(32) } },
+  {
+    agency: 0xffff_ffff,
+    stream: {
+      total: 0xffff_ffff,
+      digest: Uint8Array.from({ length: 32 }, (_, i) => i * 7),
+    },
+  },
+];
+
 Deno.test("ledger records round-trip", () => {
   const records = COMMITS.map(encodeLedgerRecord);
   const bytes = concat(...records);
   assert.deepEqual(decodeLedgerRecords(bytes), {
     commits: COMMITS,
+    streams: [],
     length: bytes.length,
   });
   assert.deepEqual(decodeLedgerRecords(new Uint8Array()), {
     commits: [],
+    streams: [],
     length: 0,
   });
+});
+
+Deno.test("stream records round-trip among commit records", () => {
+  const bytes = concat(
+    encodeStreamRecord(STREAMS[0]!),
+    encodeLedgerRecord(COMMITS[0]!),
+    encodeStreamRecord(STREAMS[1]!),
+    encodeLedgerRecord(COMMITS[1]!),
+  );
+  assert.deepEqual(decodeLedgerRecords(bytes), {
+    commits: COMMITS.slice(0, 2),
+    streams: STREAMS,
+    length: bytes.length,
+  });
+  // A torn stream record at the end is left out, wherever it was cut.
+  const whole = bytes.length;
+  const torn = concat(bytes, encodeStreamRecord(STREAMS[0]!));
+  for (let cut = whole; cut < torn.length; cut++) {
+    const decoded = decodeLedgerRecords(torn.subarray(0, cut));
+    assert.equal(decoded.length, whole, `cut at ${cut}`);
+    assert.equal(decoded.streams.length, 2);
+  }
+  // A damaged one before the end is an error.
+  const damaged = bytes.slice();
+  damaged[20]! ^= 0x01;
+  assert.throws(() => decodeLedgerRecords(damaged), /record at byte 0/);
+  assert.throws(
+    () =>
+      encodeStreamRecord({
+        agency: 1,
+        stream: { total: 1, digest: new Uint8Array(31) },
+      }),
+    RangeError,
+  );
 });
 
 Deno.test("a torn last record is left out, whatever its length", () => {

@@ -49,6 +49,33 @@ Deno.test("a worker sees what another committed once it refreshes", async () => 
   });
 });
 
+Deno.test("an agency's first stream is kept, across workers and reopening", async () => {
+  await withDir(async (path) => {
+    using a = Ledger.open(path);
+    using b = Ledger.open(path);
+    const first = { total: 100, digest: new Uint8Array(32).fill(1) };
+    a.refresh();
+    assert.equal(a.stream(3), null);
+    await a.commitStream(3, first);
+    await a.commit(
+      new Map([[3, { bets: 50, singles: 0, finished: false }]]),
+      900,
+    );
+    assert.deepEqual(a.stream(3), first);
+    b.refresh();
+    assert.deepEqual(b.stream(3), first);
+    assert.equal(b.stream(4), null);
+    // A second record for the agency (no caller writes one) changes nothing.
+    await b.commitStream(3, { total: 7, digest: new Uint8Array(32) });
+    assert.deepEqual(b.stream(3), first);
+    using c = Ledger.open(path);
+    c.refresh();
+    assert.deepEqual(c.stream(3), first);
+    assert.equal(c.record(3).bets, 50);
+    assert.equal(c.betsSize, 900);
+  });
+});
+
 Deno.test("a torn last record is cut off; a shrunk ledger is refused", async () => {
   await withDir(async (path) => {
     {
