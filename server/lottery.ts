@@ -73,25 +73,30 @@ export class Lottery {
   }
 
   /**
-   * Opens the stream of a connection that proved it speaks for `agency`:
-   * refused for an unknown agency; otherwise how many of its bets are
-   * stored.
+   * Opens the stream (`total` bets whose rows hash to `digest`) of a
+   * connection that proved it speaks for `agency`: refused for an unknown
+   * agency, or as `conflict` when the agency announced another stream
+   * before; otherwise how many of its bets are stored. See
+   * {@linkcode Store.openStream}.
    */
-  async open(agency: number): Promise<OpenOutcome> {
+  async open(
+    agency: number,
+    total: number,
+    digest: Uint8Array,
+  ): Promise<OpenOutcome> {
     if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
-    return await this.#store.openStream(agency);
+    return await this.#store.openStream(agency, { total, digest });
   }
 
   /**
    * Stores the rows of `agency` whose first bet is bet number `first` of
-   * its stream, skipping what was stored before (a resend). A `null` first
-   * (the single bet of the bet stage) is stored as it comes, with no
-   * duplicate detection. Batches are committed in groups; see
-   * {@linkcode Store.store}.
+   * its stream, skipping what was stored before (a resend); the single bet
+   * of the bet stage is bet 0 of a stream of 1. Batches are committed in
+   * groups; see {@linkcode Store.store}.
    */
   async store(
     agency: number,
-    first: number | null,
+    first: number,
     rows: StorageRows,
   ): Promise<StoreOutcome> {
     if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);

@@ -94,23 +94,54 @@ Deno.test("resends are skipped whatever their batch size; gaps are refused", asy
   });
 });
 
-Deno.test("single bets of the bet stage do not move the agency's stream", async () => {
+Deno.test("the single bet is bet 0 of a stream of 1: sent again, it is a duplicate", async () => {
   await withLottery(1, async (lottery, dir) => {
-    assert.deepEqual(await lottery.store(1, null, betRows([bet(1, 100)])), {
+    const single = betRows([bet(1, 100)]);
+    assert.deepEqual(await lottery.store(1, 0, single), {
       status: "stored",
       stored: 1,
       skipped: 0,
     });
-    assert.deepEqual(
-      await lottery.store(1, 0, betRows([bet(1, 0), bet(1, 1)])),
-      {
-        status: "stored",
-        stored: 2,
-        skipped: 0,
-      },
-    );
-    assert.equal((await rows(dir)).length, 3);
-    assert.equal((await lottery.finish(1, 2)).status, "finished");
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(await lottery.store(1, 0, betRows([bet(1, 100)])), {
+        status: "duplicate",
+        skipped: 1,
+      });
+    }
+    assert.equal((await rows(dir)).length, 1);
+    assert.equal((await lottery.finish(1, 1)).status, "finished");
+  });
+});
+
+Deno.test("an agency's first stream is kept: the same one is welcome again, another is a conflict", async () => {
+  await withLottery(2, async (lottery, _dir, _log, another) => {
+    const digest = new Uint8Array(32).fill(0xab);
+    assert.deepEqual(await lottery.open(1, 3, digest), {
+      status: "open",
+      stored: 0,
+    });
+    await lottery.store(1, 0, betRows([bet(1, 0), bet(1, 1)]));
+    // The agency again (a resend, or started afresh on the same file), in
+    // another worker: welcome, with what is stored.
+    const other = another();
+    assert.deepEqual(await other.open(1, 3, digest.slice()), {
+      status: "open",
+      stored: 2,
+    });
+    const changed = digest.slice();
+    changed[31] = 0;
+    for (const [total, d] of [[3, changed], [4, digest]] as const) {
+      const refused = await other.open(1, total, d);
+      assert.equal(refused.status === "refused" && refused.code, "conflict");
+      assert.match(
+        refused.status === "refused" ? refused.reason : "",
+        /Cannot open agency 1's stream: it announces \d bets with digest [0-9a-f]{16}…, the central holds a stream of 3 bets with digest abababababababab… for it \(a different file under the same id\)/,
+      );
+    }
+    // Agency 2 has a stream of its own.
+    assert.equal((await lottery.open(2, 4, changed)).status, "open");
+    const unknown = await lottery.open(3, 1, digest);
+    assert.equal(unknown.status === "refused" && unknown.code, "unknownAgency");
   });
 });
 

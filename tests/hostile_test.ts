@@ -4,7 +4,7 @@
  * naming the reason and the peer, a closed connection, and nothing stored;
  * then a healthy agency still runs to the end. Frames that need a proven
  * connection to reach the check they test are sent after the handshake,
- * with the agency's key.
+ * with agency 2's key, for a stream of one bet (the healthy agency is 1).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -58,14 +58,16 @@ async function exchange(
   return { received: new Uint8Array(chunks), closedBy: Date.now() - started };
 }
 
-/** Opens a connection as agency `id` (its key), sends `bytes`, reads until the close. */
-async function exchangeAs(
+/**
+ * Opens a connection as agency 2 (its key, a stream of one bet), sends
+ * `bytes`, reads until the close.
+ */
+async function exchangeAs2(
   port: number,
-  id: number,
   bytes: Uint8Array,
 ): Promise<Response[]> {
   using peer = await RawPeer.connect(port);
-  await peer.open(helloOf(id), harnessKey(id));
+  await peer.open(helloOf(2, 1), harnessKey(2));
   await peer.send(bytes);
   return await peer.rest(5_000);
 }
@@ -97,7 +99,7 @@ function header(type: number, length: number): Uint8Array {
 Deno.test("hostile peers get an error and a closed connection, and harm no one", async () => {
   await using dir = await tempDir("tp0-hostile-");
   await using central = new Central(join(dir.path, "storage"), {
-    AGENCIES: "1",
+    AGENCIES: "2",
     IDLE_TIMEOUT: "1s",
     MAX_CONNECTIONS: "4",
   });
@@ -123,11 +125,11 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
     bytes: Uint8Array,
     code: string,
     reason: RegExp,
-    as: number | null = null,
+    proven = false,
   ) => {
-    const answer = as === null
-      ? frames((await exchange(port, bytes)).received)
-      : await exchangeAs(port, as, bytes);
+    const answer = proven
+      ? await exchangeAs2(port, bytes)
+      : frames((await exchange(port, bytes)).received);
     assert.equal(answer.length, 1, `one answer for ${reason}`);
     assert.deepEqual(
       answer[0]!.kind === "error" && answer[0]!.code,
@@ -136,7 +138,7 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
     );
     await expectFail(reason);
   };
-  const bet = (wire: Partial<WireBet>, agencyId = 1) =>
+  const bet = (wire: Partial<WireBet>, agencyId = 2) =>
     encodeMessage({ kind: "bet", agency: agencyId, bet: { ...GOOD, ...wire } });
 
   await refused(
@@ -166,46 +168,45 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
     duplicate: false,
   });
   await refused(ack, "unauthenticated", /has not proven an agency's identity/);
-  await refused(ack, "unexpectedMessage", /only the central sends it/, 1);
+  await refused(ack, "unexpectedMessage", /only the central sends it/, true);
   await refused(
     bet({ document: "12a45" }),
     "invalidBet",
     /document "12a45"/,
-    1,
+    true,
   );
   await refused(
     bet({ number: "-1" }),
     "invalidBet",
     /number "-1" is not a non-negative integer/,
-    1,
+    true,
   );
   await refused(
     bet({ birthdate: "2023-02-30" }),
     "invalidBet",
     /not a calendar date/,
-    1,
+    true,
   );
   await refused(
     bet({ firstName: "" }),
     "invalidBet",
     /first_name is empty/,
-    1,
+    true,
   );
   {
-    // The proof binds the connection to agency 1; asking about agency 2 is refused.
-    const answers = await exchangeAs(
+    // The proof binds the connection to agency 2; asking about agency 1 is refused.
+    const answers = await exchangeAs2(
       port,
-      1,
       concat(
-        encodeMessage({ kind: "totalQuery", agency: 1 }),
-        encodeMessage({ kind: "winnersQuery", agency: 2 }),
+        encodeMessage({ kind: "totalQuery", agency: 2 }),
+        encodeMessage({ kind: "winnersQuery", agency: 1 }),
       ),
     );
     assert.deepEqual(answers.map((a) => a.kind === "error" ? a.code : a.kind), [
       "pending",
       "forbidden",
     ]);
-    await expectFail(/this connection speaks for agency 1/);
+    await expectFail(/this connection speaks for agency 2/);
   }
 
   {
@@ -213,15 +214,14 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
     using peer = await RawPeer.connect(port);
     await assert.rejects(
       peer.open(helloOf(9), harnessKey(9)),
-      /unknownAgency: Cannot serve agency 9: agencies are numbered 1 to 1/,
+      /unknownAgency: Cannot serve agency 9: agencies are numbered 1 to 2/,
     );
-    await expectFail(/agencies are numbered 1 to 1/);
+    await expectFail(/agencies are numbered 1 to 2/);
   }
 
   // Valid edge values are stored: document 00000000, number 0.
-  const edge = await exchangeAs(
+  const edge = await exchangeAs2(
     port,
-    1,
     bet({ document: "00000000", number: "0" }),
   );
   assert.equal(edge[0]?.kind, "ack");
@@ -274,8 +274,8 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
   // deadline moves with every frame.
   {
     using peer = await RawPeer.connect(port);
-    await peer.open(helloOf(1), harnessKey(1));
-    const query = encodeMessage({ kind: "totalQuery", agency: 1 });
+    await peer.open(helloOf(2, 1), harnessKey(2));
+    const query = encodeMessage({ kind: "totalQuery", agency: 2 });
     const started = Date.now();
     while (Date.now() - started < 2_500) {
       assert.ok(await peer.send(query));
@@ -318,6 +318,13 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
   const data = join(dir.path, "agency-1.csv");
   await Deno.writeTextFile(data, sample.lines.join("\n") + "\n");
   await using healthy = agency(1, port, { CLI_DATA_PATH: data });
+  {
+    // Agency 2's one bet is stored (the edge bet): it finishes, for the draw.
+    using peer = await RawPeer.connect(port);
+    await peer.open(helloOf(2, 1), harnessKey(2));
+    await peer.send(encodeMessage({ kind: "finish", agency: 2, total: 1 }));
+    assert.equal((await peer.next())?.kind, "ack");
+  }
   assert.equal(await healthy.exit(), 0);
   const line = await healthy.stdout.waitFor(
     /action: consulta_ganadores \| result: success/,
@@ -330,5 +337,5 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
     301,
     "the healthy agency's bets and the one valid edge bet, nothing from bad frames",
   );
-  assert.ok(stored.includes("1,Ana,Díaz,00000000,1999-03-17,0"));
+  assert.ok(stored.includes("2,Ana,Díaz,00000000,1999-03-17,0"));
 });

@@ -25,6 +25,11 @@ export interface Peer {
    * proof holds. A request about another agency is refused.
    */
   readonly agency: number;
+  /**
+   * Bets in the stream its hello announced: no bet past it is stored, and
+   * a finish must say this many.
+   */
+  readonly total: number;
 }
 
 /** Replies to one request, and whether the connection must close after them. */
@@ -107,11 +112,11 @@ export function createHelloHandler(
   log: ActionLog,
 ): HelloHandler {
   return async (hello, peer) => {
-    const outcome = await lottery.open(hello.agency);
+    const outcome = await lottery.open(hello.agency, hello.total, hello.digest);
     if (outcome.status === "refused") {
-      return refusedAfter(log, "autenticacion", outcome, hello.agency, peer);
+      return refusedAfter(log, "apertura", outcome, hello.agency, peer);
     }
-    log.debug("autenticacion", "success", {
+    log.debug("apertura", "success", {
       agencia: hello.agency,
       ip: peer.ip,
       almacenadas: outcome.stored,
@@ -157,25 +162,36 @@ function forbidden({ log }: Context, request: Request, peer: Peer): Reply {
   return refused(refusal);
 }
 
-/** A single bet (exercise 5) or a batch: stored exactly once, then acknowledged. */
+/**
+ * A single bet (exercise 5: bet 0 of a stream of 1) or a batch: stored
+ * exactly once, then acknowledged. Nothing past the stream the hello
+ * announced is stored.
+ */
 async function storeBets(
   { lottery, log }: Context,
   request: Of<"bet" | "batch">,
   peer: Peer,
 ): Promise<Reply> {
+  const first = request.kind === "bet" ? 0 : request.first;
+  const count = request.kind === "bet" ? 1 : request.count;
   // Rows are made, and handed to the writer (which copies them), before
   // anything is awaited: a batch's bytes are only valid until the session
   // reads the next frame.
-  const rows = toRows(request);
-  const outcome = "status" in rows ? rows : await lottery.store(
-    request.agency,
-    request.kind === "bet" ? null : request.first,
-    rows,
-  );
+  const rows = first + count > peer.total
+    ? refuse(
+      "conflict",
+      `Cannot store bets ${first} to ${
+        first + count - 1
+      }: the hello announced a stream of ${peer.total} bets`,
+    )
+    : toRows(request);
+  const outcome = "status" in rows
+    ? rows
+    : await lottery.store(request.agency, first, rows);
   const ack = (duplicate: boolean): Response => ({
     kind: "ack",
-    first: request.kind === "bet" ? 0 : request.first,
-    count: request.kind === "bet" ? 1 : request.count,
+    first,
+    count,
     duplicate,
   });
   if (outcome.status === "refused") {
@@ -199,7 +215,12 @@ async function finish(
   request: Of<"finish">,
   peer: Peer,
 ): Promise<Reply> {
-  const outcome = await lottery.finish(request.agency, request.total);
+  const outcome = request.total === peer.total
+    ? await lottery.finish(request.agency, request.total)
+    : refuse(
+      "conflict",
+      `Cannot finish agency ${request.agency}: it announced ${request.total} bets, its hello ${peer.total}`,
+    );
   if (outcome.status === "refused") {
     return refusedAfter(log, "notificacion_fin", outcome, request.agency, peer);
   }

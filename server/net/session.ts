@@ -333,7 +333,11 @@ export class Session implements AsyncDisposable {
         `Cannot serve agency ${hello.agency}: the proof does not hold`,
       );
     }
-    const peer: Peer = { ip: this.#ip, agency: hello.agency };
+    const peer: Peer = {
+      ip: this.#ip,
+      agency: hello.agency,
+      total: hello.total,
+    };
     replies.push(handler(hello, peer));
     await replies.idle();
     if (!replies.closing) this.#peer = peer;

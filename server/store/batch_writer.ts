@@ -30,7 +30,7 @@ export interface BatchWriterDeps {
 
 interface Queued {
   readonly agency: number;
-  readonly first: number | null;
+  readonly first: number;
   /** Bets in the batch. */
   readonly count: number;
   /** Where its rows are in the spool that holds them. */
@@ -68,7 +68,7 @@ export class BatchWriter {
 
   /**
    * Queues the rows of `agency` whose first bet is bet number `first` of its
-   * stream (`null`: single bets, outside the stream) and resolves with what
+   * stream and resolves with what
    * became of them once their group is committed. Never rejects: a failure
    * is an `internal` refusal (nothing of the batch was committed). The rows
    * are copied before it returns: `rows.bytes` may be a view of a buffer
@@ -76,7 +76,7 @@ export class BatchWriter {
    */
   store(
     agency: number,
-    first: number | null,
+    first: number,
     rows: StorageRows,
   ): Promise<StoreOutcome> {
     return new Promise((resolve) => {
@@ -170,25 +170,21 @@ export class BatchWriter {
     const outcomes = group.map((queued): StoreOutcome => {
       const { agency, first, count } = queued;
       const record = changed.get(agency) ?? ledger.record(agency);
-      let next: AgencyRecord;
       let part = spool.view(queued.start, queued.end);
-      let skipped = 0;
-      if (first === null) {
-        if (record.finished) return finishedRefusal(agency);
-        next = { ...record, singles: record.singles + count };
-      } else {
-        skipped = Math.min(count, Math.max(0, record.bets - first));
-        if (skipped === count) return { status: "duplicate", skipped };
-        if (record.finished) return finishedRefusal(agency);
-        if (first > record.bets) {
-          return refuse(
-            "outOfOrder",
-            `Cannot store bets from position ${first}: agency ${agency} has ${record.bets} stored`,
-          );
-        }
-        if (skipped > 0) part = afterLines(part, skipped);
-        next = { ...record, bets: record.bets + count - skipped };
+      const skipped = Math.min(count, Math.max(0, record.bets - first));
+      if (skipped === count) return { status: "duplicate", skipped };
+      if (record.finished) return finishedRefusal(agency);
+      if (first > record.bets) {
+        return refuse(
+          "outOfOrder",
+          `Cannot store bets from position ${first}: agency ${agency} has ${record.bets} stored`,
+        );
       }
+      if (skipped > 0) part = afterLines(part, skipped);
+      const next: AgencyRecord = {
+        ...record,
+        bets: record.bets + count - skipped,
+      };
       changed.set(agency, next);
       parts.push(part);
       bytes += part.length;

@@ -2,8 +2,9 @@
  * The one owner of the central's durable state, behind the interface
  * {@linkcode Store} that the rules use. Each fact has one source of truth:
  *
- * - what each agency stored and whether it finished: the ledger
- *   (`ledger.bin`), with the committed size of bets.csv;
+ * - which stream each agency announced (its total and digest), what it
+ *   stored and whether it finished: the ledger (`ledger.bin`), with the
+ *   committed size of bets.csv;
  * - the bets: bets.csv up to that committed size (bytes past it are cut
  *   off: {@linkcode cutToCommitted});
  * - the draw: the winners file (`winners.json`), served only if it matches
@@ -27,7 +28,7 @@ import {
 import { BatchWriter } from "./batch_writer.ts";
 import { BETS_FILE, cutToCommitted } from "./bets_csv.ts";
 import type { Ledger } from "./ledger.ts";
-import type { AgencyRecord } from "./ledger_record.ts";
+import type { AgencyRecord, StreamIdentity } from "./ledger_record.ts";
 import type { DrawSummary, LotteryState } from "./lottery_state.ts";
 import { drawWinners } from "./parallel_draw.ts";
 import type { StorageLock } from "./storage_lock.ts";
@@ -98,13 +99,32 @@ export class Store {
   }
 
   /**
-   * Opens a proven connection's stream: how many of `agency`'s bets are
-   * stored, read under the lock.
+   * Opens the stream a proven connection of `agency` announced: the first
+   * time, records it in the ledger; later, the same stream (a resend, or
+   * the agency started again on the same file) is welcome, and another one
+   * is refused as `conflict` (a different file under the same id). Returns
+   * how many of the agency's bets are stored.
    */
-  async openStream(agency: number): Promise<OpenOutcome> {
+  async openStream(
+    agency: number,
+    stream: StreamIdentity,
+  ): Promise<OpenOutcome> {
     const { lock, ledger } = this.#deps;
-    return await lock.run(() => {
+    return await lock.run(async () => {
       ledger.refresh();
+      const known = ledger.stream(agency);
+      if (known === null) {
+        await ledger.commitStream(agency, stream);
+      } else if (!sameStream(known, stream)) {
+        return refuse(
+          "conflict",
+          `Cannot open agency ${agency}'s stream: it announces ${stream.total} bets with digest ${
+            hex(stream.digest).slice(0, 16)
+          }…, the central holds a stream of ${known.total} bets with digest ${
+            hex(known.digest).slice(0, 16)
+          }… for it (a different file under the same id)`,
+        );
+      }
       return { status: "open" as const, stored: ledger.record(agency).bets };
     });
   }
@@ -359,8 +379,18 @@ const decoder = new TextDecoder();
 
 /** SHA-256 of `bytes`, in hex. */
 async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  return hex(
+    new Uint8Array(
+      await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+    ),
   );
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function sameStream(a: StreamIdentity, b: StreamIdentity): boolean {
+  return a.total === b.total && a.digest.length === b.digest.length &&
+    a.digest.every((byte, i) => byte === b.digest[i]);
 }
