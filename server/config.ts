@@ -74,6 +74,8 @@ export interface CentralArgs {
   readonly configPath: string;
   /** True for the internal `worker` sub-command the supervisor spawns. */
   readonly worker: boolean;
+  /** The agency id of `agency-key K` (print its key), or `null`. */
+  readonly agencyKey: number | null;
   /** Values given as flags, by key. */
   readonly overrides: Readonly<Partial<Record<Key, string>>>;
 }
@@ -95,13 +97,28 @@ export function parseCentralArgs(argv: readonly string[]): CentralArgs {
     true,
   );
   const [command, ...extra] = positionals;
+  if (command === "agency-key") {
+    if (extra.length !== 1) {
+      throw new ConfigError(
+        "agency-key",
+        "needs one agency id, e.g. `agency-key 3`",
+      );
+    }
+    const agencyKey = parseIntegerValue("agency-key", extra[0], 1, 0xffff_ffff);
+    return { configPath, worker: false, agencyKey, overrides };
+  }
   if ((command !== undefined && command !== "worker") || extra.length > 0) {
     throw new ConfigError(
       "command line",
       `has unexpected argument "${command ?? extra[0]}"`,
     );
   }
-  return { configPath, worker: command === "worker", overrides };
+  return {
+    configPath,
+    worker: command === "worker",
+    agencyKey: null,
+    overrides,
+  };
 }
 
 /**

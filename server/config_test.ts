@@ -104,6 +104,13 @@ Deno.test("no AUTH_SECRET, or a short one, is refused: the central never runs op
 Deno.test("the command line: worker sub-command, unknown flags refused", () => {
   assert.equal(parseCentralArgs([]).configPath, "./config.ini");
   assert.equal(parseCentralArgs(["worker"]).worker, true);
+  assert.equal(parseCentralArgs(["worker"]).agencyKey, null);
+  assert.equal(parseCentralArgs(["agency-key", "3"]).agencyKey, 3);
+  assert.throws(() => parseCentralArgs(["agency-key"]), /needs one agency id/);
+  assert.throws(
+    () => parseCentralArgs(["agency-key", "x"]),
+    /agency-key "x" is not an integer/,
+  );
   assert.throws(() => parseCentralArgs(["--nope"]), ConfigError);
   assert.throws(
     () => parseCentralArgs(["serve"]),

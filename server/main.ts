@@ -6,6 +6,7 @@
  * supervisor. This is the only module that reads the environment.
  */
 import { join } from "node:path";
+import { agencyKey } from "../lib/agency_auth.ts";
 import { readConfigFile } from "../lib/cli.ts";
 import { ConfigError } from "../lib/config_error.ts";
 import { type ActionLog, createLog, type Logging } from "../lib/log.ts";
@@ -43,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
     const text = await readConfigFile(args.configPath);
     const config = loadCentralConfig(text, Deno.env.toObject(), args.overrides);
     log.setLevel(config.loggingLevel);
+    if (args.agencyKey !== null) {
+      return await printAgencyKey(config, args.agencyKey);
+    }
     return await supervisorMain(config, log);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -52,6 +56,26 @@ async function main(argv: string[]): Promise<number> {
     log.error("central", "fail", { error: describe(error) });
     return 1;
   }
+}
+
+/**
+ * `central agency-key K`: prints agency K's key (and nothing else, for
+ * `$(central agency-key K)`), derived from the configured secret, so an
+ * operator hands each agency its own key and never the secret.
+ */
+async function printAgencyKey(
+  config: CentralConfig,
+  agency: number,
+): Promise<number> {
+  if (agency > config.agencies) {
+    throw new ConfigError(
+      "agency-key",
+      `${agency} is not an agency: AGENCIES is ${config.agencies}`,
+    );
+  }
+  const key = await agencyKey(config.authSecret, agency);
+  Deno.stdout.writeSync(new TextEncoder().encode(key + "\n"));
+  return 0;
 }
 
 async function supervisorMain(
