@@ -16,6 +16,7 @@ import {
   parseCentralArgs,
 } from "./config.ts";
 import { Authenticator } from "./net/authenticator.ts";
+import { FailureLog } from "./net/failure_log.ts";
 import { createHandler, createHelloHandler } from "./net/handlers.ts";
 import { Lottery } from "./lottery.ts";
 import { Ledger } from "./store/ledger.ts";
@@ -179,6 +180,7 @@ async function workerMain(log: Logging): Promise<number> {
       agencies: config.agencies,
       log,
     });
+    const failures = resources.use(new FailureLog(log));
     const listener = resources.use(listen(config));
     Deno.stderr.writeSync(new TextEncoder().encode(READY_LINE + "\n"));
     await serve(listener, {
@@ -189,6 +191,7 @@ async function workerMain(log: Logging): Promise<number> {
       opening: {
         authenticator: new Authenticator(config.authSecret),
         hello: createHelloHandler(lottery, log),
+        failures,
       },
       maxConnections: config.maxConnections,
       shutdownDeadlineMs: SHUTDOWN_DEADLINE_MS,

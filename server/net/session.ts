@@ -20,6 +20,7 @@ import {
 } from "../../protocol/messages.ts";
 import { ProtocolError } from "../../protocol/protocol_error.ts";
 import type { Authenticator } from "./authenticator.ts";
+import type { FailureLog } from "./failure_log.ts";
 import type { Hello, HelloHandler, Peer, RequestHandler } from "./handlers.ts";
 import { ReplyQueue } from "./reply_queue.ts";
 
@@ -73,6 +74,8 @@ export interface OpeningOptions {
   readonly authenticator: Authenticator;
   /** Answers a hello once its proof holds. */
   readonly hello: HelloHandler;
+  /** Where the fail lines of connections not proven yet go. */
+  readonly failures: FailureLog;
   /**
    * Longest silence before the proof (default
    * {@linkcode HANDSHAKE_TIMEOUT_MS}; never longer than the idle timeout).
@@ -380,15 +383,15 @@ export class Session implements AsyncDisposable {
     const ip = this.#ip;
     if (error instanceof StopRequested) return null;
     if (error instanceof Unauthenticated) {
-      log.error("autenticacion", "fail", { ip, error: error.message });
+      this.#fail("autenticacion", error.message);
       return { kind: "error", code: "unauthenticated", message: error.message };
     }
     if (error instanceof TimeoutError || error instanceof EchoLineTooLong) {
-      log.error("receive_message", "fail", { ip, error: error.message });
+      this.#fail("receive_message", error.message);
       return null;
     }
     if (error instanceof ProtocolError) {
-      log.error("receive_message", "fail", { ip, error: error.message });
+      this.#fail("receive_message", error.message);
       const code = error instanceof UnexpectedMessageError
         ? "unexpectedMessage"
         : "malformedFrame";
@@ -409,6 +412,19 @@ export class Session implements AsyncDisposable {
       code: "internal",
       message: "Cannot serve request: internal error",
     };
+  }
+
+  /**
+   * The fail line of a peer's fault; before the connection proved an
+   * agency, through the opening's {@linkcode FailureLog}, which bounds how
+   * many lines a burst of failed attempts writes.
+   */
+  #fail(action: string, error: string): void {
+    if (this.#peer === null) {
+      this.#options.opening.failures.report(action, this.#ip, error);
+    } else {
+      this.#options.log.error(action, "fail", { ip: this.#ip, error });
+    }
   }
 
   /** Sends an error reply before closing, within the idle deadline. */
