@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config_error.ts";
-import { loadAgencyConfig, parseAgencyArgs } from "./config.ts";
+import {
+  agencyHelp,
+  KEYS,
+  loadAgencyConfig,
+  parseAgencyArgs,
+} from "./config.ts";
 
 const FILE = `
 server:
@@ -14,8 +19,8 @@ batch:
   maxAmount: 10
 `;
 
-Deno.test("config.yaml with CLI_ID, defaults for mode and data path", async () => {
-  const config = await loadAgencyConfig(FILE, { CLI_ID: "3" });
+Deno.test("config.yaml with CLI_ID, defaults for mode and data path", () => {
+  const config = loadAgencyConfig(FILE, { CLI_ID: "3" });
   assert.deepEqual(config, {
     id: 3,
     serverAddress: "server:12345",
@@ -31,7 +36,7 @@ Deno.test("config.yaml with CLI_ID, defaults for mode and data path", async () =
     bet: null,
   });
   assert.equal(
-    (await loadAgencyConfig(
+    (loadAgencyConfig(
       "server: {address: 'a:1'}\nloop: {amount: 1, period: 1s}\nlog: {level: INFO}",
       { CLI_ID: "1" },
     )).batchMaxAmount,
@@ -39,7 +44,7 @@ Deno.test("config.yaml with CLI_ID, defaults for mode and data path", async () =
   );
 });
 
-Deno.test("flags over CLI_ environment over file", async () => {
+Deno.test("flags over CLI_ environment over file", () => {
   const env = {
     CLI_ID: "1",
     CLI_LOOP_AMOUNT: "7",
@@ -50,7 +55,7 @@ Deno.test("flags over CLI_ environment over file", async () => {
     CLI_LOG_LEVEL: "debug",
   };
   const args = parseAgencyArgs(["--loop-amount", "9", "--data-path", "/x.csv"]);
-  const config = await loadAgencyConfig(FILE, env, args.overrides);
+  const config = loadAgencyConfig(FILE, env, args.overrides);
   assert.equal(config.loopAmount, 9);
   assert.equal(config.loopPeriodNs, 100e6);
   assert.equal(config.batchMaxAmount, 64);
@@ -60,7 +65,7 @@ Deno.test("flags over CLI_ environment over file", async () => {
   assert.equal(config.dataPath, "/x.csv");
 });
 
-Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it", async () => {
+Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it", () => {
   const env = {
     CLI_ID: "2",
     CLI_MODE: "bet",
@@ -70,30 +75,34 @@ Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it",
     NACIMIENTO: "1999-03-17",
     NUMERO: "7574",
   };
-  assert.deepEqual((await loadAgencyConfig(FILE, env)).bet, {
+  assert.deepEqual((loadAgencyConfig(FILE, env)).bet, {
     firstName: "Santiago Lionel",
     lastName: "Lorca",
     document: "30904465",
     birthdate: "1999-03-17",
     number: "7574",
   });
-  await assert.rejects(
+  assert.throws(
     () => loadAgencyConfig(FILE, { ...env, NUMERO: "" }),
     /NUMERO is missing/,
   );
-  await assert.rejects(
+  assert.throws(
     () => loadAgencyConfig(FILE, { ...env, NACIMIENTO: "1999-02-30" }),
     /NACIMIENTO is invalid/,
   );
-  await assert.rejects(
+  assert.throws(
     () => loadAgencyConfig(FILE, { ...env, DOCUMENTO: "3O9" }),
     /DOCUMENTO is invalid/,
   );
 });
 
-Deno.test("bad or missing values name their key", async () => {
+Deno.test("bad or missing values name their key", () => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    [FILE, {}, /id is missing \(set it in config.yaml or as CLI_ID\)/],
+    [
+      FILE,
+      {},
+      /id is missing \(set it in config.yaml, as CLI_ID or with --id\)/,
+    ],
     [FILE, { CLI_ID: "0" }, /id 0 is not between 1/],
     [FILE, { CLI_ID: "x" }, /id "x" is not an integer/],
     [
@@ -126,11 +135,71 @@ Deno.test("bad or missing values name their key", async () => {
     ["- a\n- b\n", { CLI_ID: "1" }, /config.yaml must be a mapping/],
   ];
   for (const [file, env, message] of cases) {
-    await assert.rejects(
+    assert.throws(
       () => loadAgencyConfig(file, env),
       (e) => e instanceof ConfigError && message.test(e.message),
       String(message),
     );
   }
   assert.throws(() => parseAgencyArgs(["extra"]), ConfigError);
+});
+
+Deno.test("the course's config.yaml, exactly its five keys (and mode), loads", () => {
+  const course =
+    'server:\n  address: "server:12345"\nloop:\n  amount: 3\n  period: "50ms"\nlog:\n  level: "INFO"\nbatch:\n  maxAmount: 10\n';
+  const config = loadAgencyConfig(course, { CLI_ID: "1" });
+  assert.equal(config.batchMaxAmount, 10);
+  assert.equal(config.loopPeriodNs, 50e6);
+  assert.equal(
+    loadAgencyConfig(course + 'mode: "echo"\n', { CLI_ID: "1" }).mode,
+    "echo",
+  );
+  // The image sets CLI_DATA_PATH where compose mounts the file.
+  assert.equal(
+    loadAgencyConfig(course, { CLI_ID: "1", CLI_DATA_PATH: "/data/agency.csv" })
+      .dataPath,
+    "/data/agency.csv",
+  );
+});
+
+Deno.test("unknown keys are refused, every wrong key named in one message", () => {
+  assert.throws(
+    () =>
+      loadAgencyConfig(FILE + "bacth:\n  maxAmount: 3\nlog2: x\n", {
+        CLI_ID: "1",
+      }),
+    (e) =>
+      e instanceof ConfigError && e.key === "bacth, log2" &&
+      /bacth, log2 are not keys of config.yaml/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      loadAgencyConfig(
+        'server:\n  adress: "a:1"\nloop:\n  amount: 1\n  period: 1s\nlog:\n  level: INFO\n',
+        { CLI_MODE: "race" },
+      ),
+    (e) =>
+      e instanceof ConfigError &&
+      e.key === "server.adress, id, server.address, mode" &&
+      /server.adress is not a key of config.yaml .*; id is missing .*; server.address is missing .*; mode "race" is not one of/
+        .test(e.message),
+  );
+  // A group written as a single value is a wrong key too.
+  assert.throws(
+    () => loadAgencyConfig(FILE + "data: x\n", { CLI_ID: "1" }),
+    /data is not a key of config.yaml/,
+  );
+});
+
+Deno.test("--help lists every key with its env var, flag and default; --version", () => {
+  assert.equal(parseAgencyArgs(["--id", "1", "-h", "stray"]).help, true);
+  assert.equal(parseAgencyArgs(["--version"]).version, true);
+  const help = agencyHelp().split("\n");
+  for (const spec of Object.values(KEYS)) {
+    const key = spec.path.join(".");
+    const row = help.find((line) => line.trim().startsWith(key + " "));
+    assert.ok(row?.includes(spec.env) && row.includes(`--${spec.flag}`), key);
+    const fallback = "fallback" in spec ? spec.fallback : "(required)";
+    assert.ok(row?.includes(fallback), `${key}: ${fallback}`);
+  }
 });
