@@ -140,9 +140,9 @@ scenario_2() {
   check "the images were not rebuilt" test "$before" = "$(docker image inspect -f '{{.Id}}' tp0-central:latest tp0-agency:latest)"
 }
 
-validator_says() { # expected-word
+validator_says() { # expected-word [shell]: ./validar-echo-server.sh, or run by that shell
   local out
-  out=$(./validar-echo-server.sh 2>/dev/null)
+  out=$(${2:+$2 }./validar-echo-server.sh 2>/dev/null)
   [ "$out" = "action: test_echo_server | result: $1" ]
 }
 plain_server() { # nc arguments...
@@ -156,6 +156,9 @@ scenario_3() {
   up 0
   wait_log server 'action: central_ready'
   check "success against the central" validator_says success
+  check "... the same run by sh" validator_says success sh
+  check "... the same run by dash" validator_says success dash
+  check "... the same run by bash" validator_says success bash
   check "the central logged the probe" has_log server 'action: receive_message \| result: success \| ip: 172\.25\.125\.[0-9]+ \| msg: echo probe'
   clean
   docker network create --subnet 172.25.125.0/24 tp0_testing_net >/dev/null
