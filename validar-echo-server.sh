@@ -28,12 +28,15 @@ port=$(ini_value SERVER_PORT)
 { [ -n "$address" ] && [ -n "$port" ]; } || fail "Cannot find SERVER_IP and SERVER_PORT in $CONFIG"
 
 # A server that is still starting (its name not yet known, its port not yet
-# open: netcat fails) gets up to 8 tries a second apart; a connection ends
-# the tries, whatever it answers. The whole probe ends within 20 s.
+# open: netcat fails at once) gets up to 8 tries a second apart; an answer,
+# or a try that lasted (a connection that stayed silent), ends the tries.
+# The whole probe ends within 20 s.
 message="echo probe $(date +%s)-$$"
 probe='i=0
 while [ "$i" -lt 8 ]; do
-  if answer=$(printf "%s\n" "$1" | timeout 5 nc -w 3 "$2" "$3"); then
+  start=$(date +%s)
+  answer=$(printf "%s\n" "$1" | timeout 5 nc -w 3 "$2" "$3")
+  if [ -n "$answer" ] || [ $(($(date +%s) - start)) -ge 2 ]; then
     printf "%s\n" "$answer"
     exit 0
   fi
