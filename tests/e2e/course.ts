@@ -183,7 +183,7 @@ async function reset(h: Harness): Promise<void> {
     "server",
     ...Array.from({ length: 10 }, (_, i) => `client${i + 1}`),
   ];
-  await run(h.repo, "docker", ["rm", "-f", ...names]);
+  await run(h.repo, "docker", ["rm", "-f", "-v", ...names]);
   await run(h.repo, "docker", ["network", "rm", "tp0_testing_net"]);
 }
 

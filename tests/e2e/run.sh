@@ -23,7 +23,7 @@ dc() { "${COMPOSE[@]}" -f "$FILE" "$@"; }
 restore() { cp "$WORK/orig/config.ini" server/config.ini; cp "$WORK/orig/config.yaml" agency/config.yaml; }
 clean() {
   if [ -f "$FILE" ]; then dc down -v -t 5 --remove-orphans >/dev/null 2>&1; fi
-  docker rm -f server client1 client2 client3 client4 client5 >/dev/null 2>&1
+  docker rm -f -v server client1 client2 client3 client4 client5 >/dev/null 2>&1
   docker network rm tp0_testing_net >/dev/null 2>&1
   restore
   return 0
@@ -203,7 +203,7 @@ scenario_4() {
     (docker wait "$c" >"$WORK/code-$c" 2>&1) &
     pids+=($!)
   done
-  dc down -t 15 >/dev/null 2>&1
+  dc down -v -t 15 >/dev/null 2>&1
   for pid in "${pids[@]}"; do timeout 30 tail --pid="$pid" -f /dev/null; done
   for c in server client1 client2; do
     check "compose down: $c exits 0" test "$(cat "$WORK/code-$c")" = 0
