@@ -9,6 +9,8 @@ COPY --chown=65532:65532 writable/ /app/.storage/
 COPY --chown=65532:65532 deno-dir/ /deno-dir/
 COPY --chown=65532:65532 writable/ /tmp/
 ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1 LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
+# Storage on the volume compose mounts, whatever config.ini says or omits.
+ENV STORAGE_DIR=/app/.storage
 WORKDIR /app
 USER 65532:65532
 ENTRYPOINT ["/usr/bin/deno", "run", "--cached-only", "--quiet", "--no-prompt", "--config=/app/deno.json", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-run", "/app/server/main.ts"]

@@ -41,10 +41,10 @@ export function composeDocument(
       container_name: "server",
       image: "tp0-central:latest",
       ...(clients > 0 ? { environment: { AGENCIES: String(clients) } } : {}),
-      volumes: [
-        "./server/config.ini:/app/config.ini:ro",
-        "central_storage:/app/.storage",
-      ],
+      // An anonymous volume: it outlives a restart or `up` recreating the
+      // container, and a `down` starts the next run afresh (as the
+      // course's harness expects); `down -v` removes it.
+      volumes: ["./server/config.ini:/app/config.ini:ro", "/app/.storage"],
       networks: ["testing_net"],
       stop_grace_period: "10s",
     },
@@ -76,7 +76,6 @@ export function composeDocument(
         ipam: { driver: "default", config: [{ subnet: SUBNET }] },
       },
     },
-    volumes: { central_storage: {} },
   };
 }
 
