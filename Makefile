@@ -18,7 +18,7 @@ help:
 	@echo "make docker-compose-up    build the images and start the central and $(CLIENTS) agencies"
 	@echo "make docker-compose-logs  follow their logs"
 	@echo "make docker-compose-down  stop them (grace period) and remove containers, network and storage"
-	@echo "make docker-image         build tp0-central, tp0-agency and tp0-netcat (IMAGES=compiled|airgapped|auto)"
+	@echo "make docker-image         build server:latest, client:latest (the names the course harness builds) and tp0-netcat (IMAGES=compiled|airgapped|auto)"
 	@echo "make build                bin/central and bin/agency for the host"
 	@echo "make test                 the test suite (deno task test)"
 	@echo "make e2e                  the end-to-end scenarios in Docker: ours, then the course harness's way (E2E=project|course)"

@@ -1,6 +1,6 @@
 # The agency without a registry or dl.deno.land: see
 # server.airgapped.Dockerfile. Same tag, user, paths and arguments as
-# Dockerfile.agency.
+# client/Dockerfile.
 FROM scratch
 COPY rootfs/ /
 COPY --chown=65532:65532 deno-dir/ /deno-dir/

@@ -2,7 +2,7 @@
 # host's Deno (from the npm registry), the shared libraries it links, the
 # application and its cached npm dependencies, staged by
 # scripts/docker_images.sh. Same tag, user, paths and arguments as
-# Dockerfile.server; Deno itself is PID 1 and runs the same code.
+# server/Dockerfile; Deno itself is PID 1 and runs the same code.
 FROM scratch
 COPY rootfs/ /
 COPY --chown=65532:65532 writable/ /app/.storage/

@@ -39,7 +39,7 @@ export function composeDocument(
   const services: Record<string, unknown> = {
     server: {
       container_name: "server",
-      image: "tp0-central:latest",
+      image: "server:latest",
       ...(clients > 0 ? { environment: { AGENCIES: String(clients) } } : {}),
       // An anonymous volume: it outlives a restart or `up` recreating the
       // container, and a `down` starts the next run afresh (as the
@@ -50,13 +50,13 @@ export function composeDocument(
     },
   };
   for (let k = 1; k <= clients; k++) {
-    const volumes = ["./agency/config.yaml:/app/config.yaml:ro"];
+    const volumes = ["./client/config.yaml:/app/config.yaml:ro"];
     if (hasData(k)) {
       volumes.push(`${dataDir}/agency-${k}.csv:/data/agency.csv:ro`);
     }
     services[`client${k}`] = {
       container_name: `client${k}`,
-      image: "tp0-agency:latest",
+      image: "client:latest",
       environment: {
         CLI_ID: String(k),
         ...SAMPLE_BET,

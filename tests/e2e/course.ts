@@ -150,7 +150,7 @@ async function agencyConfig(
   } = {},
 ): Promise<void> {
   await Deno.writeTextFile(
-    join(h.repo, "agency", "config.yaml"),
+    join(h.repo, "client", "config.yaml"),
     `server:\n  address: "server:12345"\nloop:\n  amount: ${amount}\n  period: "${period}"\nlog:\n  level: "${level}"\nbatch:\n  maxAmount: ${maxAmount}\n` +
       (mode === "" ? "" : `mode: "${mode}"\n`),
   );

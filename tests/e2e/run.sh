@@ -17,10 +17,10 @@ if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose); else C
 passed=0
 failed=0
 mkdir -p "$WORK/orig"
-cp server/config.ini agency/config.yaml "$WORK/orig/"
+cp server/config.ini client/config.yaml "$WORK/orig/"
 
 dc() { "${COMPOSE[@]}" -f "$FILE" "$@"; }
-restore() { cp "$WORK/orig/config.ini" server/config.ini; cp "$WORK/orig/config.yaml" agency/config.yaml; }
+restore() { cp "$WORK/orig/config.ini" server/config.ini; cp "$WORK/orig/config.yaml" client/config.yaml; }
 clean() {
   if [ -f "$FILE" ]; then dc down -v -t 5 --remove-orphans >/dev/null 2>&1; fi
   docker rm -f -v server client1 client2 client3 client4 client5 >/dev/null 2>&1
@@ -75,7 +75,7 @@ running() { [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = tru
 field() { sed -n "s/.*| $2: \\([^|]*[^ |]\\).*/\\1/p" <<<"$1" | head -n 1; }
 
 agency_config() { # mode amount period maxAmount [level]
-  cat >agency/config.yaml <<EOF
+  cat >client/config.yaml <<EOF
 server:
   address: "server:12345"
 loop:
@@ -125,7 +125,7 @@ scenario_1() {
 scenario_2() {
   echo "2. configuration changes take effect without a rebuild"
   local before spec backlog level amount period
-  before=$(docker image inspect -f '{{.Id}}' tp0-central:latest tp0-agency:latest)
+  before=$(docker image inspect -f '{{.Id}}' server:latest client:latest)
   for spec in "7 DEBUG 2 150ms" "9 INFO 1 1s"; do
     read -r backlog level amount period <<<"$spec"
     clean
@@ -137,7 +137,7 @@ scenario_2() {
     check "server config line shows backlog $backlog, level $level" has_log server "action: config \| result: success \| port: 12345 \| listen_backlog: $backlog \| logging_level: $level$"
     check "client config line shows $amount, $period, $level" has_log client1 "action: config \| result: success \| client_id: 1 \| server_address: server:12345 \| loop_amount: $amount \| loop_period: $period \| log_level: $level$"
   done
-  check "the images were not rebuilt" test "$before" = "$(docker image inspect -f '{{.Id}}' tp0-central:latest tp0-agency:latest)"
+  check "the images were not rebuilt" test "$before" = "$(docker image inspect -f '{{.Id}}' server:latest client:latest)"
 }
 
 validator_says() { # expected-word [shell]: ./validar-echo-server.sh, or run by that shell
