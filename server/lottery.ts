@@ -7,6 +7,7 @@
 import type { ActionLog } from "../lib/log.ts";
 import {
   type FinishOutcome,
+  type OpenOutcome,
   type Pending,
   type Refusal,
   refuse,
@@ -19,6 +20,7 @@ import { type Draw, Store, type StoreDeps } from "./store/store.ts";
 
 export type {
   FinishOutcome,
+  OpenOutcome,
   Pending,
   Refusal,
   StoreOutcome,
@@ -68,6 +70,16 @@ export class Lottery {
   isKnownAgency(agency: number): boolean {
     return Number.isInteger(agency) && agency >= 1 &&
       agency <= this.#deps.agencies;
+  }
+
+  /**
+   * Opens the stream of a connection that proved it speaks for `agency`:
+   * refused for an unknown agency; otherwise how many of its bets are
+   * stored.
+   */
+  async open(agency: number): Promise<OpenOutcome> {
+    if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
+    return await this.#store.openStream(agency);
   }
 
   /**

@@ -7,6 +7,7 @@ import { Bet } from "../../lib/bet.ts";
 import type { ActionLog } from "../../lib/log.ts";
 import { type StorageRows, toStorageRows } from "../../lib/bet_row.ts";
 import {
+  type Message,
   type Request,
   type Response,
   splitWinners,
@@ -20,8 +21,8 @@ export interface Peer {
   /** The peer's address, for log lines. */
   readonly ip: string;
   /**
-   * The agency this connection speaks for: the session binds it at its
-   * first request, after which a request about another agency is refused.
+   * The agency this connection speaks for: the one whose key its opening
+   * proof holds. A request about another agency is refused.
    */
   readonly agency: number;
 }
@@ -36,6 +37,15 @@ export interface Reply {
 
 /** Turns one request into its replies. */
 export type RequestHandler = (request: Request, peer: Peer) => Promise<Reply>;
+
+/** An agency's hello, as the opening exchange carries it. */
+export type Hello = Extract<Message, { kind: "hello" }>;
+
+/**
+ * Answers the hello of a connection whose proof holds for `peer.agency`:
+ * a `welcome`, or a refusal that closes the connection.
+ */
+export type HelloHandler = (hello: Hello, peer: Peer) => Promise<Reply>;
 
 /**
  * How long a winners or total query waits for a pending draw before it is
@@ -88,11 +98,49 @@ export function createHandler(
   };
 }
 
+/**
+ * The handler of a proven hello: opens the agency's stream with the
+ * {@linkcode Lottery} and welcomes it with how many of its bets are stored.
+ */
+export function createHelloHandler(
+  lottery: Lottery,
+  log: ActionLog,
+): HelloHandler {
+  return async (hello, peer) => {
+    const outcome = await lottery.open(hello.agency);
+    if (outcome.status === "refused") {
+      return refusedAfter(log, "autenticacion", outcome, hello.agency, peer);
+    }
+    log.debug("autenticacion", "success", {
+      agencia: hello.agency,
+      ip: peer.ip,
+      almacenadas: outcome.stored,
+    });
+    return reply({ kind: "welcome", stored: outcome.stored });
+  };
+}
+
 function refused(refusal: Refusal): Reply {
   return {
     messages: [{ kind: "error", code: refusal.code, message: refusal.reason }],
     close: true,
   };
+}
+
+/** Logs `action`'s fail line for the agency and the peer, then refuses. */
+function refusedAfter(
+  log: ActionLog,
+  action: string,
+  refusal: Refusal,
+  agency: number,
+  peer: Peer,
+): Reply {
+  log.error(action, "fail", {
+    agencia: agency,
+    ip: peer.ip,
+    error: refusal.reason,
+  });
+  return refused(refusal);
 }
 
 function reply(...messages: Response[]): Reply {
@@ -153,12 +201,7 @@ async function finish(
 ): Promise<Reply> {
   const outcome = await lottery.finish(request.agency, request.total);
   if (outcome.status === "refused") {
-    log.error("notificacion_fin", "fail", {
-      agencia: request.agency,
-      ip: peer.ip,
-      error: outcome.reason,
-    });
-    return refused(outcome);
+    return refusedAfter(log, "notificacion_fin", outcome, request.agency, peer);
   }
   return reply({
     kind: "ack",
