@@ -7,8 +7,14 @@
  * The file works with `docker compose` (v2) and `docker-compose` 1.29: no
  * top-level `name:`, an explicitly named network. Config files and data are
  * bind-mounted read-only, so editing them needs no image rebuild.
+ *
+ * Each file gets a fresh random `AUTH_SECRET`: the central's environment
+ * has it, and each agency's environment only its own key (`CLI_AUTH_KEY`),
+ * never the secret. Neither is in an image, nor in config.ini or
+ * config.yaml (which the course's harness overwrites).
  */
 import { dump as formatYaml } from "js-yaml";
+import { agencyKey } from "../lib/agency_auth.ts";
 
 /** Subnet of `tp0_testing_net`. */
 export const SUBNET = "172.25.125.0/24";
@@ -22,13 +28,38 @@ export const SAMPLE_BET = {
   NUMERO: "7574",
 } as const;
 
+/** The keys a compose file hands out. */
+export interface ComposeAuth {
+  /** The central's `AUTH_SECRET`. */
+  readonly secret: string;
+  /** Agency k's key at index k - 1. */
+  readonly keys: readonly string[];
+}
+
+/**
+ * A fresh `AUTH_SECRET` (32 random bytes in hex) and the keys it gives
+ * agencies 1 to `clients`.
+ */
+export async function freshAuth(clients: number): Promise<ComposeAuth> {
+  const secret = Array.from(
+    crypto.getRandomValues(new Uint8Array(32)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  const keys = await Promise.all(
+    Array.from({ length: clients }, (_, i) => agencyKey(secret, i + 1)),
+  );
+  return { secret, keys };
+}
+
 /**
  * The compose document for `clients` agencies (0: the central alone).
- * `hasData(k)` says whether `<dataDir>/agency-k.csv` exists to be mounted.
+ * `hasData(k)` says whether `<dataDir>/agency-k.csv` exists to be mounted;
+ * `auth` holds the central's secret and each agency's key.
  */
 export function composeDocument(
   clients: number,
   hasData: (k: number) => boolean,
+  auth: ComposeAuth,
   dataDir = "./.data",
 ): Record<string, unknown> {
   if (!Number.isInteger(clients) || clients < 0) {
@@ -40,7 +71,10 @@ export function composeDocument(
     server: {
       container_name: "server",
       image: "server:latest",
-      ...(clients > 0 ? { environment: { AGENCIES: String(clients) } } : {}),
+      environment: {
+        ...(clients > 0 ? { AGENCIES: String(clients) } : {}),
+        AUTH_SECRET: auth.secret,
+      },
       // An anonymous volume: it outlives a restart or `up` recreating the
       // container, and a `down` starts the next run afresh (as the
       // course's harness expects); `down -v` removes it.
@@ -50,6 +84,12 @@ export function composeDocument(
     },
   };
   for (let k = 1; k <= clients; k++) {
+    const key = auth.keys[k - 1];
+    if (key === undefined) {
+      throw new RangeError(
+        `Cannot generate compose file: no key for agency ${k}`,
+      );
+    }
     const volumes = ["./client/config.yaml:/app/config.yaml:ro"];
     if (hasData(k)) {
       volumes.push(`${dataDir}/agency-${k}.csv:/data/agency.csv:ro`);
@@ -59,6 +99,7 @@ export function composeDocument(
       image: "client:latest",
       environment: {
         CLI_ID: String(k),
+        CLI_AUTH_KEY: key,
         ...SAMPLE_BET,
         DOCUMENTO: String(Number(SAMPLE_BET.DOCUMENTO) + k - 1),
       },
@@ -104,7 +145,12 @@ if (import.meta.main) {
       throw error;
     }
   };
-  const document = composeDocument(clients, hasData, dataDir);
+  const document = composeDocument(
+    clients,
+    hasData,
+    await freshAuth(clients),
+    dataDir,
+  );
   for (let k = 1; k <= clients; k++) {
     if (!hasData(k)) {
       console.error(
@@ -116,6 +162,8 @@ if (import.meta.main) {
   await Deno.writeTextFile(
     output,
     formatYaml(document, { forceQuotes: true, quoteStyle: "double" }),
+    // It holds the secret: readable by its owner only (when it is created).
+    { mode: 0o600 },
   );
   console.log(`${output}: server and ${clients} client(s) on tp0_testing_net`);
 }
