@@ -19,7 +19,7 @@ import {
 import { concat } from "../protocol/test_fixtures.ts";
 import { sampleAgency } from "../scripts/sample_bets.ts";
 import { agency, Central, field, harnessKey, tempDir } from "./harness.ts";
-import { helloOf, RawPeer } from "./raw_peer.ts";
+import { frameHeader as header, helloOf, RawPeer } from "./raw_peer.ts";
 
 const GOOD: WireBet = {
   firstName: "Ana",
@@ -87,13 +87,6 @@ function frames(bytes: Uint8Array): Response[] {
     at += HEADER_SIZE + length;
   }
   return out;
-}
-
-function header(type: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(HEADER_SIZE);
-  bytes[0] = type;
-  new DataView(bytes.buffer).setUint32(1, length);
-  return bytes;
 }
 
 Deno.test("hostile peers get an error and a closed connection, and harm no one", async () => {

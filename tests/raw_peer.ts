@@ -7,13 +7,21 @@
 import { openConnection } from "../agency/handshake.ts";
 import type { ProvenHello } from "../lib/agency_auth.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
-import { readFrame } from "../protocol/frame.ts";
+import { HEADER_SIZE, readFrame } from "../protocol/frame.ts";
 import {
   decodeMessage,
   DIGEST_SIZE,
   isKnownMessageType,
   type Response,
 } from "../protocol/messages.ts";
+
+/** A frame header: `type`, and a payload length that may be a lie. */
+export function frameHeader(type: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(HEADER_SIZE);
+  bytes[0] = type;
+  new DataView(bytes.buffer).setUint32(1, length);
+  return bytes;
+}
 
 /** A hello for a stream of `total` bets whose digest is all `fill`. */
 export function helloOf(agency: number, total = 0, fill = 0): ProvenHello {
