@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { readConfigFile } from "../lib/cli.ts";
 import { ConfigError } from "../lib/config_error.ts";
 import { type ActionLog, createLog, type Logging } from "../lib/log.ts";
+import { ThrottledLog } from "../lib/log_throttle.ts";
 import {
   type CentralConfig,
   loadCentralConfig,
@@ -31,6 +32,16 @@ import {
 } from "./process/worker_process.ts";
 
 const SHUTDOWN_DEADLINE_MS = 5_000;
+
+/**
+ * Fail lines a worker rate-limits (see {@linkcode ThrottledLog}): a storm
+ * of peers that reset, or a full disk, is a few lines, not thousands.
+ */
+const THROTTLED_ACTIONS = [
+  "accept_connections",
+  "connection_lost",
+  "storage_write",
+];
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
 
@@ -116,7 +127,7 @@ async function recoverStorage(
   await new Store({ lock, state, ledger, betsFile, storageDir, log }).recover();
 }
 
-async function workerMain(log: Logging): Promise<number> {
+async function workerMain(logging: Logging): Promise<number> {
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream())
     .getReader();
   const { line: first, rest } = await readLine(lines);
@@ -124,7 +135,7 @@ async function workerMain(log: Logging): Promise<number> {
     throw new Error("Cannot start worker: no configuration on stdin");
   }
   const config = JSON.parse(first) as CentralConfig;
-  log.setLevel(config.loggingLevel);
+  logging.setLevel(config.loggingLevel);
   const stop = stopSignal();
   // The supervisor holds our stdin open; end-of-file means it is gone.
   rest.then(() => stop.abort("supervisor_gone"));
@@ -134,6 +145,7 @@ async function workerMain(log: Logging): Promise<number> {
     // Each resource is logged as closed right after it closes; a stack
     // disposes in reverse: listener, bets file, ledger, KV, lockfile.
     using resources = new DisposableStack();
+    const log = resources.use(new ThrottledLog(logging, THROTTLED_ACTIONS));
     const own = <T extends Disposable>(name: string, resource: T): T => {
       resources.defer(() => log.info(`${name}_closed`, "success"));
       return resources.use(resource);
@@ -165,7 +177,7 @@ async function workerMain(log: Logging): Promise<number> {
       shutdownDeadlineMs: SHUTDOWN_DEADLINE_MS,
     }, stop.signal);
   }
-  log.info("worker_stopped", "success", {
+  logging.info("worker_stopped", "success", {
     pid: Deno.pid,
     reason: stop.reason(),
   });
