@@ -21,6 +21,7 @@ import { Ledger } from "./store/ledger.ts";
 import { LotteryState } from "./store/lottery_state.ts";
 import { BETS_FILE } from "./store/bets_csv.ts";
 import { StorageLock } from "./store/storage_lock.ts";
+import { INSTANCE_FILE, InstanceLock } from "./store/instance_lock.ts";
 import { KV_FILE, LEDGER_FILE, LOCK_FILE, Store } from "./store/store.ts";
 import { Supervisor } from "./process/supervisor.ts";
 import { serve } from "./net/accept_loop.ts";
@@ -84,6 +85,10 @@ async function supervisorMain(
     listen_ip: config.listenIp,
   });
   await Deno.mkdir(config.storageDir, { recursive: true });
+  using _instance = InstanceLock.acquire(
+    join(config.storageDir, INSTANCE_FILE),
+  );
+  if (given.port !== 0) probePort(config.listenIp, config.port);
   await recoverStorage(config.storageDir, log);
 
   const stop = stopSignal();
@@ -243,6 +248,26 @@ function stopSignal() {
     abort: (reason: string) => controller.abort(reason),
     reason: () => String(controller.signal.reason ?? ""),
   };
+}
+
+/**
+ * Refuses to start when anything already listens on the port: the workers
+ * bind it with `SO_REUSEPORT`, which would let them join another central's
+ * workers (the kernel would split the agencies between the two). This
+ * bind has no `SO_REUSEPORT`, so it fails while any listener holds the
+ * port. It is closed before the workers bind: a second central started in
+ * that gap (the first's workers starting) can still join; see the README.
+ */
+function probePort(hostname: string, port: number): void {
+  try {
+    Deno.listen({ hostname, port }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new Error(
+      `Cannot start: ${hostname}:${port} is already served (by another central or another program)`,
+      { cause: error },
+    );
+  }
 }
 
 /** Binds port 0 once to learn a free port for all the workers to share. */
