@@ -8,6 +8,7 @@ import type { ActionLog } from "../lib/log.ts";
 import {
   type FinishOutcome,
   type Pending,
+  Pipeline,
   type Refusal,
   refuse,
   type StoreOutcome,
@@ -75,15 +76,19 @@ export class Lottery {
    * its stream, skipping what was stored before (a resend). A `null` first
    * (the single bet of the bet stage) is stored as it comes, with no
    * duplicate detection. Batches are committed in groups; see
-   * {@linkcode Store.store}.
+   * {@linkcode Store.store}. After a refusal recorded in `pipeline` (the
+   * connection's), nothing of it is stored.
    */
   async store(
     agency: number,
     first: number | null,
     rows: StorageRows,
+    pipeline: Pipeline = new Pipeline(),
   ): Promise<StoreOutcome> {
-    if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
-    return await this.#store.store(agency, first, rows);
+    if (!this.isKnownAgency(agency)) {
+      return pipeline.refuse(this.#unknownAgency(agency));
+    }
+    return await this.#store.store(agency, first, rows, pipeline);
   }
 
   /** Bytes of batches waiting to be committed in this worker. */

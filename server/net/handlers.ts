@@ -12,7 +12,7 @@ import {
   splitWinners,
 } from "../../protocol/messages.ts";
 import type { Lottery } from "../lottery.ts";
-import { type Refusal, refuse } from "../outcomes.ts";
+import { DROPPED, type Pipeline, type Refusal, refuse } from "../outcomes.ts";
 import { betRows } from "../store/bets_csv.ts";
 
 /** Who a request comes from. */
@@ -24,6 +24,11 @@ export interface Peer {
    * first request, after which a request about another agency is refused.
    */
   readonly agency: number;
+  /**
+   * The connection's requests: after its first refusal, nothing it read
+   * later is stored or answered.
+   */
+  readonly pipeline: Pipeline;
 }
 
 /** Replies to one request, and whether the connection must close after them. */
@@ -71,6 +76,9 @@ export function createHandler(
 ): RequestHandler {
   const context: Context = { lottery, log, queryHoldMs };
   return async (request, peer) => {
+    // Read after a refusal: dropped (the refusal closes the connection, so
+    // no reply goes out after it).
+    if (peer.pipeline.refusal !== null) return dropped();
     if (request.agency !== peer.agency) {
       return forbidden(context, request, peer);
     }
@@ -88,11 +96,18 @@ export function createHandler(
   };
 }
 
-function refused(refusal: Refusal): Reply {
+/** The reply to a refusal, recorded first in the connection's pipeline. */
+function refused(peer: Peer, refusal: Refusal): Reply {
+  peer.pipeline.refuse(refusal);
   return {
     messages: [{ kind: "error", code: refusal.code, message: refusal.reason }],
     close: true,
   };
+}
+
+/** A request read after a refusal on its connection: no reply. */
+function dropped(): Reply {
+  return { messages: [], close: true };
 }
 
 function reply(...messages: Response[]): Reply {
@@ -106,7 +121,7 @@ function forbidden({ log }: Context, request: Request, peer: Peer): Reply {
     `Cannot serve agency ${request.agency}: this connection speaks for agency ${peer.agency}`,
   );
   log.error("request", "fail", { ip: peer.ip, error: refusal.reason });
-  return refused(refusal);
+  return refused(peer, refusal);
 }
 
 /** A single bet (exercise 5) or a batch: stored exactly once, then acknowledged. */
@@ -119,10 +134,14 @@ async function storeBets(
   // anything is awaited: a batch's bytes are only valid until the session
   // reads the next frame.
   const rows = toRows(request);
+  // An invalid batch is refused here and now, before the next frame is
+  // read: the batches after it must find the refusal.
+  if ("status" in rows) peer.pipeline.refuse(rows);
   const outcome = "status" in rows ? rows : await lottery.store(
     request.agency,
     request.kind === "bet" ? null : request.first,
     rows,
+    peer.pipeline,
   );
   const ack = (duplicate: boolean): Response => ({
     kind: "ack",
@@ -130,9 +149,10 @@ async function storeBets(
     count: request.kind === "bet" ? 1 : request.count,
     duplicate,
   });
+  if (outcome === DROPPED) return dropped();
   if (outcome.status === "refused") {
     logBatch(log, request, "fail", { ip: peer.ip, error: outcome.reason });
-    return refused(outcome);
+    return refused(peer, outcome);
   }
   if (outcome.skipped > 0) {
     log.info("apuestas_duplicadas", "success", {
@@ -158,7 +178,7 @@ async function finish(
       ip: peer.ip,
       error: outcome.reason,
     });
-    return refused(outcome);
+    return refused(peer, outcome);
   }
   return reply({
     kind: "ack",
@@ -180,7 +200,7 @@ async function winners(
       ip: peer.ip,
       error: outcome.reason,
     });
-    return refused(outcome);
+    return refused(peer, outcome);
   }
   if (outcome.status === "pending") {
     return reply({
@@ -205,7 +225,7 @@ async function total(
     const reason =
       `Cannot serve agency ${request.agency}: it is not a known agency`;
     log.error("consulta_total", "fail", { ip: peer.ip, error: reason });
-    return refused(refuse("unknownAgency", reason));
+    return refused(peer, refuse("unknownAgency", reason));
   }
   const outcome = await lottery.total(queryHoldMs);
   return outcome.status === "pending"

@@ -18,6 +18,7 @@ import {
   type Response,
 } from "../../protocol/messages.ts";
 import { ProtocolError } from "../../protocol/protocol_error.ts";
+import { Pipeline } from "../outcomes.ts";
 import type { Peer, RequestHandler } from "./handlers.ts";
 import { ReplyQueue } from "./reply_queue.ts";
 
@@ -242,7 +243,11 @@ export class Session implements AsyncDisposable {
         }
         served++;
         // The connection speaks for the agency of its first request.
-        const peer = this.#peer ??= { ip: this.#ip, agency: message.agency };
+        const peer = this.#peer ??= {
+          ip: this.#ip,
+          agency: message.agency,
+          pipeline: new Pipeline(),
+        };
         if (message.kind === "batch") {
           // Read on while the batch is committed; its ack keeps its place.
           replies.push(handler(message, peer));

@@ -5,7 +5,13 @@
  */
 import type { StorageRows } from "../../lib/bet_row.ts";
 import { concatBytes } from "../../lib/concat_bytes.ts";
-import { type Refusal, refuse, type StoreOutcome } from "../outcomes.ts";
+import {
+  DROPPED,
+  Pipeline,
+  type Refusal,
+  refuse,
+  type StoreOutcome,
+} from "../outcomes.ts";
 import { cutToCommitted, storeBets } from "./bets_csv.ts";
 import type { Ledger } from "./ledger.ts";
 import type { AgencyRecord } from "./ledger_record.ts";
@@ -33,6 +39,8 @@ interface Queued {
   readonly first: number | null;
   /** Bets in the batch. */
   readonly count: number;
+  /** The connection's requests: after a refusal of one, later ones are dropped. */
+  readonly pipeline: Pipeline;
   /** Where its rows are in the spool that holds them. */
   start: number;
   end: number;
@@ -72,12 +80,15 @@ export class BatchWriter {
    * became of them once their group is committed. Never rejects: a failure
    * is an `internal` refusal (nothing of the batch was committed). The rows
    * are copied before it returns: `rows.bytes` may be a view of a buffer
-   * the caller reuses.
+   * the caller reuses. A batch whose `pipeline` holds a refusal when its
+   * group is committed is {@linkcode DROPPED}, unstored; a refusal of this
+   * batch is recorded there.
    */
   store(
     agency: number,
     first: number | null,
     rows: StorageRows,
+    pipeline: Pipeline = new Pipeline(),
   ): Promise<StoreOutcome> {
     return new Promise((resolve) => {
       const start = this.#filling.append(rows.bytes);
@@ -86,6 +97,7 @@ export class BatchWriter {
         agency,
         first,
         count: rows.count,
+        pipeline,
         start,
         end,
         resolve,
@@ -116,7 +128,9 @@ export class BatchWriter {
           outcomes = group.map(() => refusal);
         }
         for (const [i, queued] of group.entries()) {
-          queued.resolve(outcomes[i]!);
+          const outcome = outcomes[i]!;
+          if (outcome.status === "refused") queued.pipeline.refuse(outcome);
+          queued.resolve(outcome);
         }
       }
     } finally {
@@ -167,7 +181,7 @@ export class BatchWriter {
     let bytes = 0;
     let bets = 0;
     let whole = 0;
-    const outcomes = group.map((queued): StoreOutcome => {
+    const decide = (queued: Queued): StoreOutcome => {
       const { agency, first, count } = queued;
       const record = changed.get(agency) ?? ledger.record(agency);
       let next: AgencyRecord;
@@ -195,6 +209,14 @@ export class BatchWriter {
       bets += count - skipped;
       if (skipped === 0) whole++;
       return { status: "stored", stored: count - skipped, skipped };
+    };
+    const outcomes = group.map((queued): StoreOutcome => {
+      const { pipeline } = queued;
+      // Read after a refusal on its connection (maybe earlier in this group).
+      if (pipeline.refusal !== null) return DROPPED;
+      const outcome = decide(queued);
+      if (outcome.status === "refused") pipeline.refuse(outcome);
+      return outcome;
     });
     if (parts.length === 0) return outcomes;
     // Usually every batch of the group is stored whole: their rows are
