@@ -151,7 +151,10 @@ async function storeBets(
   });
   if (outcome === DROPPED) return dropped();
   if (outcome.status === "refused") {
-    logBatch(log, request, "fail", { ip: peer.ip, error: outcome.reason });
+    // A full disk (busy) is logged by the store once, not once per batch.
+    if (outcome.code !== "busy") {
+      logBatch(log, request, "fail", { ip: peer.ip, error: outcome.reason });
+    }
     return refused(peer, outcome);
   }
   if (outcome.skipped > 0) {
@@ -173,11 +176,15 @@ async function finish(
 ): Promise<Reply> {
   const outcome = await lottery.finish(request.agency, request.total);
   if (outcome.status === "refused") {
-    log.error("notificacion_fin", "fail", {
-      agencia: request.agency,
-      ip: peer.ip,
-      error: outcome.reason,
-    });
+    (outcome.code === "busy" ? log.debug : log.error)(
+      "notificacion_fin",
+      "fail",
+      {
+        agencia: request.agency,
+        ip: peer.ip,
+        error: outcome.reason,
+      },
+    );
     return refused(peer, outcome);
   }
   return reply({

@@ -5,6 +5,7 @@
  */
 import type { StorageRows } from "../../lib/bet_row.ts";
 import { concatBytes } from "../../lib/concat_bytes.ts";
+import type { ActionLog } from "../../lib/log.ts";
 import {
   DROPPED,
   Pipeline,
@@ -16,6 +17,7 @@ import { cutToCommitted, storeBets } from "./bets_csv.ts";
 import type { Ledger } from "./ledger.ts";
 import type { AgencyRecord } from "./ledger_record.ts";
 import { Spool } from "./spool.ts";
+import { storageFullRefusal } from "./storage_full.ts";
 import type { StorageLock } from "./storage_lock.ts";
 
 /**
@@ -32,6 +34,8 @@ export interface BatchWriterDeps {
   readonly ledger: Ledger;
   /** bets.csv, open for appending. */
   readonly betsFile: Deno.FsFile;
+  /** Where a failed group commit, and the first one after it, are logged. */
+  readonly log: ActionLog;
 }
 
 interface Queued {
@@ -60,6 +64,11 @@ interface Queued {
  * agency's stored count are a resend and skipped, a batch past it is a gap,
  * a finished agency takes no more. Later batches of a group see the counts
  * the earlier ones left.
+ *
+ * A group that fails (a full disk) stores nothing: each of its batches is
+ * refused, `busy` when the storage is full, and a `storage_write` fail line
+ * is logged (the worker rate-limits it); the first group committed after
+ * that logs `storage_write | result: success`.
  */
 export class BatchWriter {
   readonly #deps: BatchWriterDeps;
@@ -68,6 +77,8 @@ export class BatchWriter {
   /** Takes the rows of queued batches; the group being committed has the other. */
   #filling = new Spool();
   #committing = new Spool();
+  /** Groups that failed in a row (a full disk): the next success says so. */
+  #failedGroups = 0;
 
   /** @param deps the open resources this writer writes with */
   constructor(deps: BatchWriterDeps) {
@@ -120,11 +131,23 @@ export class BatchWriter {
         let outcomes: StoreOutcome[];
         try {
           outcomes = await this.#deps.lock.run(() => this.#commit(group));
+          if (this.#failedGroups > 0) {
+            this.#deps.log.info("storage_write", "success", {
+              failed_groups: this.#failedGroups,
+            });
+            this.#failedGroups = 0;
+          }
         } catch (error) {
-          const refusal = refuse(
+          // Nothing of the group is committed: its batches were never
+          // acknowledged, and their agencies send them again.
+          this.#failedGroups++;
+          const refusal = storageFullRefusal(error) ?? refuse(
             "internal",
             `Cannot store bets: ${(error as Error).message}`,
           );
+          this.#deps.log.error("storage_write", "fail", {
+            error: refusal.reason,
+          });
           outcomes = group.map(() => refusal);
         }
         for (const [i, queued] of group.entries()) {
