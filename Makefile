@@ -8,6 +8,8 @@ COMPOSE_FILE ?= docker-compose-dev.yaml
 CLIENTS ?= 5
 # compiled | airgapped | auto: how `docker-image` builds (see scripts/docker_images.sh).
 IMAGES ?= auto
+# all | project | course: which end-to-end scenarios `make e2e` runs (see README).
+E2E ?= all
 export DOCKER_BUILDKIT ?= 0
 
 .PHONY: help build test e2e docker-image docker-compose-up docker-compose-down docker-compose-logs demo
@@ -16,10 +18,10 @@ help:
 	@echo "make docker-compose-up    build the images and start the central and $(CLIENTS) agencies"
 	@echo "make docker-compose-logs  follow their logs"
 	@echo "make docker-compose-down  stop them (grace period) and remove containers, network and storage"
-	@echo "make docker-image         build tp0-central, tp0-agency and tp0-netcat (IMAGES=compiled|airgapped|auto)"
+	@echo "make docker-image         build server:latest, client:latest (the names the course harness builds) and tp0-netcat (IMAGES=compiled|airgapped|auto)"
 	@echo "make build                bin/central and bin/agency for the host"
 	@echo "make test                 the test suite (deno task test)"
-	@echo "make e2e                  the end-to-end scenarios in Docker"
+	@echo "make e2e                  the end-to-end scenarios in Docker: ours, then the course harness's way (E2E=project|course)"
 
 build:
 	bash scripts/build_host.sh
@@ -28,7 +30,12 @@ test:
 	deno task test
 
 e2e: docker-image
+ifneq ($(E2E),course)
 	bash tests/e2e/run.sh
+endif
+ifneq ($(E2E),project)
+	deno run --allow-run --allow-read --allow-write --allow-env tests/e2e/course.ts
+endif
 
 docker-image:
 	bash scripts/docker_images.sh $(IMAGES)

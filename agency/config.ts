@@ -1,10 +1,19 @@
+/**
+ * The agency's configuration: its keys (config.yaml path, `CLI_*`
+ * environment variable, flag, default), the command line, `--help`, and the
+ * pure loader that merges flags, environment, config.yaml and defaults.
+ */
 import { isAgencyKey } from "../lib/agency_auth.ts";
 import { Bet } from "../lib/bet.ts";
-import { parseFlags } from "../lib/cli.ts";
-import { ConfigError, parseIntegerValue } from "../lib/config_error.ts";
+import { load as loadYaml } from "js-yaml";
+import { formatHelp, parseFlags } from "../lib/cli.ts";
+import {
+  ConfigError,
+  ConfigProblems,
+  parseIntegerValue,
+} from "../lib/config_error.ts";
 import { formatDuration, parseDuration } from "../lib/duration.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
-import { parseSimpleYaml } from "../lib/simple_yaml.ts";
 import type { WireBet } from "../protocol/messages.ts";
 import { DEFAULT_DRAW_TIMEOUT_MS } from "./lottery_stage.ts";
 
@@ -62,51 +71,82 @@ interface KeySpec {
   readonly env: string;
   readonly flag: string;
   readonly fallback?: string;
+  readonly help: string;
 }
 
-const KEYS = {
-  id: { path: ["id"], env: "CLI_ID", flag: "id" },
+/** Every key: its place in config.yaml, environment variable, flag, documented default (none: required) and meaning. */
+export const KEYS = {
+  id: {
+    path: ["id"],
+    env: "CLI_ID",
+    flag: "id",
+    help: "agency number, 1…AGENCIES (compose sets CLI_ID)",
+  },
   serverAddress: {
     path: ["server", "address"],
     env: "CLI_SERVER_ADDRESS",
     flag: "server-address",
+    help: "host:port of the central (on the host: 127.0.0.1:12345)",
   },
   loopAmount: {
     path: ["loop", "amount"],
     env: "CLI_LOOP_AMOUNT",
     flag: "loop-amount",
+    help: "echo messages",
   },
   loopPeriod: {
     path: ["loop", "period"],
     env: "CLI_LOOP_PERIOD",
     flag: "loop-period",
+    help: "pause after each echo; wait between queries (Go duration)",
   },
-  logLevel: { path: ["log", "level"], env: "CLI_LOG_LEVEL", flag: "log-level" },
+  logLevel: {
+    path: ["log", "level"],
+    env: "CLI_LOG_LEVEL",
+    flag: "log-level",
+    help: LEVELS.join(", "),
+  },
   batchMaxAmount: {
     path: ["batch", "maxAmount"],
     env: "CLI_BATCH_MAXAMOUNT",
     flag: "batch-max-amount",
     fallback: String(DEFAULT_BATCH_MAX_AMOUNT),
+    help: "bets per batch (a batch is also cut before 8 kB)",
   },
-  mode: { path: ["mode"], env: "CLI_MODE", flag: "mode", fallback: "lottery" },
+  mode: {
+    path: ["mode"],
+    env: "CLI_MODE",
+    flag: "mode",
+    fallback: "lottery",
+    help: MODES.join(", "),
+  },
   dataPath: {
     path: ["data", "path"],
     env: "CLI_DATA_PATH",
     flag: "data-path",
     fallback: "./agency.csv",
+    help: "the agency's CSV (image: /data/agency.csv, where compose mounts it)",
   },
   retryAttempts: {
     path: ["retry", "attempts"],
     env: "CLI_RETRY_ATTEMPTS",
     flag: "retry-attempts",
     fallback: "12",
+    help: "tries per request (backoff 100 ms doubling to 5 s)",
   },
-  authKey: { path: ["auth", "key"], env: "CLI_AUTH_KEY", flag: "auth-key" },
+  authKey: {
+    path: ["auth", "key"],
+    env: "CLI_AUTH_KEY",
+    flag: "auth-key",
+    help:
+      "the agency's key, 64 hex digits (`central agency-key K`); not needed in echo mode",
+  },
   drawTimeout: {
     path: ["draw", "timeout"],
     env: "CLI_DRAW_TIMEOUT",
     flag: "draw-timeout",
     fallback: formatDuration(DEFAULT_DRAW_TIMEOUT_MS * 1e6),
+    help: "longest wait for the draw after finishing (Go duration)",
   },
 } as const satisfies Record<string, KeySpec>;
 
@@ -125,6 +165,10 @@ export const BET_ENV = {
 export interface AgencyArgs {
   /** `--config PATH` (default `./config.yaml`). */
   readonly configPath: string;
+  /** `--help` / `-h`: print {@linkcode agencyHelp} and exit 0. */
+  readonly help: boolean;
+  /** `--version` / `-V`. */
+  readonly version: boolean;
   /** Values given as flags, by key. */
   readonly overrides: Readonly<Partial<Record<Key, string>>>;
 }
@@ -134,30 +178,141 @@ export function parseAgencyArgs(argv: readonly string[]): AgencyArgs {
   const flags = Object.fromEntries(
     Object.entries(KEYS).map(([key, spec]) => [key, spec.flag]),
   ) as Record<Key, string>;
-  const { configPath, overrides } = parseFlags(argv, flags, "./config.yaml");
-  return { configPath, overrides };
+  const { configPath, overrides, help, version } = parseFlags(
+    argv,
+    flags,
+    "./config.yaml",
+  );
+  return { configPath, help, version, overrides };
+}
+
+/** The text `agency --help` prints. */
+export function agencyHelp(): string {
+  return formatHelp(
+    [
+      "Usage: agency [--config PATH] [--FLAG VALUE ...]",
+      "       agency --help | --version",
+      "",
+      "A Lotería Nacional agency: the echo loop, one bet (NOMBRE, APELLIDO, DOCUMENTO,",
+      "NACIMIENTO, NUMERO from the environment) or its whole CSV in batches, then its winners.",
+      "Each key is read from its flag, else its environment variable, else config.yaml",
+      "(default file ./config.yaml), else its default.",
+    ],
+    Object.values(KEYS).map((spec) => ({ key: spec.path.join("."), ...spec })),
+    [
+      "An unknown key in config.yaml is an error (exit 2).",
+      "Against `deno task central` on this host:",
+      "  deno task agency --id 1 --server-address 127.0.0.1:12345 --data-path .data/agency-1.csv",
+      "Exit codes: 0 on success and after SIGTERM/SIGINT, 1 on a failure, 2 on a configuration error.",
+    ],
+  );
 }
 
 /**
  * Builds the configuration from the text of config.yaml, the environment
  * (`CLI_*`, and `NOMBRE` … `NUMERO` for the bet stage) and the flags: flags
  * over environment over file over defaults. Pure (it reads nothing); throws
- * {@linkcode ConfigError} naming the key. Asynchronous only because a file
- * outside the simple YAML that config.yaml uses ({@linkcode parseSimpleYaml})
- * loads js-yaml first: importing an npm package costs every agency start
- * 3–5 ms, which only such a file pays.
+ * one {@linkcode ConfigError} naming every key at fault: unknown keys in the
+ * file, missing or bad values.
  */
-export async function loadAgencyConfig(
+export function loadAgencyConfig(
   fileText: string,
   env: Readonly<Record<string, string | undefined>>,
   overrides: Readonly<Partial<Record<Key, string>>> = {},
-): Promise<AgencyConfig> {
+): AgencyConfig {
+  const document = parseDocument(fileText);
+  const problems = new ConfigProblems();
+  const unknown = unknownKeys(document);
+  if (unknown.length > 0) {
+    problems.add(
+      new ConfigError(
+        unknown.join(", "),
+        `${
+          unknown.length === 1 ? "is not a key" : "are not keys"
+        } of config.yaml (its keys: ${
+          Object.values(KEYS).map((spec) => spec.path.join(".")).join(", ")
+        })`,
+      ),
+    );
+  }
+  const get = (key: Key): string => {
+    const spec: KeySpec = KEYS[key];
+    const value = overrides[key] ?? env[spec.env] ??
+      lookup(document, spec.path) ?? spec.fallback;
+    const name = spec.path.join(".");
+    if (value === undefined || value === null || value === "") {
+      throw new ConfigError(
+        name,
+        `is missing (set it in config.yaml, as ${spec.env} or with --${spec.flag})`,
+      );
+    }
+    if (typeof value === "object") {
+      throw new ConfigError(name, "must be a single value");
+    }
+    return String(value).trim();
+  };
+  const integer = (key: Key, min: number, max: number) =>
+    problems.check(() =>
+      parseIntegerValue(KEYS[key].path.join("."), get(key), min, max)
+    );
+
+  const id = integer("id", 1, 0xffff_ffff);
+  const address = problems.check(() => {
+    const serverAddress = get("serverAddress");
+    return { serverAddress, ...splitAddress(serverAddress) };
+  });
+  const loopPeriodNs = problems.check(() =>
+    duration("loop.period", get("loopPeriod"))
+  );
+  const logLevel = problems.check(() => {
+    const level = get("logLevel").toUpperCase();
+    if (!isLevel(level)) {
+      throw new ConfigError(
+        "log.level",
+        `"${level}" is not one of ${LEVELS.join(", ")}`,
+      );
+    }
+    return level;
+  });
+  const mode = problems.check(() => {
+    const mode = get("mode").toLowerCase();
+    if (!(MODES as readonly string[]).includes(mode)) {
+      throw new ConfigError(
+        "mode",
+        `"${mode}" is not one of ${MODES.join(", ")}`,
+      );
+    }
+    return mode as Mode;
+  });
+  const config = {
+    id,
+    ...address,
+    loopAmount: integer("loopAmount", 0, 1_000_000),
+    loopPeriodNs,
+    logLevel,
+    batchMaxAmount: integer("batchMaxAmount", 1, 65535),
+    mode,
+    dataPath: problems.check(() => get("dataPath")),
+    retryAttempts: integer("retryAttempts", 1, 1000),
+    bet: mode === "bet" && id !== undefined
+      ? problems.check(() => betFromEnv(id, env)) ?? null
+      : null,
+    authKey: mode === undefined || mode === "echo"
+      ? null
+      : problems.check(() => agencyKeyValue(get("authKey"))) ?? null,
+    drawTimeoutNs: problems.check(() =>
+      duration("draw.timeout", get("drawTimeout"))
+    ),
+  };
+  problems.throwIfAny();
+  return config as AgencyConfig;
+}
+
+/** config.yaml as a mapping (an empty file is an empty one). */
+function parseDocument(fileText: string): Record<string, unknown> {
   let document: unknown;
   try {
-    const simple = parseSimpleYaml(fileText);
-    document = (simple === null
-      ? (await import("js-yaml")).load(fileText)
-      : simple.value) ?? {};
+    document = loadYaml(fileText) ?? {};
   } catch (error) {
     // js-yaml's message carries a multi-line source snippet; keep one line.
     const { reason, mark, message } = error as Error & {
@@ -178,84 +333,45 @@ export async function loadAgencyConfig(
   ) {
     throw new ConfigError("config.yaml", "must be a mapping of keys");
   }
-  const get = (key: Key): string => {
-    const spec: KeySpec = KEYS[key];
-    const value = overrides[key] ?? env[spec.env] ??
-      lookup(document, spec.path) ?? spec.fallback;
-    const name = spec.path.join(".");
-    if (value === undefined || value === null || value === "") {
-      throw new ConfigError(
-        name,
-        `is missing (set it in config.yaml or as ${spec.env})`,
-      );
-    }
-    if (typeof value === "object") {
-      throw new ConfigError(name, "must be a single value");
-    }
-    return String(value).trim();
-  };
+  return document as Record<string, unknown>;
+}
 
-  const serverAddress = get("serverAddress");
-  const { hostname, port } = splitAddress(serverAddress);
-  const duration = (key: "loopPeriod" | "drawTimeout"): number => {
-    const name = KEYS[key].path.join(".");
-    const text = get(key);
-    let ns: number;
-    try {
-      ns = parseDuration(text);
-    } catch (error) {
-      throw new ConfigError(name, (error as Error).message, { cause: error });
+/**
+ * The dotted names of the keys of `document` that no {@linkcode KEYS} entry
+ * reads (a group such as `loop` is known when a key lives under it).
+ */
+function unknownKeys(document: Record<string, unknown>): string[] {
+  const paths = Object.values(KEYS).map((spec) => spec.path.join("."));
+  const unknown: string[] = [];
+  const walk = (value: Record<string, unknown>, prefix: string) => {
+    for (const [name, child] of Object.entries(value)) {
+      const path = prefix + name;
+      if (paths.includes(path)) continue;
+      const isGroup = paths.some((known) => known.startsWith(path + "."));
+      if (
+        isGroup && typeof child === "object" && child !== null &&
+        !Array.isArray(child)
+      ) {
+        walk(child as Record<string, unknown>, path + ".");
+      } else {
+        unknown.push(path);
+      }
     }
-    if (ns < 0) throw new ConfigError(name, `"${text}" is negative`);
-    return ns;
   };
-  const loopPeriodNs = duration("loopPeriod");
-  const logLevel = get("logLevel").toUpperCase();
-  if (!isLevel(logLevel)) {
-    throw new ConfigError(
-      "log.level",
-      `"${logLevel}" is not one of ${LEVELS.join(", ")}`,
-    );
+  walk(document, "");
+  return unknown;
+}
+
+/** A Go duration in nanoseconds, for the key `name`; never negative. */
+function duration(name: string, text: string): number {
+  let ns: number;
+  try {
+    ns = parseDuration(text);
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message, { cause: error });
   }
-  const mode = get("mode").toLowerCase();
-  if (!(MODES as readonly string[]).includes(mode)) {
-    throw new ConfigError(
-      "mode",
-      `"${mode}" is not one of ${MODES.join(", ")}`,
-    );
-  }
-  const id = parseIntegerValue("id", get("id"), 1, 0xffff_ffff);
-  return {
-    id,
-    serverAddress,
-    hostname,
-    port,
-    loopAmount: parseIntegerValue(
-      "loop.amount",
-      get("loopAmount"),
-      0,
-      1_000_000,
-    ),
-    loopPeriodNs,
-    logLevel,
-    batchMaxAmount: parseIntegerValue(
-      "batch.maxAmount",
-      get("batchMaxAmount"),
-      1,
-      65535,
-    ),
-    mode: mode as Mode,
-    dataPath: get("dataPath"),
-    retryAttempts: parseIntegerValue(
-      "retry.attempts",
-      get("retryAttempts"),
-      1,
-      1000,
-    ),
-    bet: mode === "bet" ? betFromEnv(id, env) : null,
-    authKey: mode === "echo" ? null : agencyKeyValue(get("authKey")),
-    drawTimeoutNs: duration("drawTimeout"),
-  };
+  if (ns < 0) throw new ConfigError(name, `"${text}" is negative`);
+  return ns;
 }
 
 /** The key, lowercased; the message never quotes it (it is a secret). */

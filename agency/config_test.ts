@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config_error.ts";
-import { loadAgencyConfig, parseAgencyArgs } from "./config.ts";
+import {
+  agencyHelp,
+  KEYS,
+  loadAgencyConfig,
+  parseAgencyArgs,
+} from "./config.ts";
 
 const KEY = "eaa61f84628744e520fdd26b4d0a67e4b4c3bc6eae8b32c301ccba149669c965";
 
@@ -16,11 +21,8 @@ batch:
   maxAmount: 10
 `;
 
-Deno.test("config.yaml with CLI_ID, defaults for mode and data path", async () => {
-  const config = await loadAgencyConfig(FILE, {
-    CLI_ID: "3",
-    CLI_AUTH_KEY: KEY,
-  });
+Deno.test("config.yaml with CLI_ID, defaults for mode and data path", () => {
+  const config = loadAgencyConfig(FILE, { CLI_ID: "3", CLI_AUTH_KEY: KEY });
   assert.deepEqual(config, {
     id: 3,
     serverAddress: "server:12345",
@@ -38,7 +40,7 @@ Deno.test("config.yaml with CLI_ID, defaults for mode and data path", async () =
     drawTimeoutNs: 600e9,
   });
   assert.equal(
-    (await loadAgencyConfig(
+    (loadAgencyConfig(
       "server: {address: 'a:1'}\nloop: {amount: 1, period: 1s}\nlog: {level: INFO}",
       { CLI_ID: "1", CLI_AUTH_KEY: KEY },
     )).batchMaxAmount,
@@ -46,7 +48,7 @@ Deno.test("config.yaml with CLI_ID, defaults for mode and data path", async () =
   );
 });
 
-Deno.test("flags over CLI_ environment over file", async () => {
+Deno.test("flags over CLI_ environment over file", () => {
   const env = {
     CLI_ID: "1",
     CLI_LOOP_AMOUNT: "7",
@@ -57,7 +59,7 @@ Deno.test("flags over CLI_ environment over file", async () => {
     CLI_LOG_LEVEL: "debug",
   };
   const args = parseAgencyArgs(["--loop-amount", "9", "--data-path", "/x.csv"]);
-  const config = await loadAgencyConfig(FILE, env, args.overrides);
+  const config = loadAgencyConfig(FILE, env, args.overrides);
   assert.equal(config.loopAmount, 9);
   assert.equal(config.loopPeriodNs, 100e6);
   assert.equal(config.batchMaxAmount, 64);
@@ -67,7 +69,7 @@ Deno.test("flags over CLI_ environment over file", async () => {
   assert.equal(config.dataPath, "/x.csv");
 });
 
-Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it", async () => {
+Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it", () => {
   const env = {
     CLI_ID: "2",
     CLI_MODE: "bet",
@@ -78,54 +80,54 @@ Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it",
     NACIMIENTO: "1999-03-17",
     NUMERO: "7574",
   };
-  assert.deepEqual((await loadAgencyConfig(FILE, env)).bet, {
+  assert.deepEqual((loadAgencyConfig(FILE, env)).bet, {
     firstName: "Santiago Lionel",
     lastName: "Lorca",
     document: "30904465",
     birthdate: "1999-03-17",
     number: "7574",
   });
-  await assert.rejects(
+  assert.throws(
     () => loadAgencyConfig(FILE, { ...env, NUMERO: "" }),
     /NUMERO is missing/,
   );
-  await assert.rejects(
+  assert.throws(
     () => loadAgencyConfig(FILE, { ...env, NACIMIENTO: "1999-02-30" }),
     /NACIMIENTO is invalid/,
   );
-  await assert.rejects(
+  assert.throws(
     () => loadAgencyConfig(FILE, { ...env, DOCUMENTO: "3O9" }),
     /DOCUMENTO is invalid/,
   );
 });
 
-Deno.test("auth.key and draw.timeout: flag over CLI_ environment over file", async () => {
+Deno.test("auth.key and draw.timeout: flag over CLI_ environment over file", () => {
   const other = "0".repeat(64);
   const file =
     `${FILE}auth:\n  key: "${KEY.toUpperCase()}"\ndraw:\n  timeout: 90s\n`;
-  const fromFile = await loadAgencyConfig(file, { CLI_ID: "1" });
+  const fromFile = loadAgencyConfig(file, { CLI_ID: "1" });
   assert.equal(fromFile.authKey, KEY, "lowercased");
   assert.equal(fromFile.drawTimeoutNs, 90e9);
   const env = { CLI_ID: "1", CLI_AUTH_KEY: other, CLI_DRAW_TIMEOUT: "2m" };
-  const fromEnv = await loadAgencyConfig(file, env);
+  const fromEnv = loadAgencyConfig(file, env);
   assert.equal(fromEnv.authKey, other);
   assert.equal(fromEnv.drawTimeoutNs, 120e9);
   const args = parseAgencyArgs([`--auth-key=${KEY}`, "--draw-timeout", "1s"]);
-  const fromFlags = await loadAgencyConfig(file, env, args.overrides);
+  const fromFlags = loadAgencyConfig(file, env, args.overrides);
   assert.equal(fromFlags.authKey, KEY);
   assert.equal(fromFlags.drawTimeoutNs, 1e9);
   // Echo mode sends no frame and needs no key.
-  const echo = await loadAgencyConfig(FILE, { CLI_ID: "1", CLI_MODE: "echo" });
+  const echo = loadAgencyConfig(FILE, { CLI_ID: "1", CLI_MODE: "echo" });
   assert.equal(echo.authKey, null);
 });
 
-Deno.test("a missing or malformed auth.key is refused without quoting it", async () => {
-  await assert.rejects(
+Deno.test("a missing or malformed auth.key is refused without quoting it", () => {
+  assert.throws(
     () => loadAgencyConfig(FILE, { CLI_ID: "1" }),
-    /auth.key is missing \(set it in config.yaml or as CLI_AUTH_KEY\)/,
+    /auth.key is missing \(set it in config.yaml, as CLI_AUTH_KEY or with --auth-key\)/,
   );
   for (const bad of [KEY.slice(1), KEY + "0", KEY.replace("e", "g")]) {
-    await assert.rejects(
+    assert.throws(
       () => loadAgencyConfig(FILE, { CLI_ID: "1", CLI_AUTH_KEY: bad }),
       (e) =>
         e instanceof ConfigError && e.key === "auth.key" &&
@@ -133,7 +135,7 @@ Deno.test("a missing or malformed auth.key is refused without quoting it", async
         !e.message.includes(bad.slice(8, 40)),
     );
   }
-  await assert.rejects(
+  assert.throws(
     () =>
       loadAgencyConfig(FILE, {
         CLI_ID: "1",
@@ -144,9 +146,13 @@ Deno.test("a missing or malformed auth.key is refused without quoting it", async
   );
 });
 
-Deno.test("bad or missing values name their key", async () => {
+Deno.test("bad or missing values name their key", () => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    [FILE, {}, /id is missing \(set it in config.yaml or as CLI_ID\)/],
+    [
+      FILE,
+      {},
+      /id is missing \(set it in config.yaml, as CLI_ID or with --id\)/,
+    ],
     [FILE, { CLI_ID: "0" }, /id 0 is not between 1/],
     [FILE, { CLI_ID: "x" }, /id "x" is not an integer/],
     [
@@ -179,11 +185,80 @@ Deno.test("bad or missing values name their key", async () => {
     ["- a\n- b\n", { CLI_ID: "1" }, /config.yaml must be a mapping/],
   ];
   for (const [file, env, message] of cases) {
-    await assert.rejects(
+    assert.throws(
       () => loadAgencyConfig(file, env),
       (e) => e instanceof ConfigError && message.test(e.message),
       String(message),
     );
   }
   assert.throws(() => parseAgencyArgs(["extra"]), ConfigError);
+});
+
+Deno.test("the course's config.yaml, exactly its five keys (and mode), loads", () => {
+  const course =
+    'server:\n  address: "server:12345"\nloop:\n  amount: 3\n  period: "50ms"\nlog:\n  level: "INFO"\nbatch:\n  maxAmount: 10\n';
+  const config = loadAgencyConfig(course, { CLI_ID: "1", CLI_AUTH_KEY: KEY });
+  assert.equal(config.batchMaxAmount, 10);
+  assert.equal(config.loopPeriodNs, 50e6);
+  assert.equal(
+    loadAgencyConfig(course + 'mode: "echo"\n', {
+      CLI_ID: "1",
+      CLI_AUTH_KEY: KEY,
+    }).mode,
+    "echo",
+  );
+  // The image sets CLI_DATA_PATH where compose mounts the file.
+  assert.equal(
+    loadAgencyConfig(course, {
+      CLI_ID: "1",
+      CLI_AUTH_KEY: KEY,
+      CLI_DATA_PATH: "/data/agency.csv",
+    })
+      .dataPath,
+    "/data/agency.csv",
+  );
+});
+
+Deno.test("unknown keys are refused, every wrong key named in one message", () => {
+  assert.throws(
+    () =>
+      loadAgencyConfig(FILE + "bacth:\n  maxAmount: 3\nlog2: x\n", {
+        CLI_ID: "1",
+        CLI_AUTH_KEY: KEY,
+      }),
+    (e) =>
+      e instanceof ConfigError && e.key === "bacth, log2" &&
+      /bacth, log2 are not keys of config.yaml/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      loadAgencyConfig(
+        'server:\n  adress: "a:1"\nloop:\n  amount: 1\n  period: 1s\nlog:\n  level: INFO\n',
+        { CLI_MODE: "race" },
+      ),
+    (e) =>
+      e instanceof ConfigError &&
+      e.key === "server.adress, id, server.address, mode" &&
+      /server.adress is not a key of config.yaml .*; id is missing .*; server.address is missing .*; mode "race" is not one of/
+        .test(e.message),
+  );
+  // A group written as a single value is a wrong key too.
+  assert.throws(
+    () =>
+      loadAgencyConfig(FILE + "data: x\n", { CLI_ID: "1", CLI_AUTH_KEY: KEY }),
+    /data is not a key of config.yaml/,
+  );
+});
+
+Deno.test("--help lists every key with its env var, flag and default; --version", () => {
+  assert.equal(parseAgencyArgs(["--id", "1", "-h", "stray"]).help, true);
+  assert.equal(parseAgencyArgs(["--version"]).version, true);
+  const help = agencyHelp().split("\n");
+  for (const spec of Object.values(KEYS)) {
+    const key = spec.path.join(".");
+    const row = help.find((line) => line.trim().startsWith(key + " "));
+    assert.ok(row?.includes(spec.env) && row.includes(`--${spec.flag}`), key);
+    const fallback = "fallback" in spec ? spec.fallback : "(required)";
+    assert.ok(row?.includes(fallback), `${key}: ${fallback}`);
+  }
 });

@@ -9,6 +9,7 @@ import { readConfigFile } from "../lib/cli.ts";
 import { ConfigError } from "../lib/config_error.ts";
 import { formatDuration } from "../lib/duration.ts";
 import { type ActionLog, createLog } from "../lib/log.ts";
+import { versionLine } from "../lib/version.ts";
 import { BetFileError } from "./bet_file.ts";
 import { runBetStage } from "./bet_stage.ts";
 import {
@@ -20,6 +21,7 @@ import {
 import { CentralRefusedError } from "./central_refused_error.ts";
 import {
   type AgencyConfig,
+  agencyHelp,
   loadAgencyConfig,
   parseAgencyArgs,
 } from "./config.ts";
@@ -33,8 +35,15 @@ async function main(argv: string[]): Promise<number> {
   let config: AgencyConfig;
   try {
     const args = parseAgencyArgs(argv);
+    if (args.help || args.version) {
+      const text = args.help
+        ? agencyHelp()
+        : versionLine("agency", Deno.version.deno) + "\n";
+      Deno.stdout.writeSync(new TextEncoder().encode(text));
+      return 0;
+    }
     const text = await readConfigFile(args.configPath);
-    config = await loadAgencyConfig(
+    config = loadAgencyConfig(
       text,
       Deno.env.toObject(),
       args.overrides,
@@ -146,10 +155,24 @@ function report(error: unknown, config: AgencyConfig, log: ActionLog): number {
   ) {
     log.error(config.mode === "echo" ? "receive_message" : "lottery", "fail", {
       client_id: id,
-      error: message,
+      error: message + unresolvedHint(error, config),
     });
   } else {
     log.error("agency", "fail", { client_id: id, error: message });
   }
   return 1;
+}
+
+/**
+ * What to change when the central's name does not resolve: on the host
+ * (`deno task agency` with the compose file's `server:12345`) the central of
+ * `deno task central` is at 127.0.0.1.
+ */
+function unresolvedHint(error: unknown, config: AgencyConfig): string {
+  const cause = (error as Error).cause;
+  const unresolved = cause instanceof Error &&
+    /failed to lookup address|name resolution/i.test(cause.message);
+  return unresolved
+    ? ` (${config.hostname} does not resolve here; on this host run the agency with --server-address 127.0.0.1:${config.port})`
+    : "";
 }

@@ -13,12 +13,17 @@ export interface ParsedFlags<K extends string> {
   readonly overrides: Readonly<Partial<Record<K, string>>>;
   /** Arguments that are not flags. */
   readonly positionals: readonly string[];
+  /** `--help` or `-h` was given: print the usage, read nothing else. */
+  readonly help: boolean;
+  /** `--version` or `-V` was given. */
+  readonly version: boolean;
 }
 
 /**
  * Parses `--config PATH` and one string flag per configuration key
  * (`flags` maps each key to its flag name, without dashes), each as
- * `--name value` or `--name=value`; `--` ends the flags. Throws
+ * `--name value` or `--name=value`; `--` ends the flags. `--help`/`-h` or
+ * `--version`/`-V` anywhere before `--` wins over everything else. Throws
  * {@linkcode ConfigError} for an unknown flag, a flag without its value, or
  * a positional argument when none are allowed.
  */
@@ -28,6 +33,19 @@ export function parseFlags<K extends string>(
   defaultConfig: string,
   allowPositionals = false,
 ): ParsedFlags<K> {
+  const end = argv.indexOf("--");
+  const before = end === -1 ? argv : argv.slice(0, end);
+  const help = before.some((arg) => arg === "--help" || arg === "-h");
+  const version = before.some((arg) => arg === "--version" || arg === "-V");
+  if (help || version) {
+    return {
+      configPath: defaultConfig,
+      overrides: {} as Partial<Record<K, string>>,
+      positionals: [],
+      help,
+      version,
+    };
+  }
   const known = new Set<string>(["config", ...Object.values<string>(flags)]);
   const values = new Map<string, string>();
   const positionals: string[] = [];
@@ -71,7 +89,54 @@ export function parseFlags<K extends string>(
     configPath: values.get("config") ?? defaultConfig,
     overrides,
     positionals,
+    help: false,
+    version: false,
   };
+}
+
+/** One configuration key as `--help` shows it. */
+export interface HelpRow {
+  /** The key as the config file spells it. */
+  readonly key: string;
+  /** Its environment variable. */
+  readonly env: string;
+  /** Its flag, without dashes. */
+  readonly flag: string;
+  /** Its default, or undefined when it is required. */
+  readonly fallback?: string;
+  /** What it means. */
+  readonly help: string;
+}
+
+/**
+ * The text of `--help`: the usage lines, then a table of every key with its
+ * environment variable, flag and default, then the notes.
+ */
+export function formatHelp(
+  usage: readonly string[],
+  rows: readonly HelpRow[],
+  notes: readonly string[],
+): string {
+  const table = [
+    ["key", "env var", "flag", "default", "meaning"],
+    ...rows.map((row) => [
+      row.key,
+      row.env,
+      `--${row.flag}`,
+      row.fallback === undefined ? "(required)" : row.fallback,
+      row.help,
+    ]),
+  ];
+  const widths = table[0]!.map((_, column) =>
+    Math.max(...table.map((cells) => cells[column]!.length))
+  );
+  const lines = table.map((cells) =>
+    "  " +
+    cells.map((cell, i) =>
+      i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)
+    ).join("  ")
+  );
+  return [...usage, "", ...lines, "", ...notes].join("\n") + "\n";
 }
 
 /** Reads a configuration file, or throws {@linkcode ConfigError} naming it. */

@@ -22,6 +22,53 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
     this.key = key;
   }
+
+  /**
+   * One error for several: every key named, every problem in one message
+   * (`Cannot load configuration: A is missing; B "x" is not an integer`).
+   * A single error is returned as it is.
+   */
+  static combine(errors: readonly ConfigError[]): ConfigError {
+    if (errors.length === 1) return errors[0]!;
+    const prefix = "Cannot load configuration: ";
+    const combined = new ConfigError(
+      errors.map((e) => e.key).join(", "),
+      "",
+      { cause: new AggregateError(errors) },
+    );
+    combined.message = prefix +
+      errors.map((e) => e.message.slice(prefix.length)).join("; ");
+    return combined;
+  }
+}
+
+/**
+ * Runs each check and collects the {@linkcode ConfigError}s they throw, so
+ * that a loader can name every wrong key at once; other errors pass through.
+ */
+export class ConfigProblems {
+  readonly #errors: ConfigError[] = [];
+
+  /** Runs `check`; a ConfigError is kept and `undefined` returned. */
+  check<T>(check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.#errors.push(error);
+      return undefined;
+    }
+  }
+
+  /** Records a problem found without a check. */
+  add(error: ConfigError): void {
+    this.#errors.push(error);
+  }
+
+  /** Throws one error naming every problem collected, if there is any. */
+  throwIfAny(): void {
+    if (this.#errors.length > 0) throw ConfigError.combine(this.#errors);
+  }
 }
 
 /** Parses an integer config value in `[min, max]`, or throws {@linkcode ConfigError}. */

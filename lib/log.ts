@@ -37,8 +37,9 @@ export function isLevel(name: string): name is Level {
 /**
  * Formats one line of the course's log format:
  * `YYYY-MM-DD HH:MM:SS LEVEL    action: <a> | result: <r> | key: value`.
- * Time is local, as in the skeleton. Line breaks in values are escaped so a
- * record is always one line.
+ * Time is local, as in the skeleton. Line breaks in values are escaped, so
+ * a record is always one line, and `|` becomes `¦`, so a value stays one
+ * field.
  */
 export function formatLine(
   date: Date,
@@ -60,8 +61,13 @@ export function formatLine(
   return line;
 }
 
+// A line break would split the record; a `|` would split a field for the
+// course's parser (it splits every line on `|`).
 function escape(value: string): string {
-  return value.replace(/[\r\n]/g, (c) => (c === "\n" ? "\\n" : "\\r"));
+  return value.replace(
+    /[\r\n|]/g,
+    (c) => (c === "\n" ? "\\n" : c === "\r" ? "\\r" : "¦"),
+  );
 }
 
 /** The logging surface every part of the program uses. */

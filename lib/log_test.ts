@@ -23,6 +23,10 @@ Deno.test("lines follow the course's format", () => {
     formatLine(date, "ERROR", "receive_message", "fail", { msg: "a\nb" }),
     /msg: a\\nb$/,
   );
+  assert.match(
+    formatLine(date, "INFO", "receive_message", "success", { msg: "a | b|c" }),
+    /\| result: success \| msg: a ¦ b¦c$/,
+  );
 });
 
 Deno.test("the level threshold filters records", () => {

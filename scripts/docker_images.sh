@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds the project's images: tp0-central:latest, tp0-agency:latest and
+# Builds the project's images: server:latest, client:latest and
 # tp0-netcat:latest (for validar-echo-server.sh).
 #
 #   scripts/docker_images.sh [compiled|airgapped|auto]     (default: $IMAGES or auto)
 #
-# compiled:  Dockerfile.server / Dockerfile.agency: `deno compile` in a build
+# compiled:  server/Dockerfile / client/Dockerfile: `deno compile` in a build
 #            stage, distroless runtime. Needs a container registry and
 #            dl.deno.land.
 # airgapped: FROM scratch images assembled from this host: its Deno (from the
@@ -19,8 +19,8 @@ mode=${1:-${IMAGES:-auto}}
 DENO_IMAGE=${DENO_IMAGE:-denoland/deno:debian-2.9.6}
 
 build_compiled() {
-  docker build -f Dockerfile.server -t tp0-central:latest .
-  docker build -f Dockerfile.agency -t tp0-agency:latest .
+  docker build -f server/Dockerfile -t server:latest .
+  docker build -f client/Dockerfile -t client:latest .
   docker build -f docker/netcat.Dockerfile -t tp0-netcat:latest docker
 }
 
@@ -50,12 +50,11 @@ build_airgapped() {
     mkdir -p "$ctx/rootfs/app/$dir"
     find "$dir" -name '*.ts' ! -name '*_test.ts' -exec cp --parents {} "$ctx/rootfs/app/" \;
   done
-  rm -f "$ctx/rootfs/app/server/config.ini" "$ctx/rootfs/app/agency/config.yaml"
   # The npm dependencies, fetched into the image's own Deno cache.
   (cd "$ctx/rootfs/app" && DENO_DIR="$ctx/deno-dir" deno cache --quiet --config deno.json server/main.ts server/store/draw_worker.ts agency/main.ts)
   cp -L "$busybox_bin" "$ctx/busybox"
-  docker build -f docker/server.airgapped.Dockerfile -t tp0-central:latest "$ctx"
-  docker build -f docker/agency.airgapped.Dockerfile -t tp0-agency:latest "$ctx"
+  docker build -f docker/server.airgapped.Dockerfile -t server:latest "$ctx"
+  docker build -f docker/agency.airgapped.Dockerfile -t client:latest "$ctx"
   docker build -f docker/netcat.airgapped.Dockerfile -t tp0-netcat:latest "$ctx"
 }
 
@@ -75,4 +74,4 @@ case "$mode" in
     exit 2
     ;;
 esac
-echo "images: tp0-central:latest tp0-agency:latest tp0-netcat:latest ($mode)"
+echo "images: server:latest client:latest tp0-netcat:latest ($mode)"

@@ -39,24 +39,24 @@ export function composeDocument(
   const services: Record<string, unknown> = {
     server: {
       container_name: "server",
-      image: "tp0-central:latest",
+      image: "server:latest",
       ...(clients > 0 ? { environment: { AGENCIES: String(clients) } } : {}),
-      volumes: [
-        "./server/config.ini:/app/config.ini:ro",
-        "central_storage:/app/.storage",
-      ],
+      // An anonymous volume: it outlives a restart or `up` recreating the
+      // container, and a `down` starts the next run afresh (as the
+      // course's harness expects); `down -v` removes it.
+      volumes: ["./server/config.ini:/app/config.ini:ro", "/app/.storage"],
       networks: ["testing_net"],
       stop_grace_period: "10s",
     },
   };
   for (let k = 1; k <= clients; k++) {
-    const volumes = ["./agency/config.yaml:/app/config.yaml:ro"];
+    const volumes = ["./client/config.yaml:/app/config.yaml:ro"];
     if (hasData(k)) {
       volumes.push(`${dataDir}/agency-${k}.csv:/data/agency.csv:ro`);
     }
     services[`client${k}`] = {
       container_name: `client${k}`,
-      image: "tp0-agency:latest",
+      image: "client:latest",
       environment: {
         CLI_ID: String(k),
         ...SAMPLE_BET,
@@ -76,7 +76,6 @@ export function composeDocument(
         ipam: { driver: "default", config: [{ subnet: SUBNET }] },
       },
     },
-    volumes: { central_storage: {} },
   };
 }
 

@@ -260,7 +260,7 @@ export function agencyProcess(
   return new Program(
     options.name ?? `agency${id}`,
     "agency/main.ts",
-    ["--config", join(ROOT, "agency", "config.yaml"), ...(options.args ?? [])],
+    ["--config", join(ROOT, "client", "config.yaml"), ...(options.args ?? [])],
     {
       CLI_ID: String(id),
       CLI_SERVER_ADDRESS: `127.0.0.1:${port}`,

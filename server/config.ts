@@ -1,6 +1,15 @@
+/**
+ * The central's configuration: its keys (each also an environment variable
+ * and a flag), the command line, `--help`, and the pure loader that merges
+ * flags, environment, config.ini and defaults.
+ */
 import ini from "ini";
-import { parseFlags } from "../lib/cli.ts";
-import { ConfigError, parseIntegerValue } from "../lib/config_error.ts";
+import { formatHelp, parseFlags } from "../lib/cli.ts";
+import {
+  ConfigError,
+  ConfigProblems,
+  parseIntegerValue,
+} from "../lib/config_error.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
 
@@ -20,7 +29,7 @@ export interface CentralConfig {
   readonly agencies: number;
   /** `WORKERS`: worker processes sharing the port (default 2). */
   readonly workers: number;
-  /** `STORAGE_DIR`: where bets.csv, the lockfile and the KV file live (default `.`). */
+  /** `STORAGE_DIR`: where bets.csv, the ledger, the lockfile and the KV file live (default `.storage`). */
   readonly storageDir: string;
   /** `MAX_CONNECTIONS`: open connections per worker before new ones are refused (default 1024). */
   readonly maxConnections: number;
@@ -31,20 +40,54 @@ export interface CentralConfig {
 interface KeySpec {
   readonly flag: string;
   readonly fallback?: string;
+  readonly help: string;
 }
 
-/** Every key: its flag and its documented default (none: required). */
-const KEYS = {
-  SERVER_PORT: { flag: "port" },
-  SERVER_IP: { flag: "server-ip" },
-  SERVER_LISTEN_BACKLOG: { flag: "listen-backlog" },
-  LOGGING_LEVEL: { flag: "logging-level" },
-  LISTEN_IP: { flag: "listen-ip", fallback: "0.0.0.0" },
-  AGENCIES: { flag: "agencies", fallback: "5" },
-  WORKERS: { flag: "workers", fallback: "2" },
-  STORAGE_DIR: { flag: "storage-dir", fallback: "." },
-  MAX_CONNECTIONS: { flag: "max-connections", fallback: "1024" },
-  IDLE_TIMEOUT: { flag: "idle-timeout", fallback: "30s" },
+/** Every key (also its environment variable): flag, documented default (none: required), meaning. */
+export const KEYS = {
+  SERVER_PORT: {
+    flag: "port",
+    help: "the one port all workers share; 0 picks a free one",
+  },
+  SERVER_IP: {
+    flag: "server-ip",
+    help: "the address agencies and the validator use",
+  },
+  SERVER_LISTEN_BACKLOG: {
+    flag: "listen-backlog",
+    help: "listen queue per worker",
+  },
+  LOGGING_LEVEL: {
+    flag: "logging-level",
+    help: LEVELS.join(", "),
+  },
+  AGENCIES: {
+    flag: "agencies",
+    fallback: "5",
+    help: "how many agencies the draw waits for",
+  },
+  WORKERS: { flag: "workers", fallback: "2", help: "worker processes" },
+  STORAGE_DIR: {
+    flag: "storage-dir",
+    fallback: ".storage",
+    help: "where bets.csv, ledger.bin, central.lock, central.kv live " +
+      "(images: /app/.storage, the compose volume)",
+  },
+  LISTEN_IP: {
+    flag: "listen-ip",
+    fallback: "0.0.0.0",
+    help: "address the workers bind",
+  },
+  MAX_CONNECTIONS: {
+    flag: "max-connections",
+    fallback: "1024",
+    help: "open connections per worker before new ones are refused",
+  },
+  IDLE_TIMEOUT: {
+    flag: "idle-timeout",
+    fallback: "30s",
+    help: "longest silence from a peer (Go duration)",
+  },
 } as const satisfies Record<string, KeySpec>;
 
 type Key = keyof typeof KEYS;
@@ -55,6 +98,10 @@ export interface CentralArgs {
   readonly configPath: string;
   /** True for the internal `worker` sub-command the supervisor spawns. */
   readonly worker: boolean;
+  /** `--help` / `-h`: print {@linkcode centralHelp} and exit 0. */
+  readonly help: boolean;
+  /** `--version` / `-V`. */
+  readonly version: boolean;
   /** Values given as flags, by key. */
   readonly overrides: Readonly<Partial<Record<Key, string>>>;
 }
@@ -67,7 +114,7 @@ export function parseCentralArgs(argv: readonly string[]): CentralArgs {
   const flags = Object.fromEntries(
     Object.entries(KEYS).map(([key, spec]) => [key, spec.flag]),
   ) as Record<Key, string>;
-  const { configPath, overrides, positionals } = parseFlags(
+  const { configPath, overrides, positionals, help, version } = parseFlags(
     argv,
     flags,
     "./config.ini",
@@ -77,16 +124,47 @@ export function parseCentralArgs(argv: readonly string[]): CentralArgs {
   if ((command !== undefined && command !== "worker") || extra.length > 0) {
     throw new ConfigError(
       "command line",
-      `has unexpected argument "${command ?? extra[0]}"`,
+      `has unexpected argument "${command ?? extra[0]}" (see central --help)`,
     );
   }
-  return { configPath, worker: command === "worker", overrides };
+  return {
+    configPath,
+    worker: command === "worker",
+    help,
+    version,
+    overrides,
+  };
+}
+
+/** The text `central --help` prints. */
+export function centralHelp(): string {
+  return formatHelp(
+    [
+      "Usage: central [--config PATH] [--FLAG VALUE ...]",
+      "       central --help | --version",
+      "",
+      "The Lotería Nacional central: a supervisor and WORKERS worker processes sharing one",
+      "port; it stores the agencies' bets and makes the draw once AGENCIES have finished.",
+      "Each key is read from its flag, else its environment variable, else config.ini",
+      "(section [DEFAULT]; default file ./config.ini), else its default.",
+    ],
+    Object.entries(KEYS).map(([key, spec]) => ({
+      key,
+      env: key,
+      ...spec,
+    })),
+    [
+      "An unknown key in config.ini, or a file without [DEFAULT], is an error (exit 2).",
+      "Exit codes: 0 after SIGTERM/SIGINT, 1 on a failure, 2 on a configuration error.",
+    ],
+  );
 }
 
 /**
  * Builds the configuration from the text of config.ini (section
  * `[DEFAULT]`), the environment and the flags: flags over environment over
- * file over defaults. Pure; throws {@linkcode ConfigError} naming the key.
+ * file over defaults. Pure; throws one {@linkcode ConfigError} naming every
+ * key at fault: unknown keys in the file, missing or bad values.
  */
 export function loadCentralConfig(
   fileText: string,
@@ -99,18 +177,15 @@ export function loadCentralConfig(
   } catch (error) {
     throw new ConfigError("config.ini", "cannot be parsed", { cause: error });
   }
-  const section =
-    (typeof parsed.DEFAULT === "object" && parsed.DEFAULT !== null
-      ? parsed.DEFAULT
-      : {}) as Record<string, unknown>;
+  const problems = new ConfigProblems();
+  const section = fileSection(parsed, problems);
   const get = (key: Key): string => {
     const spec: KeySpec = KEYS[key];
-    const value = overrides[key] ?? env[key] ?? section[key] ?? parsed[key] ??
-      spec.fallback;
+    const value = overrides[key] ?? env[key] ?? section[key] ?? spec.fallback;
     if (value === undefined || value === "") {
       throw new ConfigError(
         key,
-        "is missing (set it in config.ini or the environment)",
+        `is missing (set it in config.ini's [DEFAULT], the environment or --${spec.flag})`,
       );
     }
     if (typeof value !== "string") {
@@ -118,14 +193,82 @@ export function loadCentralConfig(
     }
     return value.trim();
   };
-  const level = get("LOGGING_LEVEL").toUpperCase();
+  const integer = (key: Key, min: number, max: number) =>
+    problems.check(() => parseIntegerValue(key, get(key), min, max));
+  const text = (key: Key) => problems.check(() => get(key));
+  const config = {
+    port: integer("SERVER_PORT", 0, 65535),
+    serverIp: text("SERVER_IP"),
+    listenIp: text("LISTEN_IP"),
+    listenBacklog: integer("SERVER_LISTEN_BACKLOG", 1, 65535),
+    loggingLevel: problems.check(() => loggingLevel(get("LOGGING_LEVEL"))),
+    agencies: integer("AGENCIES", 1, 100_000),
+    workers: integer("WORKERS", 1, 64),
+    storageDir: text("STORAGE_DIR"),
+    maxConnections: integer("MAX_CONNECTIONS", 1, 1_000_000),
+    idleTimeoutMs: problems.check(() => idleTimeoutMs(get("IDLE_TIMEOUT"))),
+  };
+  problems.throwIfAny();
+  return config as CentralConfig;
+}
+
+/**
+ * The `[DEFAULT]` section of a parsed config.ini. Records a missing section
+ * and every key or section the central does not know.
+ */
+function fileSection(
+  parsed: Record<string, unknown>,
+  problems: ConfigProblems,
+): Record<string, unknown> {
+  const section = parsed.DEFAULT;
+  const unknown: string[] = [];
+  for (const [name, value] of Object.entries(parsed)) {
+    if (name === "DEFAULT") continue;
+    unknown.push(
+      typeof value === "object" && value !== null
+        ? `[${name}]`
+        : `${name} (outside [DEFAULT])`,
+    );
+  }
+  if (typeof section !== "object" || section === null) {
+    problems.add(
+      new ConfigError(
+        "[DEFAULT]",
+        "section is missing from config.ini (add the line [DEFAULT] before its keys)",
+      ),
+    );
+    return {};
+  }
+  for (const name of Object.keys(section)) {
+    if (!Object.hasOwn(KEYS, name)) unknown.push(name);
+  }
+  if (unknown.length > 0) {
+    problems.add(
+      new ConfigError(
+        unknown.join(", "),
+        `${
+          unknown.length === 1 ? "is not a key" : "are not keys"
+        } of config.ini's [DEFAULT] (its keys: ${
+          Object.keys(KEYS).join(", ")
+        })`,
+      ),
+    );
+  }
+  return section as Record<string, unknown>;
+}
+
+function loggingLevel(given: string): Level {
+  const level = given.toUpperCase();
   if (!isLevel(level)) {
     throw new ConfigError(
       "LOGGING_LEVEL",
       `"${level}" is not one of ${LEVELS.join(", ")}`,
     );
   }
-  const idle = get("IDLE_TIMEOUT");
+  return level;
+}
+
+function idleTimeoutMs(idle: string): number {
   let idleNs: number;
   try {
     idleNs = parseDuration(idle);
@@ -137,26 +280,5 @@ export function loadCentralConfig(
   if (idleNs < 1e6) {
     throw new ConfigError("IDLE_TIMEOUT", `"${idle}" is shorter than 1ms`);
   }
-  return {
-    port: parseIntegerValue("SERVER_PORT", get("SERVER_PORT"), 0, 65535),
-    serverIp: get("SERVER_IP"),
-    listenIp: get("LISTEN_IP"),
-    listenBacklog: parseIntegerValue(
-      "SERVER_LISTEN_BACKLOG",
-      get("SERVER_LISTEN_BACKLOG"),
-      1,
-      65535,
-    ),
-    loggingLevel: level,
-    agencies: parseIntegerValue("AGENCIES", get("AGENCIES"), 1, 100_000),
-    workers: parseIntegerValue("WORKERS", get("WORKERS"), 1, 64),
-    storageDir: get("STORAGE_DIR"),
-    maxConnections: parseIntegerValue(
-      "MAX_CONNECTIONS",
-      get("MAX_CONNECTIONS"),
-      1,
-      1_000_000,
-    ),
-    idleTimeoutMs: Math.round(idleNs / 1e6),
-  };
+  return Math.round(idleNs / 1e6);
 }

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config_error.ts";
-import { loadCentralConfig, parseCentralArgs } from "./config.ts";
+import {
+  centralHelp,
+  KEYS,
+  loadCentralConfig,
+  parseCentralArgs,
+} from "./config.ts";
 
 const FILE = `[DEFAULT]
 SERVER_PORT = 12345
@@ -18,7 +23,7 @@ Deno.test("config.ini alone, with documented defaults", () => {
     loggingLevel: "INFO",
     agencies: 5,
     workers: 2,
-    storageDir: ".",
+    storageDir: ".storage",
     maxConnections: 1024,
     idleTimeoutMs: 30_000,
   });
@@ -71,4 +76,61 @@ Deno.test("the command line: worker sub-command, unknown flags refused", () => {
     () => parseCentralArgs(["serve"]),
     /unexpected argument "serve"/,
   );
+});
+
+Deno.test("the course's config.ini, exactly its four keys, loads", () => {
+  const course =
+    "[DEFAULT]\nSERVER_PORT = 12345\nSERVER_IP = server\nSERVER_LISTEN_BACKLOG = 8\nLOGGING_LEVEL = DEBUG";
+  const config = loadCentralConfig(course, {});
+  assert.equal(config.listenBacklog, 8);
+  assert.equal(config.storageDir, ".storage");
+});
+
+Deno.test("unknown keys and a missing [DEFAULT] are refused, every key named at once", () => {
+  assert.throws(
+    () => loadCentralConfig(FILE + "SERVR_PORT = 1\nWORKER = 3\n", {}),
+    (e) =>
+      e instanceof ConfigError && e.key === "SERVR_PORT, WORKER" &&
+      /SERVR_PORT, WORKER are not keys of config.ini's \[DEFAULT\]/.test(
+        e.message,
+      ),
+  );
+  assert.throws(
+    () => loadCentralConfig(FILE + "[extra]\nA = 1\n", {}),
+    /\[extra\] is not a key of config.ini's \[DEFAULT\]/,
+  );
+  assert.throws(
+    () =>
+      loadCentralConfig(
+        "SERVER_PORT = 1\nSERVER_IP = a\nSERVER_LISTEN_BACKLOG = 1\nLOGGING_LEVEL = INFO\n",
+        {},
+      ),
+    /\[DEFAULT\] section is missing from config.ini/,
+  );
+  // A typo and a bad value: one message names both.
+  assert.throws(
+    () =>
+      loadCentralConfig(FILE + "AGENCYS = 3\n", {
+        WORKERS: "0",
+        LOGGING_LEVEL: "LOUD",
+      }),
+    (e) =>
+      e instanceof ConfigError &&
+      e.key === "AGENCYS, LOGGING_LEVEL, WORKERS" &&
+      /AGENCYS is not a key.*; LOGGING_LEVEL "LOUD" is not one of .*; WORKERS 0 is not between 1 and 64$/
+        .test(e.message),
+  );
+});
+
+Deno.test("--help lists every key with its flag and default; --version", () => {
+  const args = parseCentralArgs(["--port", "1", "--help", "nonsense"]);
+  assert.equal(args.help, true);
+  assert.equal(parseCentralArgs(["-V"]).version, true);
+  const help = centralHelp();
+  for (const [key, spec] of Object.entries(KEYS)) {
+    const row = help.split("\n").find((line) => line.trim().startsWith(key));
+    assert.ok(row?.includes(`--${spec.flag}`), key);
+    const fallback = "fallback" in spec ? spec.fallback : "(required)";
+    assert.ok(row?.includes(fallback), `${key}: ${fallback}`);
+  }
 });

@@ -10,8 +10,10 @@ import { readConfigFile } from "../lib/cli.ts";
 import { ConfigError } from "../lib/config_error.ts";
 import { type ActionLog, createLog, type Logging } from "../lib/log.ts";
 import { ThrottledLog } from "../lib/log_throttle.ts";
+import { versionLine } from "../lib/version.ts";
 import {
   type CentralConfig,
+  centralHelp,
   loadCentralConfig,
   parseCentralArgs,
 } from "./config.ts";
@@ -50,6 +52,13 @@ async function main(argv: string[]): Promise<number> {
   const log = createLog("INFO");
   try {
     const args = parseCentralArgs(argv);
+    if (args.help || args.version) {
+      const text = args.help
+        ? centralHelp()
+        : versionLine("central", Deno.version.deno) + "\n";
+      Deno.stdout.writeSync(new TextEncoder().encode(text));
+      return 0;
+    }
     if (args.worker) return await workerMain(log);
     const text = await readConfigFile(args.configPath);
     const config = loadCentralConfig(text, Deno.env.toObject(), args.overrides);

@@ -31,7 +31,7 @@ Deno.test("every way of starting an agency gives it the agency's V8 flags", asyn
     assert.ok(tasks[task]?.includes(FLAG), `deno.json task ${task}`);
   }
   const starts: [string, RegExp][] = [
-    ["Dockerfile.agency", /^RUN deno compile/],
+    ["client/Dockerfile", /^RUN deno compile/],
     ["docker/agency.airgapped.Dockerfile", /^ENTRYPOINT/],
     ["scripts/build_host.sh", /^agency_flags=/],
   ];
@@ -46,8 +46,8 @@ Deno.test("every way of compiling the central includes the draw's worker module"
   const include = "--include server/store/draw_worker.ts";
   const tasks = await denoTasks();
   assert.ok(tasks["compile:central"]?.includes(include), "compile:central");
-  const dockerfile = await Deno.readTextFile(join(ROOT, "Dockerfile.server"));
-  assert.ok(dockerfile.includes(include), "Dockerfile.server");
+  const dockerfile = await Deno.readTextFile(join(ROOT, "server/Dockerfile"));
+  assert.ok(dockerfile.includes(include), "server/Dockerfile");
   const build = await Deno.readTextFile(join(ROOT, "scripts/build_host.sh"));
   assert.ok(build.includes(include), "scripts/build_host.sh");
   // The air-gapped image runs with --cached-only: its cache has the module.

@@ -17,13 +17,13 @@ if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose); else C
 passed=0
 failed=0
 mkdir -p "$WORK/orig"
-cp server/config.ini agency/config.yaml "$WORK/orig/"
+cp server/config.ini client/config.yaml "$WORK/orig/"
 
 dc() { "${COMPOSE[@]}" -f "$FILE" "$@"; }
-restore() { cp "$WORK/orig/config.ini" server/config.ini; cp "$WORK/orig/config.yaml" agency/config.yaml; }
+restore() { cp "$WORK/orig/config.ini" server/config.ini; cp "$WORK/orig/config.yaml" client/config.yaml; }
 clean() {
   if [ -f "$FILE" ]; then dc down -v -t 5 --remove-orphans >/dev/null 2>&1; fi
-  docker rm -f server client1 client2 client3 client4 client5 >/dev/null 2>&1
+  docker rm -f -v server client1 client2 client3 client4 client5 >/dev/null 2>&1
   docker network rm tp0_testing_net >/dev/null 2>&1
   restore
   return 0
@@ -75,7 +75,7 @@ running() { [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = tru
 field() { sed -n "s/.*| $2: \\([^|]*[^ |]\\).*/\\1/p" <<<"$1" | head -n 1; }
 
 agency_config() { # mode amount period maxAmount [level]
-  cat >agency/config.yaml <<EOF
+  cat >client/config.yaml <<EOF
 server:
   address: "server:12345"
 loop:
@@ -125,7 +125,7 @@ scenario_1() {
 scenario_2() {
   echo "2. configuration changes take effect without a rebuild"
   local before spec backlog level amount period
-  before=$(docker image inspect -f '{{.Id}}' tp0-central:latest tp0-agency:latest)
+  before=$(docker image inspect -f '{{.Id}}' server:latest client:latest)
   for spec in "7 DEBUG 2 150ms" "9 INFO 1 1s"; do
     read -r backlog level amount period <<<"$spec"
     clean
@@ -137,12 +137,12 @@ scenario_2() {
     check "server config line shows backlog $backlog, level $level" has_log server "action: config \| result: success \| port: 12345 \| listen_backlog: $backlog \| logging_level: $level$"
     check "client config line shows $amount, $period, $level" has_log client1 "action: config \| result: success \| client_id: 1 \| server_address: server:12345 \| loop_amount: $amount \| loop_period: $period \| log_level: $level$"
   done
-  check "the images were not rebuilt" test "$before" = "$(docker image inspect -f '{{.Id}}' tp0-central:latest tp0-agency:latest)"
+  check "the images were not rebuilt" test "$before" = "$(docker image inspect -f '{{.Id}}' server:latest client:latest)"
 }
 
-validator_says() { # expected-word
+validator_says() { # expected-word [shell]: ./validar-echo-server.sh, or run by that shell
   local out
-  out=$(./validar-echo-server.sh 2>/dev/null)
+  out=$(${2:+$2 }./validar-echo-server.sh 2>/dev/null)
   [ "$out" = "action: test_echo_server | result: $1" ]
 }
 plain_server() { # nc arguments...
@@ -156,6 +156,9 @@ scenario_3() {
   up 0
   wait_log server 'action: central_ready'
   check "success against the central" validator_says success
+  check "... the same run by sh" validator_says success sh
+  check "... the same run by dash" validator_says success dash
+  check "... the same run by bash" validator_says success bash
   check "the central logged the probe" has_log server 'action: receive_message \| result: success \| ip: 172\.25\.125\.[0-9]+ \| msg: echo probe'
   clean
   docker network create --subnet 172.25.125.0/24 tp0_testing_net >/dev/null
@@ -200,7 +203,7 @@ scenario_4() {
     (docker wait "$c" >"$WORK/code-$c" 2>&1) &
     pids+=($!)
   done
-  dc down -t 15 >/dev/null 2>&1
+  dc down -v -t 15 >/dev/null 2>&1
   for pid in "${pids[@]}"; do timeout 30 tail --pid="$pid" -f /dev/null; done
   for c in server client1 client2; do
     check "compose down: $c exits 0" test "$(cat "$WORK/code-$c")" = 0
