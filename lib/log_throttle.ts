@@ -50,25 +50,21 @@ export class ThrottledLog implements ActionLog, Disposable {
     this.#periodMs = periodMs;
   }
 
-  /** Logs at DEBUG. */
-  debug(action: string, result: Result, fields?: Fields): void {
+  /** Logs at DEBUG (bound: callers pass it around as a function). */
+  readonly debug = (action: string, result: Result, fields?: Fields): void =>
     this.#line("debug", action, result, fields);
-  }
 
-  /** Logs at INFO. */
-  info(action: string, result: Result, fields?: Fields): void {
+  /** Logs at INFO (bound: callers pass it around as a function). */
+  readonly info = (action: string, result: Result, fields?: Fields): void =>
     this.#line("info", action, result, fields);
-  }
 
-  /** Logs at WARNING. */
-  warning(action: string, result: Result, fields?: Fields): void {
+  /** Logs at WARNING (bound: callers pass it around as a function). */
+  readonly warning = (action: string, result: Result, fields?: Fields): void =>
     this.#line("warning", action, result, fields);
-  }
 
-  /** Logs at ERROR. */
-  error(action: string, result: Result, fields?: Fields): void {
+  /** Logs at ERROR (bound: callers pass it around as a function). */
+  readonly error = (action: string, result: Result, fields?: Fields): void =>
     this.#line("error", action, result, fields);
-  }
 
   #line(
     level: Held["level"],

@@ -55,6 +55,15 @@ Deno.test("a storm of fail lines is one line, then one summary per period", asyn
   assert.equal(lines[4], 'WARNING accept_connections fail {"error":"later"}');
 });
 
+Deno.test("its methods work passed around as functions, as createLog's do", () => {
+  const { log, lines } = recorder();
+  using throttled = new ThrottledLog(log, []);
+  const { info, error } = throttled;
+  info("a", "success");
+  (lines.length > 0 ? error : info)("b", "fail");
+  assert.deepEqual(lines, ["INFO a success {}", "ERROR b fail {}"]);
+});
+
 Deno.test("disposing writes what is held back", () => {
   const { log, lines } = recorder();
   {
