@@ -100,8 +100,8 @@ export interface HelpRow {
   readonly key: string;
   /** Its environment variable. */
   readonly env: string;
-  /** Its flag, without dashes. */
-  readonly flag: string;
+  /** Its flag, without dashes; none for a key that has no flag. */
+  readonly flag?: string;
   /** Its default, or undefined when it is required. */
   readonly fallback?: string;
   /** What it means. */
@@ -122,7 +122,7 @@ export function formatHelp(
     ...rows.map((row) => [
       row.key,
       row.env,
-      `--${row.flag}`,
+      row.flag === undefined ? "(none)" : `--${row.flag}`,
       row.fallback === undefined ? "(required)" : row.fallback,
       row.help,
     ]),

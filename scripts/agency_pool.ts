@@ -8,7 +8,9 @@
  *   deno run --allow-net --allow-read scripts/agency_pool.ts \
  *     --port P --first 1 --count 50 --dir DIR
  *
- * reads DIR/agency-K.csv for each agency K, prints one line per agency when
+ * with the central's secret in `AUTH_SECRET` (the pool stands in for every
+ * agency: it derives each one's key from it), reads DIR/agency-K.csv for
+ * each agency K, prints one line per agency when
  * it has its winners (`pool_agency | id: K | apuestas: N | cant_ganadores:
  * W | ack_p50_ms: … | ack_p99_ms: …`), and exits 1 if any agency failed.
  */
@@ -17,6 +19,7 @@ import { parseArgs } from "node:util";
 import { CentralClient } from "../agency/central_client.ts";
 import { DEFAULT_BATCH_MAX_AMOUNT } from "../agency/config.ts";
 import { runLotteryStage } from "../agency/lottery_stage.ts";
+import { agencyKey } from "../lib/agency_auth.ts";
 import type { ActionLog, Fields } from "../lib/log.ts";
 
 const { values } = parseArgs({
@@ -36,6 +39,11 @@ if (!Number.isInteger(port) || values.dir === undefined || !(count > 0)) {
   Deno.exit(2);
 }
 const dir = values.dir;
+const secret = Deno.env.get("AUTH_SECRET");
+if (secret === undefined) {
+  console.error("agency_pool.ts: AUTH_SECRET is not set");
+  Deno.exit(2);
+}
 
 const stop = new AbortController();
 const results = await Promise.allSettled(
@@ -53,7 +61,9 @@ const results = await Promise.allSettled(
         errors.push(`${action}: ${JSON.stringify(fields)}`);
       },
     };
-    using client = new CentralClient("127.0.0.1", port, log, stop.signal);
+    using client = new CentralClient("127.0.0.1", port, log, stop.signal, {
+      key: await agencyKey(secret, id),
+    });
     const result = await runLotteryStage({
       id,
       dataPath: join(dir, `agency-${id}.csv`),

@@ -23,7 +23,13 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { agencyProcess, CentralProcess, Program, ROOT } from "./processes.ts";
+import {
+  agencyProcess,
+  CentralProcess,
+  HARNESS_SECRET,
+  Program,
+  ROOT,
+} from "./processes.ts";
 import { drawWinners } from "../server/store/parallel_draw.ts";
 import { sampleAgency } from "./sample_bets.ts";
 
@@ -295,7 +301,7 @@ async function run(name: string): Promise<Result> {
             String(count),
             "--dir",
             dir,
-          ], {}),
+          ], { AUTH_SECRET: HARNESS_SECRET }),
         );
       }
     } else {

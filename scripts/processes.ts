@@ -1,8 +1,11 @@
 /**
  * Runs the project's programs as child processes, with their output
  * collected line by line and waits on lines or exits that have deadlines.
- * Shared by the system tests and the host demo.
+ * Shared by the system tests and the host demo. Every central gets this
+ * process's fresh {@linkcode HARNESS_SECRET} and every agency the key it
+ * gives, unless the caller sets them.
  */
+import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENCY_V8_FLAGS } from "../agency/v8_flags.ts";
@@ -14,6 +17,24 @@ const DENO = Deno.execPath();
 const CONFIG = join(ROOT, "deno.json");
 
 const READ_BUFFER = 64 * 1024;
+
+/**
+ * The `AUTH_SECRET` of the centrals this process starts: fresh random bytes
+ * for each run, so no key of a run works in another.
+ */
+export const HARNESS_SECRET = Array.from(
+  crypto.getRandomValues(new Uint8Array(32)),
+  (b) => b.toString(16).padStart(2, "0"),
+).join("");
+
+/**
+ * Agency `id`'s key for `secret` (default {@linkcode HARNESS_SECRET}), as
+ * `central agency-key` prints it: synchronous, with `node:crypto`, and
+ * written apart from `lib/agency_auth.ts`, so the tests check that one.
+ */
+export function harnessKey(id: number, secret = HARNESS_SECRET): string {
+  return createHmac("sha256", secret).update(`agency:${id}`).digest("hex");
+}
 
 /** Lines of a process's output, with waits on them. */
 export class Lines {
@@ -228,7 +249,7 @@ export class CentralProcess extends Program {
         storageDir,
         ...(options.args ?? []),
       ],
-      options.env ?? {},
+      { AUTH_SECRET: HARNESS_SECRET, ...options.env },
       options.echo ?? false,
     );
     this.storageDir = storageDir;
@@ -251,7 +272,10 @@ export class CentralProcess extends Program {
   }
 }
 
-/** Starts agency `id` against 127.0.0.1:`port`, with `CLI_*` settings in `options.env`. */
+/**
+ * Starts agency `id` against 127.0.0.1:`port`, with `CLI_*` settings in
+ * `options.env` and its key for {@linkcode HARNESS_SECRET}.
+ */
 export function agencyProcess(
   id: number,
   port: number,
@@ -265,6 +289,7 @@ export function agencyProcess(
       CLI_ID: String(id),
       CLI_SERVER_ADDRESS: `127.0.0.1:${port}`,
       CLI_LOOP_PERIOD: "100ms",
+      CLI_AUTH_KEY: harnessKey(id),
       ...options.env,
     },
     options.echo ?? false,

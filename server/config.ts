@@ -35,12 +35,27 @@ export interface CentralConfig {
   readonly maxConnections: number;
   /** `IDLE_TIMEOUT`: how long a connection may stay silent, in ms (default 30s). */
   readonly idleTimeoutMs: number;
+  /**
+   * `AUTH_SECRET`: the secret agency keys are derived from (required, at
+   * least {@linkcode MIN_SECRET_LENGTH} characters). Never logged.
+   */
+  readonly authSecret: string;
 }
 
+/**
+ * Shortest `AUTH_SECRET` accepted: a recorded handshake lets anyone test
+ * guesses of the secret offline, so it must be too long to guess
+ * (`openssl rand -hex 32` gives 64 characters).
+ */
+export const MIN_SECRET_LENGTH = 32;
+
 interface KeySpec {
-  readonly flag: string;
+  /** Its command-line flag; none for a secret (a flag shows in `ps`). */
+  readonly flag?: string;
   readonly fallback?: string;
   readonly help: string;
+  /** What to say when it is missing, besides where to set it. */
+  readonly hint?: string;
 }
 
 /** Every key (also its environment variable): flag, documented default (none: required), meaning. */
@@ -88,6 +103,13 @@ export const KEYS = {
     fallback: "30s",
     help: "longest silence from a peer (Go duration)",
   },
+  AUTH_SECRET: {
+    help:
+      "the secret agency keys are derived from (environment or config.ini " +
+      "only, never a flag; at least 32 characters; never logged)",
+    hint:
+      "the central never runs without authentication; make one with `openssl rand -hex 32`",
+  },
 } as const satisfies Record<string, KeySpec>;
 
 type Key = keyof typeof KEYS;
@@ -112,7 +134,9 @@ export interface CentralArgs {
  */
 export function parseCentralArgs(argv: readonly string[]): CentralArgs {
   const flags = Object.fromEntries(
-    Object.entries(KEYS).map(([key, spec]) => [key, spec.flag]),
+    Object.entries(KEYS).flatMap(([key, spec]: [string, KeySpec]) =>
+      spec.flag === undefined ? [] : [[key, spec.flag]]
+    ),
   ) as Record<Key, string>;
   const { configPath, overrides, positionals, help, version } = parseFlags(
     argv,
@@ -183,9 +207,11 @@ export function loadCentralConfig(
     const spec: KeySpec = KEYS[key];
     const value = overrides[key] ?? env[key] ?? section[key] ?? spec.fallback;
     if (value === undefined || value === "") {
+      const flag = spec.flag === undefined ? "" : ` or --${spec.flag}`;
+      const hint = spec.hint === undefined ? "" : `; ${spec.hint}`;
       throw new ConfigError(
         key,
-        `is missing (set it in config.ini's [DEFAULT], the environment or --${spec.flag})`,
+        `is missing (set it in config.ini's [DEFAULT], the environment${flag}${hint})`,
       );
     }
     if (typeof value !== "string") {
@@ -207,6 +233,7 @@ export function loadCentralConfig(
     storageDir: text("STORAGE_DIR"),
     maxConnections: integer("MAX_CONNECTIONS", 1, 1_000_000),
     idleTimeoutMs: problems.check(() => idleTimeoutMs(get("IDLE_TIMEOUT"))),
+    authSecret: problems.check(() => authSecret(get("AUTH_SECRET"))),
   };
   problems.throwIfAny();
   return config as CentralConfig;
@@ -281,4 +308,15 @@ function idleTimeoutMs(idle: string): number {
     throw new ConfigError("IDLE_TIMEOUT", `"${idle}" is shorter than 1ms`);
   }
   return Math.round(idleNs / 1e6);
+}
+
+function authSecret(secret: string): string {
+  if (secret.length < MIN_SECRET_LENGTH) {
+    // The message never quotes the secret.
+    throw new ConfigError(
+      "AUTH_SECRET",
+      `is ${secret.length} characters long, shorter than ${MIN_SECRET_LENGTH} (make one with \`openssl rand -hex 32\`)`,
+    );
+  }
+  return secret;
 }

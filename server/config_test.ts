@@ -4,14 +4,17 @@ import {
   centralHelp,
   KEYS,
   loadCentralConfig,
+  MIN_SECRET_LENGTH,
   parseCentralArgs,
 } from "./config.ts";
 
+const SECRET = "a".repeat(MIN_SECRET_LENGTH);
 const FILE = `[DEFAULT]
 SERVER_PORT = 12345
 SERVER_IP = server
 SERVER_LISTEN_BACKLOG = 5
 LOGGING_LEVEL = INFO
+AUTH_SECRET = ${SECRET}
 `;
 
 Deno.test("config.ini alone, with documented defaults", () => {
@@ -26,6 +29,7 @@ Deno.test("config.ini alone, with documented defaults", () => {
     storageDir: ".storage",
     maxConnections: 1024,
     idleTimeoutMs: 30_000,
+    authSecret: SECRET,
   });
 });
 
@@ -44,7 +48,7 @@ Deno.test("flags over environment over file over defaults", () => {
 Deno.test("bad or missing values name their key", () => {
   const cases: [string, Record<string, string>, RegExp][] = [
     [
-      "[DEFAULT]\nSERVER_IP=a\nSERVER_LISTEN_BACKLOG=5\nLOGGING_LEVEL=INFO\n",
+      `[DEFAULT]\nSERVER_IP=a\nSERVER_LISTEN_BACKLOG=5\nLOGGING_LEVEL=INFO\nAUTH_SECRET=${SECRET}\n`,
       {},
       /SERVER_PORT is missing/,
     ],
@@ -68,6 +72,37 @@ Deno.test("bad or missing values name their key", () => {
   }
 });
 
+Deno.test("no AUTH_SECRET, or a short one, is refused: the central never runs open", () => {
+  const without = FILE.replace(/^AUTH_SECRET.*\n/m, "");
+  assert.throws(
+    () => loadCentralConfig(without, {}),
+    (e) =>
+      e instanceof ConfigError && e.key === "AUTH_SECRET" &&
+      /AUTH_SECRET is missing .*never runs without authentication/.test(
+        e.message,
+      ),
+  );
+  assert.throws(() => loadCentralConfig(FILE, { AUTH_SECRET: "" }), /missing/);
+  const short = "s3cr3t-".repeat(4);
+  assert.throws(
+    () => loadCentralConfig(without, { AUTH_SECRET: short }),
+    (e) =>
+      e instanceof ConfigError &&
+      /AUTH_SECRET is 28 characters long, shorter than 32/.test(e.message) &&
+      !e.message.includes(short),
+  );
+  const secret = "b".repeat(64);
+  assert.equal(
+    loadCentralConfig(without, { AUTH_SECRET: secret }).authSecret,
+    secret,
+  );
+  // No flag: a secret on the command line shows in `ps`.
+  assert.throws(
+    () => parseCentralArgs(["--auth-secret", secret]),
+    /--auth-secret is not a known option/,
+  );
+});
+
 Deno.test("the command line: worker sub-command, unknown flags refused", () => {
   assert.equal(parseCentralArgs([]).configPath, "./config.ini");
   assert.equal(parseCentralArgs(["worker"]).worker, true);
@@ -81,7 +116,7 @@ Deno.test("the command line: worker sub-command, unknown flags refused", () => {
 Deno.test("the course's config.ini, exactly its four keys, loads", () => {
   const course =
     "[DEFAULT]\nSERVER_PORT = 12345\nSERVER_IP = server\nSERVER_LISTEN_BACKLOG = 8\nLOGGING_LEVEL = DEBUG";
-  const config = loadCentralConfig(course, {});
+  const config = loadCentralConfig(course, { AUTH_SECRET: SECRET });
   assert.equal(config.listenBacklog, 8);
   assert.equal(config.storageDir, ".storage");
 });
@@ -129,7 +164,8 @@ Deno.test("--help lists every key with its flag and default; --version", () => {
   const help = centralHelp();
   for (const [key, spec] of Object.entries(KEYS)) {
     const row = help.split("\n").find((line) => line.trim().startsWith(key));
-    assert.ok(row?.includes(`--${spec.flag}`), key);
+    const flag = "flag" in spec ? `--${spec.flag}` : "(none)";
+    assert.ok(row?.includes(flag), `${key}: ${flag}`);
     const fallback = "fallback" in spec ? spec.fallback : "(required)";
     assert.ok(row?.includes(fallback), `${key}: ${fallback}`);
   }

@@ -7,6 +7,7 @@
 import type { ActionLog } from "../lib/log.ts";
 import {
   type FinishOutcome,
+  type OpenOutcome,
   type Pending,
   Pipeline,
   type Refusal,
@@ -20,6 +21,7 @@ import { type Draw, Store, type StoreDeps } from "./store/store.ts";
 
 export type {
   FinishOutcome,
+  OpenOutcome,
   Pending,
   Refusal,
   StoreOutcome,
@@ -69,6 +71,16 @@ export class Lottery {
   isKnownAgency(agency: number): boolean {
     return Number.isInteger(agency) && agency >= 1 &&
       agency <= this.#deps.agencies;
+  }
+
+  /**
+   * Opens the stream of a connection that proved it speaks for `agency`:
+   * refused for an unknown agency; otherwise how many of its bets are
+   * stored.
+   */
+  async open(agency: number): Promise<OpenOutcome> {
+    if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
+    return await this.#store.openStream(agency);
   }
 
   /**

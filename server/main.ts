@@ -17,7 +17,8 @@ import {
   loadCentralConfig,
   parseCentralArgs,
 } from "./config.ts";
-import { createHandler } from "./net/handlers.ts";
+import { Authenticator } from "./net/authenticator.ts";
+import { createHandler, createHelloHandler } from "./net/handlers.ts";
 import { Lottery } from "./lottery.ts";
 import { Ledger } from "./store/ledger.ts";
 import { LotteryState } from "./store/lottery_state.ts";
@@ -187,6 +188,10 @@ async function workerMain(logging: Logging): Promise<number> {
       backlogBytes: () => lottery.backlogBytes,
       log,
       idleTimeoutMs: config.idleTimeoutMs,
+      opening: {
+        authenticator: new Authenticator(config.authSecret),
+        hello: createHelloHandler(lottery, log),
+      },
       maxConnections: config.maxConnections,
       shutdownDeadlineMs: SHUTDOWN_DEADLINE_MS,
     }, stop.signal);

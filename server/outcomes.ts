@@ -37,6 +37,11 @@ export type FinishOutcome =
   }
   | Refusal;
 
+/** What became of a proven hello: the stream is open, with `stored` of its bets held. */
+export type OpenOutcome =
+  | { readonly status: "open"; readonly stored: number }
+  | Refusal;
+
 /** No draw yet: how many agencies are still loading. */
 export interface Pending {
   readonly status: "pending";

@@ -12,7 +12,13 @@ import {
   ROOT,
 } from "../scripts/processes.ts";
 
-export { Lines, Program, ROOT } from "../scripts/processes.ts";
+export {
+  HARNESS_SECRET,
+  harnessKey,
+  Lines,
+  Program,
+  ROOT,
+} from "../scripts/processes.ts";
 
 /** The course dataset, beside the project. */
 export const DATASET = join(ROOT, "..", "shared", "tp0-dataset");

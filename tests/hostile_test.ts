@@ -2,7 +2,9 @@
  * Hostile peers against a running central: every malformed or abusive input
  * gets an error answer where the protocol allows, one `result: fail` line
  * naming the reason and the peer, a closed connection, and nothing stored;
- * then a healthy agency still runs to the end.
+ * then a healthy agency still runs to the end. Frames that need a proven
+ * connection to reach the check they test are sent after the handshake,
+ * with the agency's key.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -16,7 +18,8 @@ import {
 } from "../protocol/messages.ts";
 import { concat } from "../protocol/test_fixtures.ts";
 import { sampleAgency } from "../scripts/sample_bets.ts";
-import { agency, Central, field, tempDir } from "./harness.ts";
+import { agency, Central, field, harnessKey, tempDir } from "./harness.ts";
+import { helloOf, RawPeer } from "./raw_peer.ts";
 
 const GOOD: WireBet = {
   firstName: "Ana",
@@ -53,6 +56,18 @@ async function exchange(
     clearTimeout(timer);
   }
   return { received: new Uint8Array(chunks), closedBy: Date.now() - started };
+}
+
+/** Opens a connection as agency `id` (its key), sends `bytes`, reads until the close. */
+async function exchangeAs(
+  port: number,
+  id: number,
+  bytes: Uint8Array,
+): Promise<Response[]> {
+  using peer = await RawPeer.connect(port);
+  await peer.open(helloOf(id), harnessKey(id));
+  await peer.send(bytes);
+  return await peer.rest(5_000);
 }
 
 function frames(bytes: Uint8Array): Response[] {
@@ -104,9 +119,15 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
       }`,
     );
   };
-  const refused = async (bytes: Uint8Array, code: string, reason: RegExp) => {
-    const { received } = await exchange(port, bytes);
-    const answer = frames(received);
+  const refused = async (
+    bytes: Uint8Array,
+    code: string,
+    reason: RegExp,
+    as: number | null = null,
+  ) => {
+    const answer = as === null
+      ? frames((await exchange(port, bytes)).received)
+      : await exchangeAs(port, as, bytes);
     assert.equal(answer.length, 1, `one answer for ${reason}`);
     assert.deepEqual(
       answer[0]!.kind === "error" && answer[0]!.code,
@@ -138,34 +159,48 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
     missingField.length - HEADER_SIZE,
   );
   await refused(missingField, "malformedFrame", /payload ends/);
+  const ack = encodeMessage({
+    kind: "ack",
+    first: 0,
+    count: 0,
+    duplicate: false,
+  });
+  await refused(ack, "unauthenticated", /has not proven an agency's identity/);
+  await refused(ack, "unexpectedMessage", /only the central sends it/, 1);
   await refused(
-    encodeMessage({ kind: "ack", first: 0, count: 0, duplicate: false }),
-    "unexpectedMessage",
-    /only the central sends it/,
+    bet({ document: "12a45" }),
+    "invalidBet",
+    /document "12a45"/,
+    1,
   );
-  await refused(bet({ document: "12a45" }), "invalidBet", /document "12a45"/);
   await refused(
     bet({ number: "-1" }),
     "invalidBet",
     /number "-1" is not a non-negative integer/,
+    1,
   );
   await refused(
     bet({ birthdate: "2023-02-30" }),
     "invalidBet",
     /not a calendar date/,
+    1,
   );
-  await refused(bet({ firstName: "" }), "invalidBet", /first_name is empty/);
-  await refused(bet({}, 7), "unknownAgency", /agencies are numbered 1 to 1/);
+  await refused(
+    bet({ firstName: "" }),
+    "invalidBet",
+    /first_name is empty/,
+    1,
+  );
   {
-    // The first request binds the connection to agency 1; asking about agency 2 is refused.
-    const { received } = await exchange(
+    // The proof binds the connection to agency 1; asking about agency 2 is refused.
+    const answers = await exchangeAs(
       port,
+      1,
       concat(
         encodeMessage({ kind: "totalQuery", agency: 1 }),
         encodeMessage({ kind: "winnersQuery", agency: 2 }),
       ),
     );
-    const answers = frames(received);
     assert.deepEqual(answers.map((a) => a.kind === "error" ? a.code : a.kind), [
       "pending",
       "forbidden",
@@ -174,20 +209,20 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
   }
 
   {
-    const { received } = await exchange(
-      port,
-      encodeMessage({ kind: "winnersQuery", agency: 9 }),
-    );
-    assert.deepEqual(
-      frames(received).map((a) => a.kind === "error" && a.code),
-      ["unknownAgency"],
+    // A key the secret gives agency 9 opens nothing: there is no agency 9.
+    using peer = await RawPeer.connect(port);
+    await assert.rejects(
+      peer.open(helloOf(9), harnessKey(9)),
+      /unknownAgency: Cannot serve agency 9: agencies are numbered 1 to 1/,
     );
     await expectFail(/agencies are numbered 1 to 1/);
   }
 
   // Valid edge values are stored: document 00000000, number 0.
-  const edge = frames(
-    (await exchange(port, bet({ document: "00000000", number: "0" }))).received,
+  const edge = await exchangeAs(
+    port,
+    1,
+    bet({ document: "00000000", number: "0" }),
   );
   assert.equal(edge[0]?.kind, "ack");
 
@@ -238,14 +273,17 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
   // A peer that keeps talking is never cut, however long it stays: the idle
   // deadline moves with every frame.
   {
-    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    using peer = await RawPeer.connect(port);
+    await peer.open(helloOf(1), harnessKey(1));
     const query = encodeMessage({ kind: "totalQuery", agency: 1 });
-    const buffer = new Uint8Array(256);
     const started = Date.now();
     while (Date.now() - started < 2_500) {
-      await conn.write(query);
-      const n = await conn.read(buffer);
-      assert.ok(n !== null, `cut after ${Date.now() - started} ms of queries`);
+      assert.ok(await peer.send(query));
+      const answer = await peer.next();
+      assert.ok(
+        answer !== null,
+        `cut after ${Date.now() - started} ms of queries`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
   }

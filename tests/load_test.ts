@@ -8,11 +8,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { BatchFrame } from "../agency/bet_file.ts";
 import { CentralClient, sleep } from "../agency/central_client.ts";
+import { sha256 } from "../agency/stream_digest.ts";
 import type { ActionLog } from "../lib/log.ts";
 import { BatchBuilder } from "../protocol/batch_builder.ts";
 import { encodeMessage, type Response } from "../protocol/messages.ts";
 import { sampleAgency } from "../scripts/sample_bets.ts";
-import { Central, tempDir } from "./harness.ts";
+import { Central, harnessKey, tempDir } from "./harness.ts";
 
 const AGENCIES = 200;
 const BETS = 250;
@@ -56,7 +57,13 @@ async function runAgency(
   connected: () => void,
 ): Promise<{ winners: number; expected: number }> {
   const sample = sampleAgency(id, BETS, id % 3);
-  using client = new CentralClient("127.0.0.1", port, quiet, stop);
+  using client = new CentralClient("127.0.0.1", port, quiet, stop, {
+    key: harnessKey(id),
+  });
+  const rows = sample.lines.map((line) =>
+    new TextEncoder().encode(`${id},${line}\n`)
+  );
+  client.announce({ agency: id, total: BETS, digest: await sha256(rows) });
   let sent = 0;
   await client.sendBatches(
     frames(id, sample.lines),

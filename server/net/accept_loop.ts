@@ -10,7 +10,7 @@ import { writeAll } from "../../lib/net.ts";
 import { Timer } from "../../lib/timer.ts";
 import { encodeMessage } from "../../protocol/messages.ts";
 import type { RequestHandler } from "./handlers.ts";
-import { Session } from "./session.ts";
+import { type OpeningOptions, Session } from "./session.ts";
 
 /** What a worker's accept loop needs; the listener is opened by `main`. */
 export interface ServeOptions {
@@ -22,6 +22,8 @@ export interface ServeOptions {
   readonly log: ActionLog;
   /** Longest silence allowed from a peer. */
   readonly idleTimeoutMs: number;
+  /** How each connection proves its agency. */
+  readonly opening: OpeningOptions;
   /** Open connections beyond which new ones are refused. */
   readonly maxConnections: number;
   /** How long shutdown waits for in-flight requests before closing them. */

@@ -7,6 +7,7 @@ import { Bet } from "../../lib/bet.ts";
 import type { ActionLog } from "../../lib/log.ts";
 import { type StorageRows, toStorageRows } from "../../lib/bet_row.ts";
 import {
+  type Message,
   type Request,
   type Response,
   splitWinners,
@@ -20,8 +21,8 @@ export interface Peer {
   /** The peer's address, for log lines. */
   readonly ip: string;
   /**
-   * The agency this connection speaks for: the session binds it at its
-   * first request, after which a request about another agency is refused.
+   * The agency this connection speaks for: the one whose key its opening
+   * proof holds. A request about another agency is refused.
    */
   readonly agency: number;
   /**
@@ -41,6 +42,15 @@ export interface Reply {
 
 /** Turns one request into its replies. */
 export type RequestHandler = (request: Request, peer: Peer) => Promise<Reply>;
+
+/** An agency's hello, as the opening exchange carries it. */
+export type Hello = Extract<Message, { kind: "hello" }>;
+
+/**
+ * Answers the hello of a connection whose proof holds for `peer.agency`:
+ * a `welcome`, or a refusal that closes the connection.
+ */
+export type HelloHandler = (hello: Hello, peer: Peer) => Promise<Reply>;
 
 /**
  * How long a winners or total query waits for a pending draw before it is
@@ -96,6 +106,28 @@ export function createHandler(
   };
 }
 
+/**
+ * The handler of a proven hello: opens the agency's stream with the
+ * {@linkcode Lottery} and welcomes it with how many of its bets are stored.
+ */
+export function createHelloHandler(
+  lottery: Lottery,
+  log: ActionLog,
+): HelloHandler {
+  return async (hello, peer) => {
+    const outcome = await lottery.open(hello.agency);
+    if (outcome.status === "refused") {
+      return refusedAfter(log, "autenticacion", outcome, hello.agency, peer);
+    }
+    log.debug("autenticacion", "success", {
+      agencia: hello.agency,
+      ip: peer.ip,
+      almacenadas: outcome.stored,
+    });
+    return reply({ kind: "welcome", stored: outcome.stored });
+  };
+}
+
 /** The reply to a refusal, recorded first in the connection's pipeline. */
 function refused(peer: Peer, refusal: Refusal): Reply {
   peer.pipeline.refuse(refusal);
@@ -108,6 +140,23 @@ function refused(peer: Peer, refusal: Refusal): Reply {
 /** A request read after a refusal on its connection: no reply. */
 function dropped(): Reply {
   return { messages: [], close: true };
+}
+
+/** Logs `action`'s fail line for the agency and the peer, then refuses. */
+function refusedAfter(
+  log: ActionLog,
+  action: string,
+  refusal: Refusal,
+  agency: number,
+  peer: Peer,
+): Reply {
+  // A full disk (busy) is logged by the store once, not once per request.
+  (refusal.code === "busy" ? log.debug : log.error)(action, "fail", {
+    agencia: agency,
+    ip: peer.ip,
+    error: refusal.reason,
+  });
+  return refused(peer, refusal);
 }
 
 function reply(...messages: Response[]): Reply {
@@ -176,16 +225,7 @@ async function finish(
 ): Promise<Reply> {
   const outcome = await lottery.finish(request.agency, request.total);
   if (outcome.status === "refused") {
-    (outcome.code === "busy" ? log.debug : log.error)(
-      "notificacion_fin",
-      "fail",
-      {
-        agencia: request.agency,
-        ip: peer.ip,
-        error: outcome.reason,
-      },
-    );
-    return refused(peer, outcome);
+    return refusedAfter(log, "notificacion_fin", outcome, request.agency, peer);
   }
   return reply({
     kind: "ack",

@@ -15,11 +15,13 @@ import {
   decodeMessage,
   isKnownMessageType,
   isRequest,
+  type Message,
   type Response,
 } from "../../protocol/messages.ts";
 import { ProtocolError } from "../../protocol/protocol_error.ts";
 import { Pipeline } from "../outcomes.ts";
-import type { Peer, RequestHandler } from "./handlers.ts";
+import type { Authenticator } from "./authenticator.ts";
+import type { Hello, HelloHandler, Peer, RequestHandler } from "./handlers.ts";
 import { ReplyQueue } from "./reply_queue.ts";
 
 /**
@@ -59,6 +61,26 @@ export function startsFrame(firstByte: number): boolean {
     firstByte !== 0x0d;
 }
 
+/**
+ * Longest silence allowed before a connection has proven its agency (or
+ * `IDLE_TIMEOUT`, if shorter): a peer without a key holds a connection
+ * only this long.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 5_000;
+
+/** How a session serves the opening exchange. */
+export interface OpeningOptions {
+  /** Makes the challenge's nonce and checks the proof. */
+  readonly authenticator: Authenticator;
+  /** Answers a hello once its proof holds. */
+  readonly hello: HelloHandler;
+  /**
+   * Longest silence before the proof (default
+   * {@linkcode HANDSHAKE_TIMEOUT_MS}; never longer than the idle timeout).
+   */
+  readonly timeoutMs?: number;
+}
+
 /** What a session needs besides its connection. */
 export interface SessionOptions {
   /** Answers requests. */
@@ -73,6 +95,8 @@ export interface SessionOptions {
   readonly log: ActionLog;
   /** Longest silence allowed between frames, and for a frame to complete. */
   readonly idleTimeoutMs: number;
+  /** The opening exchange: hello, challenge, proof, welcome. */
+  readonly opening: OpeningOptions;
 }
 
 /**
@@ -96,15 +120,20 @@ type SessionState =
 /**
  * One accepted connection: decides between echo and frames from the first
  * byte, then reads a frame, dispatches it, replies, until the peer closes,
- * breaks the protocol, goes silent, or the worker stops. Everything it
- * sends goes through its {@linkcode ReplyQueue}. Never throws.
+ * breaks the protocol, goes silent, or the worker stops. A framed
+ * connection first proves its agency (hello, challenge, proof, welcome);
+ * until then any other frame is refused as `unauthenticated`, and after
+ * it the connection acts only for that agency. Everything it sends goes
+ * through its {@linkcode ReplyQueue}. Never throws.
  */
 export class Session implements AsyncDisposable {
   readonly #conn: Deno.Conn;
   readonly #options: SessionOptions;
   readonly #ip: string;
-  /** Who the requests come from, once the first one bound its agency. */
+  /** Who the requests come from, once the opening proof bound its agency. */
   #peer: Peer | null = null;
+  /** The hello and the nonce of the challenge sent for it, until the proof. */
+  #opening: { readonly hello: Hello; readonly nonce: Uint8Array } | null = null;
   #state: SessionState = "busy";
   /** The deadline of the error reply sent before closing. */
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -212,7 +241,6 @@ export class Session implements AsyncDisposable {
     const { handler, log } = this.#options;
     const options = { isKnownType: isKnownMessageType };
     const replies = this.#replies;
-    let served = 0;
     try {
       while (this.#state === "busy") {
         let header: Uint8Array | null;
@@ -221,7 +249,7 @@ export class Session implements AsyncDisposable {
         } catch (error) {
           // Silence after complete exchanges is an idle connection, not a fault.
           if (
-            error instanceof TimeoutError && served > 0 &&
+            error instanceof TimeoutError && this.#peer !== null &&
             reader.buffered === 0 && replies.size === 0
           ) {
             log.info("connection_idle_closed", "success", {
@@ -238,16 +266,19 @@ export class Session implements AsyncDisposable {
           true,
         );
         const message = decodeMessage(frame);
-        if (!isRequest(message)) {
-          throw new UnexpectedMessageError(message.kind);
+        const peer = this.#peer;
+        if (peer === null) {
+          await this.#open(message);
+          continue;
         }
-        served++;
-        // The connection speaks for the agency of its first request.
-        const peer = this.#peer ??= {
-          ip: this.#ip,
-          agency: message.agency,
-          pipeline: new Pipeline(),
-        };
+        if (!isRequest(message)) {
+          throw new UnexpectedMessageError(
+            message.kind,
+            message.kind === "hello" || message.kind === "proof"
+              ? "the connection is open already"
+              : "only the central sends it",
+          );
+        }
         if (message.kind === "batch") {
           // Read on while the batch is committed; its ack keeps its place.
           replies.push(handler(message, peer));
@@ -270,18 +301,69 @@ export class Session implements AsyncDisposable {
     }
   }
 
+  /**
+   * One step of the opening exchange: a hello is answered with a challenge,
+   * and the proof that follows it, if it holds, with the hello handler's
+   * welcome, which binds the connection to the agency. Anything else
+   * before that throws {@linkcode Unauthenticated}.
+   */
+  async #open(message: Message): Promise<void> {
+    const { authenticator, hello: handler } = this.#options.opening;
+    const replies = this.#replies;
+    const opening = this.#opening;
+    if (message.kind === "hello" && opening === null) {
+      const nonce = authenticator.nonce();
+      this.#opening = { hello: message, nonce };
+      replies.push(Promise.resolve({
+        messages: [{ kind: "challenge", nonce }],
+        close: false,
+      }));
+      await replies.idle();
+      return;
+    }
+    if (message.kind !== "proof" || opening === null) {
+      throw new Unauthenticated(
+        `Cannot serve a ${message.kind} message: the connection has not proven an agency's identity (${
+          opening === null ? "hello" : "proof"
+        } expected)`,
+      );
+    }
+    const { hello, nonce } = opening;
+    if (!await authenticator.verify(nonce, hello, message.mac)) {
+      throw new Unauthenticated(
+        `Cannot serve agency ${hello.agency}: the proof does not hold`,
+      );
+    }
+    const peer: Peer = {
+      ip: this.#ip,
+      agency: hello.agency,
+      pipeline: new Pipeline(),
+    };
+    replies.push(handler(hello, peer));
+    await replies.idle();
+    if (!replies.closing) this.#peer = peer;
+  }
+
+  /** The deadline of each read: shorter until the connection is proven. */
+  #deadlineMs(): number {
+    const { idleTimeoutMs, opening } = this.#options;
+    if (this.#peer !== null) return idleTimeoutMs;
+    return Math.min(idleTimeoutMs, opening.timeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+  }
+
   /** Runs a read with the idle deadline armed; a timeout closes the connection. */
   async #wait<T>(read: () => Promise<T>, midFrame = false): Promise<T> {
     if (!midFrame) {
       if (this.#state !== "busy") throw new StopRequested();
       this.#state = "waiting";
     }
-    this.#idle.arm(this.#options.idleTimeoutMs);
+    const deadline = this.#deadlineMs();
+    this.#idle.arm(deadline);
     try {
       return await read();
     } catch (error) {
       if (this.#state === "timedOut") {
-        throw new TimeoutError(this.#options.idleTimeoutMs, error);
+        throw new TimeoutError(deadline, this.#peer === null, error);
       }
       if (this.#state === "stopping" || this.#state === "closed") {
         throw new StopRequested();
@@ -298,6 +380,10 @@ export class Session implements AsyncDisposable {
     const { log } = this.#options;
     const ip = this.#ip;
     if (error instanceof StopRequested) return null;
+    if (error instanceof Unauthenticated) {
+      log.error("autenticacion", "fail", { ip, error: error.message });
+      return { kind: "error", code: "unauthenticated", message: error.message };
+    }
     if (error instanceof TimeoutError || error instanceof EchoLineTooLong) {
       log.error("receive_message", "fail", { ip, error: error.message });
       return null;
@@ -354,14 +440,19 @@ export class Session implements AsyncDisposable {
   }
 }
 
-/** A peer sent a message that only the central sends. */
+/** A peer sent a message that only the central sends, or a second opening. */
 class UnexpectedMessageError extends ProtocolError {
-  constructor(kind: string) {
-    super(
-      "malformed",
-      `Cannot serve a ${kind} message: only the central sends it`,
-    );
+  constructor(kind: string, why: string) {
+    super("malformed", `Cannot serve a ${kind} message: ${why}`);
     this.name = "UnexpectedMessageError";
+  }
+}
+
+/** A frame before the connection proved its agency, or a proof that does not hold. */
+class Unauthenticated extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "Unauthenticated";
   }
 }
 
@@ -381,8 +472,13 @@ class StopRequested extends Error {
 }
 
 class TimeoutError extends Error {
-  constructor(ms: number, cause: unknown) {
-    super(`Cannot read from peer: silent for ${ms} ms`, { cause });
+  constructor(ms: number, opening: boolean, cause: unknown) {
+    super(
+      `Cannot read from peer: silent for ${ms} ms${
+        opening ? " before proving an agency's identity" : ""
+      }`,
+      { cause },
+    );
     this.name = "TimeoutError";
   }
 }

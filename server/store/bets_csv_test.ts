@@ -70,9 +70,14 @@ Deno.test("load_bets of a missing file yields nothing; a bad row names its line"
 
 Deno.test("property: the draw's scan finds exactly what load_bets + has_won find", async () => {
   const name = fc.string({ unit: "grapheme", minLength: 1, maxLength: 8 })
+    // What a name may hold: no C0 or C1 control, no line or paragraph separator.
     .filter((s) =>
       s.trim() !== "" &&
-      [...s].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f)
+      ![...s].some((c) => {
+        const n = c.codePointAt(0)!;
+        return n < 0x20 || (n >= 0x7f && n <= 0x9f) || n === 0x2028 ||
+          n === 0x2029;
+      })
     );
   const bet = fc.record({
     agency: fc.integer({ min: 1, max: 4 }),

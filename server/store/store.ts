@@ -18,7 +18,12 @@
  */
 import { join } from "node:path";
 import type { ActionLog } from "../../lib/log.ts";
-import { type Refusal, refuse, type StoreOutcome } from "../outcomes.ts";
+import {
+  type OpenOutcome,
+  type Refusal,
+  refuse,
+  type StoreOutcome,
+} from "../outcomes.ts";
 import { BatchWriter } from "./batch_writer.ts";
 import { BETS_FILE, cutToCommitted } from "./bets_csv.ts";
 import type { Ledger } from "./ledger.ts";
@@ -91,6 +96,18 @@ export class Store {
   /** @param deps the open handles this store works with */
   constructor(deps: StoreDeps) {
     this.#deps = deps;
+  }
+
+  /**
+   * Opens a proven connection's stream: how many of `agency`'s bets are
+   * stored, read under the lock.
+   */
+  async openStream(agency: number): Promise<OpenOutcome> {
+    const { lock, ledger } = this.#deps;
+    return await lock.run(() => {
+      ledger.refresh();
+      return { status: "open" as const, stored: ledger.record(agency).bets };
+    });
   }
 
   /**
