@@ -10,6 +10,7 @@ import { BufferedReader } from "../../protocol/buffered_reader.ts";
 import { readFrame } from "../../protocol/frame.ts";
 import { decodeMessage, isKnownMessageType } from "../../protocol/messages.ts";
 import { serve, type ServeOptions } from "./accept_loop.ts";
+import { Authenticator } from "./authenticator.ts";
 
 function recorder(): { log: ActionLog; lines: string[] } {
   const lines: string[] = [];
@@ -26,6 +27,10 @@ function options(log: ActionLog, maxConnections = 16): ServeOptions {
     idleTimeoutMs: 10_000,
     maxConnections,
     shutdownDeadlineMs: 1_000,
+    opening: {
+      authenticator: new Authenticator("a secret no peer of this test proves"),
+      hello: () => Promise.reject(new Error("no hello expected")),
+    },
   };
 }
 
