@@ -17,7 +17,11 @@ import { betRows, BETS_FILE } from "../../server/store/bets_csv.ts";
 import { Ledger } from "../../server/store/ledger.ts";
 import { LotteryState } from "../../server/store/lottery_state.ts";
 import { StorageLock } from "../../server/store/storage_lock.ts";
-import { tempDir } from "../harness.ts";
+import { sampleAgency } from "../../scripts/sample_bets.ts";
+import { agency, Central, type Program, tempDir } from "../harness.ts";
+
+const AGENCIES = 5;
+const BETS = 3000;
 
 /** A tmpfs of `size` mounted at `path`, unmounted on dispose. */
 export async function smallFilesystem(
@@ -145,4 +149,72 @@ Deno.test("store: a full disk refuses batches busy, logs once, and resumes when 
     Array.from({ length: 200 }, (_, i) => i),
     "every bet acknowledged before is kept, and each once",
   );
+});
+
+Deno.test("a full disk during a 5-agency load: agencies back off, then every bet is stored once", async () => {
+  await using dir = await tempDir("tp0-full-disk-load-");
+  const storage = join(dir.path, "storage");
+  await using _fs = await smallFilesystem(storage, "4m");
+  const expectedRows: string[] = [];
+  for (let k = 1; k <= AGENCIES; k++) {
+    const sample = sampleAgency(k, BETS, k % 4, 11);
+    await Deno.writeTextFile(
+      join(dir.path, `agency-${k}.csv`),
+      sample.lines.join("\n") + "\n",
+    );
+    for (const line of sample.lines) expectedRows.push(`${k},${line}`);
+  }
+  await using central = new Central(storage, { AGENCIES: String(AGENCIES) });
+  const port = await central.ready();
+  const agencies: Program[] = [];
+  try {
+    for (let k = 1; k <= AGENCIES; k++) {
+      agencies.push(agency(k, port, {
+        CLI_DATA_PATH: join(dir.path, `agency-${k}.csv`),
+        CLI_BATCH_MAXAMOUNT: "10",
+      }));
+    }
+    await central.stdout.waitFor(/action: apuesta_recibida/, 30_000);
+    const filler = join(storage, "filler");
+    fill(filler);
+    await central.stdout.waitFor(
+      /action: storage_write \| result: fail .*storage is full/,
+      30_000,
+    );
+    // The agencies are told busy and retry; some of them wait for it.
+    await Promise.any(
+      agencies.map((a) => a.stdout.waitFor(/action: reconnect .*busy/, 30_000)),
+    );
+    await Deno.remove(filler);
+    for (const [i, program] of agencies.entries()) {
+      assert.equal(await program.exit(120_000), 0, `agency ${i + 1} exit code`);
+    }
+    assert.ok(
+      central.stdout.matching(/action: storage_write \| result: success/)
+        .length > 0,
+      "it resumed by itself",
+    );
+    const stored = (await Deno.readTextFile(join(storage, BETS_FILE)))
+      .split("\n").filter((l) => l !== "");
+    assert.equal(stored.length, expectedRows.length, "rows stored");
+    assert.deepEqual(stored.sort(), expectedRows.sort(), "every bet once");
+    // One line per worker when the disk filled, then at most one per 5 s.
+    const fails = central.stdout.matching(/result: fail/);
+    assert.ok(
+      fails.every((l) => /action: storage_write/.test(l)),
+      fails.join("\n"),
+    );
+    assert.ok(
+      fails.length <= 8,
+      `${fails.length} fail lines:\n${fails.join("\n")}`,
+    );
+    assert.equal(
+      central.stdout.matching(/action: sorteo \| result: success/).length,
+      1,
+    );
+    central.kill("SIGTERM");
+    assert.equal(await central.exit(30_000), 0);
+  } finally {
+    for (const program of agencies) await program[Symbol.asyncDispose]();
+  }
 });
