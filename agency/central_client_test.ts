@@ -175,6 +175,38 @@ Deno.test("batches left unanswered past the response timeout go again on a new c
   assert.notDeepEqual(openings[0]!.nonce, openings[1]!.nonce);
 });
 
+Deno.test("busy from a central at its connection limit is retried after a pause", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const openings: Opening[] = [];
+  // As the central's accept loop does past MAX_CONNECTIONS: busy, then close.
+  const central = serve(listener, openings, async (conn) => {
+    await conn.write(encodeMessage({
+      kind: "error",
+      code: "busy",
+      message: "Cannot accept connection: the central is at its limit",
+    }));
+  });
+  const lines: string[] = [];
+  const acked: number[] = [];
+  {
+    using agency = client(
+      listener.addr.port,
+      createLog("WARNING", (line) => lines.push(line)),
+      { attempts: 3, initialBackoffMs: 50 },
+    );
+    await agency.sendBatches(threeBatches(), 8, (batch) => {
+      acked.push(batch.first);
+    });
+  }
+  assert.deepEqual(acked, [0, 1, 2]);
+  assert.equal(await central, 2);
+  assert.equal(lines.length, 1, lines.join(""));
+  assert.match(
+    lines[0]!,
+    /action: reconnect \| result: in_progress \| attempt: 1 \| delay_ms: 50 \| error: .*busy/,
+  );
+});
+
 Deno.test("a connection lost after some acknowledgements, or in the handshake, starts a new series of attempts at 1", async () => {
   const cases: [
     string,

@@ -9,6 +9,7 @@ import {
   type FinishOutcome,
   type OpenOutcome,
   type Pending,
+  Pipeline,
   type Refusal,
   refuse,
   type StoreOutcome,
@@ -92,15 +93,19 @@ export class Lottery {
    * Stores the rows of `agency` whose first bet is bet number `first` of
    * its stream, skipping what was stored before (a resend); the single bet
    * of the bet stage is bet 0 of a stream of 1. Batches are committed in
-   * groups; see {@linkcode Store.store}.
+   * groups; see {@linkcode Store.store}. After a refusal recorded in
+   * `pipeline` (the connection's), nothing of it is stored.
    */
   async store(
     agency: number,
     first: number,
     rows: StorageRows,
+    pipeline: Pipeline = new Pipeline(),
   ): Promise<StoreOutcome> {
-    if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
-    return await this.#store.store(agency, first, rows);
+    if (!this.isKnownAgency(agency)) {
+      return pipeline.refuse(this.#unknownAgency(agency));
+    }
+    return await this.#store.store(agency, first, rows, pipeline);
   }
 
   /** Bytes of batches waiting to be committed in this worker. */

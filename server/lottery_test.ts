@@ -13,6 +13,8 @@ import { Ledger } from "./store/ledger.ts";
 import { LotteryState } from "./store/lottery_state.ts";
 import { betRows, BETS_FILE } from "./store/bets_csv.ts";
 import { StorageLock } from "./store/storage_lock.ts";
+import { createHandler } from "./net/handlers.ts";
+import { Pipeline } from "./outcomes.ts";
 
 function recordingLog(lines: string[]): ActionLog {
   const at = (action: string, result: Result, fields: Fields = {}) =>
@@ -91,6 +93,81 @@ Deno.test("resends are skipped whatever their batch size; gaps are refused", asy
       (await rows(dir)).map((r) => r.split(",")[3]),
       stream.map((b) => b.document),
     );
+  });
+});
+
+Deno.test("nothing a connection sent after a refusal is stored, in the same group or later", async () => {
+  await withLottery(1, async (lottery, dir, log) => {
+    const handler = createHandler(lottery, recordingLog(log));
+    const encoder = new TextEncoder();
+    const batch = (first: number, count: number, document = "") => ({
+      kind: "batch" as const,
+      agency: 1,
+      first,
+      count,
+      rows: encoder.encode(
+        Array.from(
+          { length: count },
+          (_, i) =>
+            `1,Ana,Díaz,${document || 2000 + first + i},1990-01-01,${i}\n`,
+        ).join(""),
+      ),
+    });
+    const peer = () => ({
+      ip: "127.0.0.1",
+      agency: 1,
+      total: 10,
+      pipeline: new Pipeline(),
+    });
+    // A gap, then batches from the right position, all read before the
+    // gap's group was committed: the one pipeline is what they share.
+    const gapped = peer();
+    const afterGap = await Promise.all([
+      handler(batch(5, 2), gapped),
+      handler(batch(0, 2), gapped),
+      handler(batch(2, 2), gapped),
+    ]);
+    assert.equal(afterGap[0]!.close, true);
+    assert.equal(
+      afterGap[0]!.messages[0]?.kind === "error" &&
+        afterGap[0]!.messages[0].code,
+      "outOfOrder",
+    );
+    assert.deepEqual(afterGap.slice(1), [
+      { messages: [], close: true },
+      { messages: [], close: true },
+    ]);
+    // An invalid batch (a document that is not a number), then a valid one.
+    const invalid = peer();
+    const afterInvalid = await Promise.all([
+      handler(batch(0, 1, "not-a-dni"), invalid),
+      handler(batch(0, 2), invalid),
+      handler({
+        kind: "bet",
+        agency: 1,
+        bet: {
+          firstName: "Ana",
+          lastName: "Díaz",
+          document: "30904465",
+          birthdate: "1999-03-17",
+          number: "7574",
+        },
+      }, invalid),
+    ]);
+    assert.equal(
+      afterInvalid[0]!.messages[0]?.kind === "error" &&
+        afterInvalid[0]!.messages[0].code,
+      "invalidBet",
+    );
+    assert.deepEqual(afterInvalid.slice(1), [
+      { messages: [], close: true },
+      { messages: [], close: true },
+    ]);
+    assert.deepEqual(await rows(dir).catch(() => []), []);
+    // Another connection of the agency is not held to them.
+    const ack = await handler(batch(0, 2), peer());
+    assert.equal(ack.messages[0]?.kind, "ack");
+    assert.equal((await rows(dir)).length, 2);
   });
 });
 

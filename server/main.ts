@@ -10,6 +10,7 @@ import { agencyKey } from "../lib/agency_auth.ts";
 import { readConfigFile } from "../lib/cli.ts";
 import { ConfigError } from "../lib/config_error.ts";
 import { type ActionLog, createLog, type Logging } from "../lib/log.ts";
+import { ThrottledLog } from "../lib/log_throttle.ts";
 import { versionLine } from "../lib/version.ts";
 import {
   type CentralConfig,
@@ -25,6 +26,7 @@ import { Ledger } from "./store/ledger.ts";
 import { LotteryState } from "./store/lottery_state.ts";
 import { BETS_FILE } from "./store/bets_csv.ts";
 import { StorageLock } from "./store/storage_lock.ts";
+import { INSTANCE_FILE, InstanceLock } from "./store/instance_lock.ts";
 import { KV_FILE, LEDGER_FILE, LOCK_FILE, Store } from "./store/store.ts";
 import { Supervisor } from "./process/supervisor.ts";
 import { serve } from "./net/accept_loop.ts";
@@ -36,6 +38,16 @@ import {
 } from "./process/worker_process.ts";
 
 const SHUTDOWN_DEADLINE_MS = 5_000;
+
+/**
+ * Fail lines a worker rate-limits (see {@linkcode ThrottledLog}): a storm
+ * of peers that reset, or a full disk, is a few lines, not thousands.
+ */
+const THROTTLED_ACTIONS = [
+  "accept_connections",
+  "connection_lost",
+  "storage_write",
+];
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
 
@@ -108,6 +120,10 @@ async function supervisorMain(
     listen_ip: config.listenIp,
   });
   await Deno.mkdir(config.storageDir, { recursive: true });
+  using _instance = InstanceLock.acquire(
+    join(config.storageDir, INSTANCE_FILE),
+  );
+  if (given.port !== 0) probePort(config.listenIp, config.port);
   await recoverStorage(config.storageDir, log);
 
   const stop = stopSignal();
@@ -151,7 +167,7 @@ async function recoverStorage(
   await new Store({ lock, state, ledger, betsFile, storageDir, log }).recover();
 }
 
-async function workerMain(log: Logging): Promise<number> {
+async function workerMain(logging: Logging): Promise<number> {
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream())
     .getReader();
   const { line: first, rest } = await readLine(lines);
@@ -159,7 +175,7 @@ async function workerMain(log: Logging): Promise<number> {
     throw new Error("Cannot start worker: no configuration on stdin");
   }
   const config = JSON.parse(first) as CentralConfig;
-  log.setLevel(config.loggingLevel);
+  logging.setLevel(config.loggingLevel);
   const stop = stopSignal();
   // The supervisor holds our stdin open; end-of-file means it is gone.
   rest.then(() => stop.abort("supervisor_gone"));
@@ -169,6 +185,7 @@ async function workerMain(log: Logging): Promise<number> {
     // Each resource is logged as closed right after it closes; a stack
     // disposes in reverse: listener, bets file, ledger, KV, lockfile.
     using resources = new DisposableStack();
+    const log = resources.use(new ThrottledLog(logging, THROTTLED_ACTIONS));
     const own = <T extends Disposable>(name: string, resource: T): T => {
       resources.defer(() => log.info(`${name}_closed`, "success"));
       return resources.use(resource);
@@ -206,7 +223,7 @@ async function workerMain(log: Logging): Promise<number> {
       shutdownDeadlineMs: SHUTDOWN_DEADLINE_MS,
     }, stop.signal);
   }
-  log.info("worker_stopped", "success", {
+  logging.info("worker_stopped", "success", {
     pid: Deno.pid,
     reason: stop.reason(),
   });
@@ -272,6 +289,26 @@ function stopSignal() {
     abort: (reason: string) => controller.abort(reason),
     reason: () => String(controller.signal.reason ?? ""),
   };
+}
+
+/**
+ * Refuses to start when anything already listens on the port: the workers
+ * bind it with `SO_REUSEPORT`, which would let them join another central's
+ * workers (the kernel would split the agencies between the two). This
+ * bind has no `SO_REUSEPORT`, so it fails while any listener holds the
+ * port. It is closed before the workers bind: a second central started in
+ * that gap (the first's workers starting) can still join; see the README.
+ */
+function probePort(hostname: string, port: number): void {
+  try {
+    Deno.listen({ hostname, port }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new Error(
+      `Cannot start: ${hostname}:${port} is already served (by another central or another program)`,
+      { cause: error },
+    );
+  }
 }
 
 /** Binds port 0 once to learn a free port for all the workers to share. */

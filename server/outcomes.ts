@@ -63,3 +63,34 @@ export type TotalOutcome =
 export function refuse(code: ErrorCodeName, reason: string): Refusal {
   return { status: "refused", code, reason };
 }
+
+/**
+ * What a request read after a refusal on its connection gets: nothing
+ * stored, no fail line (the refusal had one), no reply.
+ */
+export const DROPPED: Refusal = refuse(
+  "internal",
+  "Cannot serve request: it came after a refusal on its connection",
+);
+
+/**
+ * The requests one connection sent, in order. Its first refusal closes the
+ * connection, and every request it read after that one, even one already
+ * handed to the store, is dropped: neither stored nor answered. Whoever
+ * refuses a request marks it here ({@linkcode Pipeline.refuse}); the batch
+ * writer checks it when it commits.
+ */
+export class Pipeline {
+  #refusal: Refusal | null = null;
+
+  /** The connection's first refusal, or `null`. */
+  get refusal(): Refusal | null {
+    return this.#refusal;
+  }
+
+  /** Records `refusal` (the first one counts) and returns it. */
+  refuse(refusal: Refusal): Refusal {
+    this.#refusal ??= refusal;
+    return refusal;
+  }
+}

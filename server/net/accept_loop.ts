@@ -4,7 +4,11 @@
  *
  * @module
  */
+import { Backoff } from "../../lib/backoff.ts";
 import type { ActionLog } from "../../lib/log.ts";
+import { writeAll } from "../../lib/net.ts";
+import { Timer } from "../../lib/timer.ts";
+import { encodeMessage } from "../../protocol/messages.ts";
 import type { RequestHandler } from "./handlers.ts";
 import { type OpeningOptions, Session } from "./session.ts";
 
@@ -28,7 +32,11 @@ export interface ServeOptions {
 
 /**
  * Accepts connections on `listener` and serves each in its own
- * {@linkcode Session}, concurrently, until `stop` aborts. Then it stops
+ * {@linkcode Session}, concurrently, until `stop` aborts. An accept that
+ * fails (a peer that reset before it was accepted, or no file descriptor
+ * left, after which it pauses) is logged and the loop goes on: only the
+ * listener's close ends it. Past `maxConnections` a peer gets the `busy`
+ * error frame and is closed. Once `stop` aborts it stops
  * accepting (closes the listener), lets in-flight requests finish within
  * the deadline, closes every connection, and returns.
  */
@@ -48,8 +56,27 @@ export async function serve(
   };
   stop.addEventListener("abort", closeListener, { once: true });
   log.info("accept_connections", "in_progress");
+  // Out of file descriptors (or memory): pause, so the loop does not spin.
+  const backoff = new Backoff(10, 1_000);
   try {
-    for await (const conn of listener) {
+    while (!stop.aborted) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (isClosedError(error)) {
+          if (stop.aborted) break;
+          throw error;
+        }
+        // One peer's failure (it reset before we accepted it) or a shortage
+        // the kernel will get over: never the worker's end.
+        log.warning("accept_connections", "fail", {
+          error: (error as Error).message,
+        });
+        if (isShortage(error)) await backoff.wait(stop);
+        continue;
+      }
+      backoff.reset();
       const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
       if (sessions.size >= options.maxConnections) {
         log.error("accept_connections", "fail", {
@@ -57,7 +84,7 @@ export async function serve(
           error:
             `Cannot accept connection: ${sessions.size} are open, the limit is ${options.maxConnections}`,
         });
-        conn.close();
+        refuseBusy(conn, options);
         continue;
       }
       log.info("accept_connections", "success", { ip });
@@ -66,8 +93,6 @@ export async function serve(
       session.done.then(() => sessions.delete(session));
       log.info("accept_connections", "in_progress");
     }
-  } catch (error) {
-    if (!stop.aborted || !isClosedError(error)) throw error;
   } finally {
     stop.removeEventListener("abort", closeListener);
     closeListener();
@@ -96,4 +121,50 @@ async function closeSessions(
 function isClosedError(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource ||
     error instanceof Deno.errors.Interrupted;
+}
+
+/** Accept errors that say the process (or system) is short of a resource. */
+const SHORTAGES: ReadonlySet<string> = new Set([
+  "EMFILE",
+  "ENFILE",
+  "ENOBUFS",
+  "ENOMEM",
+]);
+
+function isShortage(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && SHORTAGES.has(code);
+}
+
+/**
+ * Past the connection limit: the protocol's `busy` error frame (the agency
+ * retries later), then the close. Written in the background, within the
+ * idle deadline, so the accept loop never waits on a peer.
+ */
+function refuseBusy(conn: Deno.Conn, options: ServeOptions): void {
+  const frame = encodeMessage({
+    kind: "error",
+    code: "busy",
+    message:
+      `Cannot accept connection: the central is at its limit of ${options.maxConnections}; try again later`,
+  });
+  const deadline = new Timer(options.idleTimeoutMs, () => close(conn));
+  writeAll(conn, frame).then(
+    () => {},
+    (error: unknown) =>
+      options.log.debug("send_error_reply", "fail", {
+        error: (error as Error).message,
+      }),
+  ).finally(() => {
+    deadline.cancel();
+    close(conn);
+  });
+}
+
+function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+  }
 }

@@ -13,7 +13,7 @@ import {
   splitWinners,
 } from "../../protocol/messages.ts";
 import type { Lottery } from "../lottery.ts";
-import { type Refusal, refuse } from "../outcomes.ts";
+import { DROPPED, type Pipeline, type Refusal, refuse } from "../outcomes.ts";
 import { betRows } from "../store/bets_csv.ts";
 
 /** Who a request comes from. */
@@ -30,6 +30,11 @@ export interface Peer {
    * a finish must say this many.
    */
   readonly total: number;
+  /**
+   * The connection's requests: after its first refusal, nothing it read
+   * later is stored or answered.
+   */
+  readonly pipeline: Pipeline;
 }
 
 /** Replies to one request, and whether the connection must close after them. */
@@ -86,6 +91,9 @@ export function createHandler(
 ): RequestHandler {
   const context: Context = { lottery, log, queryHoldMs };
   return async (request, peer) => {
+    // Read after a refusal: dropped (the refusal closes the connection, so
+    // no reply goes out after it).
+    if (peer.pipeline.refusal !== null) return dropped();
     if (request.agency !== peer.agency) {
       return forbidden(context, request, peer);
     }
@@ -125,11 +133,18 @@ export function createHelloHandler(
   };
 }
 
-function refused(refusal: Refusal): Reply {
+/** The reply to a refusal, recorded first in the connection's pipeline. */
+function refused(peer: Peer, refusal: Refusal): Reply {
+  peer.pipeline.refuse(refusal);
   return {
     messages: [{ kind: "error", code: refusal.code, message: refusal.reason }],
     close: true,
   };
+}
+
+/** A request read after a refusal on its connection: no reply. */
+function dropped(): Reply {
+  return { messages: [], close: true };
 }
 
 /** Logs `action`'s fail line for the agency and the peer, then refuses. */
@@ -140,12 +155,13 @@ function refusedAfter(
   agency: number,
   peer: Peer,
 ): Reply {
-  log.error(action, "fail", {
+  // A full disk (busy) is logged by the store once, not once per request.
+  (refusal.code === "busy" ? log.debug : log.error)(action, "fail", {
     agencia: agency,
     ip: peer.ip,
     error: refusal.reason,
   });
-  return refused(refusal);
+  return refused(peer, refusal);
 }
 
 function reply(...messages: Response[]): Reply {
@@ -159,7 +175,7 @@ function forbidden({ log }: Context, request: Request, peer: Peer): Reply {
     `Cannot serve agency ${request.agency}: this connection speaks for agency ${peer.agency}`,
   );
   log.error("request", "fail", { ip: peer.ip, error: refusal.reason });
-  return refused(refusal);
+  return refused(peer, refusal);
 }
 
 /**
@@ -185,18 +201,25 @@ async function storeBets(
       }: the hello announced a stream of ${peer.total} bets`,
     )
     : toRows(request);
+  // An invalid batch is refused here and now, before the next frame is
+  // read: the batches after it must find the refusal.
+  if ("status" in rows) peer.pipeline.refuse(rows);
   const outcome = "status" in rows
     ? rows
-    : await lottery.store(request.agency, first, rows);
+    : await lottery.store(request.agency, first, rows, peer.pipeline);
   const ack = (duplicate: boolean): Response => ({
     kind: "ack",
     first,
     count,
     duplicate,
   });
+  if (outcome === DROPPED) return dropped();
   if (outcome.status === "refused") {
-    logBatch(log, request, "fail", { ip: peer.ip, error: outcome.reason });
-    return refused(outcome);
+    // A full disk (busy) is logged by the store once, not once per batch.
+    if (outcome.code !== "busy") {
+      logBatch(log, request, "fail", { ip: peer.ip, error: outcome.reason });
+    }
+    return refused(peer, outcome);
   }
   if (outcome.skipped > 0) {
     log.info("apuestas_duplicadas", "success", {
@@ -244,7 +267,7 @@ async function winners(
       ip: peer.ip,
       error: outcome.reason,
     });
-    return refused(outcome);
+    return refused(peer, outcome);
   }
   if (outcome.status === "pending") {
     return reply({
@@ -269,7 +292,7 @@ async function total(
     const reason =
       `Cannot serve agency ${request.agency}: it is not a known agency`;
     log.error("consulta_total", "fail", { ip: peer.ip, error: reason });
-    return refused(refuse("unknownAgency", reason));
+    return refused(peer, refuse("unknownAgency", reason));
   }
   const outcome = await lottery.total(queryHoldMs);
   return outcome.status === "pending"

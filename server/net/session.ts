@@ -19,6 +19,7 @@ import {
   type Response,
 } from "../../protocol/messages.ts";
 import { ProtocolError } from "../../protocol/protocol_error.ts";
+import { Pipeline } from "../outcomes.ts";
 import type { Authenticator } from "./authenticator.ts";
 import type { FailureLog } from "./failure_log.ts";
 import type { Hello, HelloHandler, Peer, RequestHandler } from "./handlers.ts";
@@ -340,6 +341,7 @@ export class Session implements AsyncDisposable {
       ip: this.#ip,
       agency: hello.agency,
       total: hello.total,
+      pipeline: new Pipeline(),
     };
     replies.push(handler(hello, peer));
     await replies.idle();

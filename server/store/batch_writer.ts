@@ -5,11 +5,19 @@
  */
 import type { StorageRows } from "../../lib/bet_row.ts";
 import { concatBytes } from "../../lib/concat_bytes.ts";
-import { type Refusal, refuse, type StoreOutcome } from "../outcomes.ts";
+import type { ActionLog } from "../../lib/log.ts";
+import {
+  DROPPED,
+  Pipeline,
+  type Refusal,
+  refuse,
+  type StoreOutcome,
+} from "../outcomes.ts";
 import { cutToCommitted, storeBets } from "./bets_csv.ts";
 import type { Ledger } from "./ledger.ts";
 import type { AgencyRecord } from "./ledger_record.ts";
 import { Spool } from "./spool.ts";
+import { storageFullRefusal } from "./storage_full.ts";
 import type { StorageLock } from "./storage_lock.ts";
 
 /**
@@ -26,6 +34,8 @@ export interface BatchWriterDeps {
   readonly ledger: Ledger;
   /** bets.csv, open for appending. */
   readonly betsFile: Deno.FsFile;
+  /** Where a failed group commit, and the first one after it, are logged. */
+  readonly log: ActionLog;
 }
 
 interface Queued {
@@ -33,6 +43,8 @@ interface Queued {
   readonly first: number;
   /** Bets in the batch. */
   readonly count: number;
+  /** The connection's requests: after a refusal of one, later ones are dropped. */
+  readonly pipeline: Pipeline;
   /** Where its rows are in the spool that holds them. */
   start: number;
   end: number;
@@ -52,6 +64,11 @@ interface Queued {
  * agency's stored count are a resend and skipped, a batch past it is a gap,
  * a finished agency takes no more. Later batches of a group see the counts
  * the earlier ones left.
+ *
+ * A group that fails (a full disk) stores nothing: each of its batches is
+ * refused, `busy` when the storage is full, and a `storage_write` fail line
+ * is logged (the worker rate-limits it); the first group committed after
+ * that logs `storage_write | result: success`.
  */
 export class BatchWriter {
   readonly #deps: BatchWriterDeps;
@@ -60,6 +77,8 @@ export class BatchWriter {
   /** Takes the rows of queued batches; the group being committed has the other. */
   #filling = new Spool();
   #committing = new Spool();
+  /** Groups that failed in a row (a full disk): the next success says so. */
+  #failedGroups = 0;
 
   /** @param deps the open resources this writer writes with */
   constructor(deps: BatchWriterDeps) {
@@ -72,12 +91,15 @@ export class BatchWriter {
    * became of them once their group is committed. Never rejects: a failure
    * is an `internal` refusal (nothing of the batch was committed). The rows
    * are copied before it returns: `rows.bytes` may be a view of a buffer
-   * the caller reuses.
+   * the caller reuses. A batch whose `pipeline` holds a refusal when its
+   * group is committed is {@linkcode DROPPED}, unstored; a refusal of this
+   * batch is recorded there.
    */
   store(
     agency: number,
     first: number,
     rows: StorageRows,
+    pipeline: Pipeline = new Pipeline(),
   ): Promise<StoreOutcome> {
     return new Promise((resolve) => {
       const start = this.#filling.append(rows.bytes);
@@ -86,6 +108,7 @@ export class BatchWriter {
         agency,
         first,
         count: rows.count,
+        pipeline,
         start,
         end,
         resolve,
@@ -108,15 +131,29 @@ export class BatchWriter {
         let outcomes: StoreOutcome[];
         try {
           outcomes = await this.#deps.lock.run(() => this.#commit(group));
+          if (this.#failedGroups > 0) {
+            this.#deps.log.info("storage_write", "success", {
+              failed_groups: this.#failedGroups,
+            });
+            this.#failedGroups = 0;
+          }
         } catch (error) {
-          const refusal = refuse(
+          // Nothing of the group is committed: its batches were never
+          // acknowledged, and their agencies send them again.
+          this.#failedGroups++;
+          const refusal = storageFullRefusal(error) ?? refuse(
             "internal",
             `Cannot store bets: ${(error as Error).message}`,
           );
+          this.#deps.log.error("storage_write", "fail", {
+            error: refusal.reason,
+          });
           outcomes = group.map(() => refusal);
         }
         for (const [i, queued] of group.entries()) {
-          queued.resolve(outcomes[i]!);
+          const outcome = outcomes[i]!;
+          if (outcome.status === "refused") queued.pipeline.refuse(outcome);
+          queued.resolve(outcome);
         }
       }
     } finally {
@@ -167,7 +204,7 @@ export class BatchWriter {
     let bytes = 0;
     let bets = 0;
     let whole = 0;
-    const outcomes = group.map((queued): StoreOutcome => {
+    const decide = (queued: Queued): StoreOutcome => {
       const { agency, first, count } = queued;
       const record = changed.get(agency) ?? ledger.record(agency);
       let part = spool.view(queued.start, queued.end);
@@ -191,6 +228,14 @@ export class BatchWriter {
       bets += count - skipped;
       if (skipped === 0) whole++;
       return { status: "stored", stored: count - skipped, skipped };
+    };
+    const outcomes = group.map((queued): StoreOutcome => {
+      const { pipeline } = queued;
+      // Read after a refusal on its connection (maybe earlier in this group).
+      if (pipeline.refusal !== null) return DROPPED;
+      const outcome = decide(queued);
+      if (outcome.status === "refused") pipeline.refuse(outcome);
+      return outcome;
     });
     if (parts.length === 0) return outcomes;
     // Usually every batch of the group is stored whole: their rows are

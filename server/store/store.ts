@@ -32,6 +32,7 @@ import type { AgencyRecord, StreamIdentity } from "./ledger_record.ts";
 import type { DrawSummary, LotteryState } from "./lottery_state.ts";
 import { drawWinners } from "./parallel_draw.ts";
 import type { StorageLock } from "./storage_lock.ts";
+import { storageFullRefusal } from "./storage_full.ts";
 
 /** The lockfile every worker locks around storage, in the storage directory. */
 export const LOCK_FILE = "central.lock";
@@ -145,9 +146,22 @@ export class Store {
 
   /**
    * Records that `agency` has sent all its `total` bets (refused while the
-   * ledger holds another count), then counts it in KV. Idempotent.
+   * ledger holds another count), then counts it in KV. Idempotent. On a
+   * full disk it is refused `busy` (logged as `storage_write`), and the
+   * agency sends it again.
    */
   async finish(agency: number, total: number): Promise<Finished | Refusal> {
+    try {
+      return await this.#finish(agency, total);
+    } catch (error) {
+      const full = storageFullRefusal(error);
+      if (full === null) throw error;
+      this.#deps.log.error("storage_write", "fail", { error: full.reason });
+      return full;
+    }
+  }
+
+  async #finish(agency: number, total: number): Promise<Finished | Refusal> {
     const { lock, state, ledger } = this.#deps;
     return await lock.run(async () => {
       ledger.refresh();

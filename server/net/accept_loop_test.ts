@@ -1,0 +1,103 @@
+/**
+ * Tests of the accept loop: failed accepts never end it, and a peer past
+ * the connection limit is told `busy`.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { ActionLog, Fields, Result } from "../../lib/log.ts";
+import { BufferedReader } from "../../protocol/buffered_reader.ts";
+import { readFrame } from "../../protocol/frame.ts";
+import { decodeMessage, isKnownMessageType } from "../../protocol/messages.ts";
+import { serve, type ServeOptions } from "./accept_loop.ts";
+import { Authenticator } from "./authenticator.ts";
+import { FailureLog } from "./failure_log.ts";
+
+function recorder(): { log: ActionLog; lines: string[] } {
+  const lines: string[] = [];
+  const at = (action: string, result: Result, fields?: Fields) =>
+    lines.push(`${action} ${result} ${JSON.stringify(fields ?? {})}`);
+  return { lines, log: { debug: at, info: at, warning: at, error: at } };
+}
+
+function options(log: ActionLog, maxConnections = 16): ServeOptions {
+  return {
+    handler: () => Promise.reject(new Error("no request expected")),
+    backlogBytes: () => 0,
+    log,
+    idleTimeoutMs: 10_000,
+    maxConnections,
+    shutdownDeadlineMs: 1_000,
+    opening: {
+      authenticator: new Authenticator("a secret no peer of this test proves"),
+      hello: () => Promise.reject(new Error("no hello expected")),
+      failures: new FailureLog(log),
+    },
+  };
+}
+
+function coded(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+Deno.test("a failed accept, of a peer or for want of descriptors, never ends the loop", async () => {
+  const failures: Error[] = [
+    new Deno.errors.NotConnected(
+      "Transport endpoint is not connected (os error 107)",
+    ),
+    new Deno.errors.ConnectionAborted("Software caused connection abort"),
+    new Deno.errors.ConnectionReset("Connection reset by peer"),
+    coded("Too many open files (os error 24)", "EMFILE"),
+    coded("Too many open files in system (os error 23)", "ENFILE"),
+    coded("Protocol error (os error 71)", "EPROTO"),
+  ];
+  const stop = new AbortController();
+  let closed!: () => void;
+  const whenClosed = new Promise<void>((resolve) => (closed = resolve));
+  let accepts = 0;
+  const listener = {
+    accept(): Promise<Deno.Conn> {
+      accepts++;
+      const failure = failures.shift();
+      if (failure !== undefined) return Promise.reject(failure);
+      stop.abort();
+      return whenClosed.then(() => {
+        throw new Deno.errors.BadResource("Listener has been closed");
+      });
+    },
+    close: () => closed(),
+  } as unknown as Deno.Listener;
+  const { log, lines } = recorder();
+  await serve(listener, options(log), stop.signal);
+  assert.equal(accepts, 7);
+  const fails = lines.filter((l) => l.startsWith("accept_connections fail"));
+  assert.equal(fails.length, 6, lines.join("\n"));
+  assert.match(fails[0]!, /os error 107/);
+  assert.ok(lines.includes("listener_closed success {}"));
+});
+
+Deno.test("past the connection limit a peer gets the busy error frame", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const stop = new AbortController();
+  const { log, lines } = recorder();
+  const serving = serve(listener, options(log, 1), stop.signal);
+  using first = await Deno.connect({ hostname: "127.0.0.1", port });
+  const deadline = Date.now() + 5_000;
+  while (!lines.some((l) => l.startsWith("accept_connections success"))) {
+    assert.ok(Date.now() < deadline, "the first connection is accepted");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  using second = await Deno.connect({ hostname: "127.0.0.1", port });
+  const frame = await readFrame(new BufferedReader(second), {
+    isKnownType: isKnownMessageType,
+  });
+  assert.ok(frame !== null, "an answer before the close");
+  const answer = decodeMessage(frame);
+  assert.equal(answer.kind, "error");
+  assert.equal(answer.kind === "error" && answer.code, "busy");
+  assert.equal(await second.read(new Uint8Array(1)), null, "then the close");
+  assert.ok(first.remoteAddr);
+  stop.abort();
+  await serving;
+});
