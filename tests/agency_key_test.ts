@@ -14,7 +14,7 @@ import {
   encodeMessage,
   isKnownMessageType,
 } from "../protocol/messages.ts";
-import { agency, tempDir } from "./harness.ts";
+import { agency, harnessKey, ROOT, tempDir } from "./harness.ts";
 
 Deno.test("a refused key ends the agency with one fail line and exit 1; the key is never printed", async () => {
   await using dir = await tempDir("tp0-agency-key-");
@@ -68,4 +68,32 @@ Deno.test("a refused key ends the agency with one fail line and exit 1; the key 
     fails[0]!,
     /action: lottery \| result: fail \| client_id: 2 \| error: Cannot continue: the central refused with unauthenticated: Cannot serve agency 2: the proof does not hold \(is auth\.key the key the central's secret gives agency 2\?\)$/,
   );
+});
+
+Deno.test("deno task agency-key K prints the key the secret gives agency K, and only that", async () => {
+  const secret = "an operator's secret of more than 32 characters";
+  const run = async (args: string[], env: Record<string, string>) => {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", "agency-key", ...args],
+      cwd: ROOT,
+      env,
+      stdin: "null",
+    }).output();
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    return { code, out: text(stdout), err: text(stderr) };
+  };
+  const three = await run(["3"], { AUTH_SECRET: secret });
+  assert.equal(three.code, 0, three.err);
+  assert.equal(three.out, harnessKey(3, secret) + "\n");
+  assert.equal(three.out.trim(), await agencyKey(secret, 3));
+  const missing = await run(["3"], { AUTH_SECRET: "" });
+  assert.equal(missing.code, 2);
+  assert.match(
+    missing.out,
+    /action: config \| result: fail \| error: .*AUTH_SECRET is missing/,
+  );
+  const unknown = await run(["9"], { AUTH_SECRET: secret });
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.out, /agency-key 9 is not an agency: AGENCIES is 5/);
+  assert.ok(!unknown.out.includes(secret) && !missing.out.includes(secret));
 });
