@@ -231,16 +231,23 @@ async function follow(
   timeoutMs: number,
 ): Promise<{ errors: string[]; ended: boolean }> {
   const [command, ...rest] = h.compose;
-  const controller = new AbortController();
   const child = new Deno.Command(command!, {
     args: [...rest, "-f", FILE, "logs", "-f"],
     cwd: h.repo,
     stdin: "null",
     stdout: "piped",
     stderr: "null",
-    signal: controller.signal,
   }).spawn();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  // SIGKILL: a compose wrapper (this host's) outlives SIGTERM, and waiting
+  // for its exit would hang the run.
+  const stop = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+    }
+  };
+  const timer = setTimeout(stop, timeoutMs);
   const errors: string[] = [];
   let ended = false;
   let index = 0;
@@ -268,7 +275,7 @@ async function follow(
     }
   } finally {
     clearTimeout(timer);
-    if (!controller.signal.aborted) controller.abort();
+    stop();
     await child.status;
   }
   return { errors, ended };
@@ -294,7 +301,9 @@ async function checkAllLines(
   h: Harness,
   failsAllowed = false,
 ): Promise<CourseRecord[]> {
-  const { output } = await dc(h, ["logs", "--no-color"]);
+  // Not --no-color: a compose that adds it itself (this host's 1.29
+  // wrapper) refuses it twice and prints its usage; colours are stripped.
+  const output = (await dc(h, ["logs"])).output.replace(ANSI, "");
   const errors: string[] = [];
   const fails: string[] = [];
   const records: CourseRecord[] = [];
