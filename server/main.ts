@@ -46,6 +46,7 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 const THROTTLED_ACTIONS = [
   "accept_connections",
   "connection_lost",
+  "connection_stalled",
   "storage_write",
 ];
 
