@@ -24,6 +24,7 @@ import type { Authenticator } from "./authenticator.ts";
 import type { FailureLog } from "./failure_log.ts";
 import type { Hello, HelloHandler, Peer, RequestHandler } from "./handlers.ts";
 import { ReplyQueue, WriteStalledError } from "./reply_queue.ts";
+import { ResendRun } from "./resend_run.ts";
 
 /**
  * Batches a session reads ahead of their acknowledgements. Above an
@@ -233,6 +234,7 @@ export class Session implements AsyncDisposable {
     } finally {
       this.#idle[Symbol.dispose]();
       this.#replies[Symbol.dispose]();
+      this.#peer?.resends.end();
       clearTimeout(this.#timer);
       this.#close();
       log.debug("connection_closed", "success", { ip: this.#ip });
@@ -362,6 +364,7 @@ export class Session implements AsyncDisposable {
       agency: hello.agency,
       total: hello.total,
       pipeline: new Pipeline(),
+      resends: new ResendRun(this.#options.log, hello.agency),
     };
     replies.push(handler(hello, peer));
     await replies.idle();
