@@ -1,3 +1,8 @@
+/**
+ * Tests of the agency's configuration loader and command line.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config_error.ts";
 import {
