@@ -316,7 +316,10 @@ class PayloadReader {
   }
   #take(n: number): number {
     if (this.#offset + n > this.#bytes.length) {
-      throw this.malformed(`payload ends ${n} bytes short`);
+      const short = this.#offset + n - this.#bytes.length;
+      throw this.malformed(
+        `payload ends ${short} ${short === 1 ? "byte" : "bytes"} short`,
+      );
     }
     const at = this.#offset;
     this.#offset += n;

@@ -171,6 +171,17 @@ Deno.test("opening messages of any other size are malformed, both ways", () => {
       );
     }
   }
+  // The shortfall is what is missing, not the field's size.
+  assert.throws(
+    () =>
+      decodeMessage({ type: MessageType.proof, payload: new Uint8Array(31) }),
+    /Cannot decode proof message: payload ends 1 byte short$/,
+  );
+  assert.throws(
+    () =>
+      decodeMessage({ type: MessageType.hello, payload: new Uint8Array(10) }),
+    /payload ends 30 bytes short$/,
+  );
   for (const n of [0, 31, 33]) {
     const bytes = new Uint8Array(n);
     assert.throws(
