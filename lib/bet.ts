@@ -25,6 +25,13 @@ function hasControl(text: string): boolean {
   return false;
 }
 
+/**
+ * A format character (Unicode category Cf: zero-width spaces, the BOM,
+ * bidirectional overrides, …): invisible, so a name made of them looks
+ * empty, and an override reorders what a log line shows.
+ */
+const FORMAT = /\p{Cf}/u;
+
 /** Characters of a refused value a message quotes. */
 const QUOTED_CHARS = 40;
 
@@ -156,6 +163,16 @@ function toInteger(field: string, value: number | string): number {
 }
 
 function checkName(field: string, value: string): string {
+  // Format characters first: `trim` takes U+FEFF for a space.
+  const format = FORMAT.exec(value);
+  if (format !== null) {
+    const code = format[0].codePointAt(0)!.toString(16).toUpperCase();
+    throw new TypeError(
+      `Cannot accept bet: ${field} contains an invisible format character (U+${
+        code.padStart(4, "0")
+      })`,
+    );
+  }
   if (value.trim() === "") {
     throw new TypeError(`Cannot accept bet: ${field} is empty`);
   }
