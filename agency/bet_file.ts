@@ -1,3 +1,9 @@
+/**
+ * The agency's CSV: the checking pass (every bet valid, the stream's digest)
+ * and the batches read from it for the central.
+ *
+ * @module
+ */
 import { currentDay } from "../lib/bet.ts";
 import {
   canonicalBetLine,

@@ -1,3 +1,9 @@
+/**
+ * Tests of the agency's CSV reading: the checking pass, its errors and the
+ * batches it makes.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { toStorageRows } from "../lib/bet_row.ts";

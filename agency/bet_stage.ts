@@ -1,3 +1,9 @@
+/**
+ * The agency's bet stage (exercise 5): one bet from the environment, sent
+ * as a stream of one and acknowledged.
+ *
+ * @module
+ */
 import { canonicalBetLine } from "../lib/bet_row.ts";
 import { currentDay } from "../lib/bet.ts";
 import { formatCsvRow } from "../lib/csv.ts";

@@ -1,3 +1,8 @@
+/**
+ * Tests of the bet stage against a scripted central.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { toStorageRows } from "../lib/bet_row.ts";
 import type { ProvenHello } from "../lib/agency_auth.ts";

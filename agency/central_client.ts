@@ -1,3 +1,9 @@
+/**
+ * The agency's connection to the central: dialing with retries, the
+ * opening handshake, requests and their answers, the batch window.
+ *
+ * @module
+ */
 import type { ProvenHello } from "../lib/agency_auth.ts";
 import { Backoff } from "../lib/backoff.ts";
 import type { ActionLog } from "../lib/log.ts";

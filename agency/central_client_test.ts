@@ -1,3 +1,8 @@
+/**
+ * Tests of the central client against scripted centrals on 127.0.0.1.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { agencyKey, verifyProof } from "../lib/agency_auth.ts";
 import { createLog } from "../lib/log.ts";

@@ -1,3 +1,9 @@
+/**
+ * The error of a request the central refused, and the check of an answer's
+ * kind.
+ *
+ * @module
+ */
 import type { ErrorCodeName, Response } from "../protocol/messages.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 

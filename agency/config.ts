@@ -222,7 +222,15 @@ export function loadAgencyConfig(
 ): AgencyConfig {
   const document = parseDocument(fileText);
   const problems = new ConfigProblems();
-  const unknown = unknownKeys(document);
+  const { values, unknown, conflicting } = keyValues(document);
+  for (const key of new Set(conflicting)) {
+    problems.add(
+      new ConfigError(
+        key,
+        "is given twice in config.yaml, flat and nested, with different values",
+      ),
+    );
+  }
   if (unknown.length > 0) {
     problems.add(
       new ConfigError(
@@ -238,7 +246,7 @@ export function loadAgencyConfig(
   const get = (key: Key): string => {
     const spec: KeySpec = KEYS[key];
     const value = overrides[key] ?? env[spec.env] ??
-      lookup(document, spec.path) ?? spec.fallback;
+      values.get(spec.path.join(".")) ?? spec.fallback;
     const name = spec.path.join(".");
     if (value === undefined || value === null || value === "") {
       throw new ConfigError(
@@ -336,17 +344,37 @@ function parseDocument(fileText: string): Record<string, unknown> {
   return document as Record<string, unknown>;
 }
 
+/** config.yaml's values by dotted key name, and what is wrong with its keys. */
+interface KeyValues {
+  readonly values: ReadonlyMap<string, unknown>;
+  /** Dotted names that no {@linkcode KEYS} entry reads. */
+  readonly unknown: readonly string[];
+  /** Keys given both flat and nested, with different values. */
+  readonly conflicting: readonly string[];
+}
+
 /**
- * The dotted names of the keys of `document` that no {@linkcode KEYS} entry
- * reads (a group such as `loop` is known when a key lives under it).
+ * The values of `document` by dotted key name: a key may be written nested
+ * (`batch:` then `maxAmount: 64`) or flat (`batch.maxAmount: 64`), or both
+ * with the same value. A group such as `loop` is known when a key lives
+ * under it.
  */
-function unknownKeys(document: Record<string, unknown>): string[] {
+function keyValues(document: Record<string, unknown>): KeyValues {
   const paths = Object.values(KEYS).map((spec) => spec.path.join("."));
+  const values = new Map<string, unknown>();
   const unknown: string[] = [];
+  const conflicting: string[] = [];
   const walk = (value: Record<string, unknown>, prefix: string) => {
     for (const [name, child] of Object.entries(value)) {
       const path = prefix + name;
-      if (paths.includes(path)) continue;
+      if (paths.includes(path)) {
+        if (
+          values.has(path) &&
+          JSON.stringify(values.get(path)) !== JSON.stringify(child)
+        ) conflicting.push(path);
+        values.set(path, child);
+        continue;
+      }
       const isGroup = paths.some((known) => known.startsWith(path + "."));
       if (
         isGroup && typeof child === "object" && child !== null &&
@@ -359,7 +387,7 @@ function unknownKeys(document: Record<string, unknown>): string[] {
     }
   };
   walk(document, "");
-  return unknown;
+  return { values, unknown, conflicting };
 }
 
 /** A Go duration in nanoseconds, for the key `name`; never negative. */
@@ -384,15 +412,6 @@ function agencyKeyValue(text: string): string {
     );
   }
   return key;
-}
-
-function lookup(document: object, path: readonly string[]): unknown {
-  let value: unknown = document;
-  for (const part of path) {
-    if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
 }
 
 function splitAddress(address: string): { hostname: string; port: number } {

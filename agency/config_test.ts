@@ -1,3 +1,8 @@
+/**
+ * Tests of the agency's configuration loader and command line.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config_error.ts";
 import {
@@ -216,6 +221,43 @@ Deno.test("the course's config.yaml, exactly its five keys (and mode), loads", (
     })
       .dataPath,
     "/data/agency.csv",
+  );
+});
+
+Deno.test("flat dotted keys are read as the nested ones; both forms must agree", () => {
+  const env = { CLI_ID: "1", CLI_AUTH_KEY: KEY };
+  // All flat, as a user may write them.
+  const flat = loadAgencyConfig(
+    'server.address: "x:1"\nloop.amount: 2\nloop.period: "50ms"\nlog.level: DEBUG\nbatch.maxAmount: 64\n',
+    env,
+  );
+  assert.equal(flat.serverAddress, "x:1");
+  assert.equal(flat.loopAmount, 2);
+  assert.equal(flat.loopPeriodNs, 50e6);
+  assert.equal(flat.logLevel, "DEBUG");
+  assert.equal(flat.batchMaxAmount, 64);
+  // A flat key beside nested ones.
+  assert.equal(
+    loadAgencyConfig(FILE + "batch.maxAmount: 10\nauth.key: " + KEY + "\n", {
+      CLI_ID: "1",
+    }).authKey,
+    KEY,
+  );
+  assert.equal(
+    loadAgencyConfig(
+      FILE.replace("batch:\n  maxAmount: 10\n", "") +
+        "batch.maxAmount: 64\n",
+      env,
+    ).batchMaxAmount,
+    64,
+  );
+  // Both forms with different values: refused, naming the key.
+  assert.throws(
+    () => loadAgencyConfig(FILE + "batch.maxAmount: 64\n", env),
+    (e) =>
+      e instanceof ConfigError && e.key === "batch.maxAmount" &&
+      /batch.maxAmount is given twice in config.yaml, flat and nested, with different values/
+        .test(e.message),
   );
 });
 

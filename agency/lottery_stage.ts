@@ -1,3 +1,9 @@
+/**
+ * The agency's lottery stage (exercises 6 to 8): its bets in batches, the
+ * finish, and the wait for its winners.
+ *
+ * @module
+ */
 import { formatDuration } from "../lib/duration.ts";
 import type { ActionLog } from "../lib/log.ts";
 import { encodeMessage } from "../protocol/messages.ts";
@@ -7,11 +13,10 @@ import { expectAnswer } from "./central_refused_error.ts";
 
 /**
  * Batches an agency keeps unacknowledged at once. A window hides the round
- * trip and lets the central flush many batches with one fsync: 192 batches
- * of 8 kB at most is 1.5 MB in flight per agency (the central reads ahead
- * only while its backlog is small, so many agencies do not add up in its
- * memory). With 96, five agencies of a million bets each went about 40%
- * slower: the groups were smaller and the pipe ran dry more often.
+ * trip and lets the central flush many batches with one fsync (the
+ * central reads ahead only while its backlog is small, so many agencies do
+ * not add up in its memory). A smaller window makes smaller groups and a
+ * pipe that runs dry (measurements in docs/performance.md).
  */
 export const SEND_WINDOW = 192;
 

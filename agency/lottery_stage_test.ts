@@ -1,3 +1,8 @@
+/**
+ * Tests of the lottery stage against a scripted central.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { ProvenHello } from "../lib/agency_auth.ts";

@@ -4,8 +4,9 @@
  * `agency,first_name,last_name,document,birthdate,number\n` row per bet, in
  * order. Rows already in memory (a file read once, the single bet) go to
  * WebCrypto in one piece; a file too large to hold is hashed as it is
- * checked, with `node:crypto`'s streaming hash, imported only then (a
- * `node:` module costs an agency start about 15 ms).
+ * checked, with `node:crypto`'s streaming hash, imported only then
+ * (importing a `node:` module slows every agency's start; see
+ * docs/performance.md).
  */
 import { concatBytes } from "../lib/concat_bytes.ts";
 import { writeStoredRow } from "../protocol/batch_builder.ts";

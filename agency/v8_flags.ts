@@ -8,8 +8,7 @@
  * own thread instead of V8's background threads. An agency runs for a
  * fraction of a second to a few seconds, on a machine usually busy with
  * other agencies and the central; there the background compiler waits for
- * a core while the agency's scan of its file runs unoptimised. With 100
- * agencies of 100,000 bets on 2 cores the run was shorter in each of six
- * interleaved pairs (for example 13.47 → 12.13 s).
+ * a core while the agency's scan of its file runs unoptimised
+ * (measurements in docs/performance.md).
  */
 export const AGENCY_V8_FLAGS = "--no-concurrent-recompilation";

@@ -4,7 +4,7 @@
  * and a connection proves it holds the key with an HMAC over the central's
  * fresh nonce and the agency's hello. Plain values in, plain values out; no
  * permission needed. WebCrypto, not `node:crypto`: importing a `node:`
- * module costs every agency start about 15 ms.
+ * module slows every agency's start (see docs/performance.md).
  */
 
 /** Characters in an agency key: the lowercase hex of a SHA-256 HMAC. */

@@ -1,3 +1,8 @@
+/**
+ * Tests of the agencies' keys and proofs, on known answers.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import {
   agencyKey,

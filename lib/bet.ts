@@ -26,6 +26,28 @@ function hasControl(text: string): boolean {
 }
 
 /**
+ * A format character (Unicode category Cf: zero-width spaces, the BOM,
+ * bidirectional overrides, …): invisible, so a name made of them looks
+ * empty, and an override reorders what a log line shows.
+ */
+const FORMAT = /\p{Cf}/u;
+
+/** Characters of a refused value a message quotes. */
+const QUOTED_CHARS = 40;
+
+/**
+ * `value` in quotes for an error message, cut to its first
+ * {@linkcode QUOTED_CHARS} characters and "…": a peer's value may be
+ * nearly a frame long, and the refusal must fit in one.
+ */
+function quote(value: string): string {
+  const chars = Array.from(value.slice(0, 2 * QUOTED_CHARS));
+  return chars.length > QUOTED_CHARS || value.length > 2 * QUOTED_CHARS
+    ? `"${chars.slice(0, QUOTED_CHARS).join("")}…"`
+    : `"${value}"`;
+}
+
+/**
  * Today's date as `YYYY-MM-DD` (UTC), the latest birthdate a bet may have;
  * `now` in ms since the epoch, the clock by default.
  */
@@ -77,7 +99,9 @@ export class Bet {
     this.lastName = checkName("last_name", lastName);
     if (!DIGITS.test(document) || document.length > 20) {
       throw new SyntaxError(
-        `Cannot accept bet: document "${document}" is not a string of 1 to 20 digits`,
+        `Cannot accept bet: document ${
+          quote(document)
+        } is not a string of 1 to 20 digits`,
       );
     }
     this.document = document;
@@ -130,13 +154,25 @@ function toInteger(field: string, value: number | string): number {
     : NaN;
   if (!Number.isSafeInteger(n) || n < 0) {
     throw new SyntaxError(
-      `Cannot accept bet: ${field} "${value}" is not a non-negative integer`,
+      `Cannot accept bet: ${field} ${
+        quote(String(value))
+      } is not a non-negative integer`,
     );
   }
   return n;
 }
 
 function checkName(field: string, value: string): string {
+  // Format characters first: `trim` takes U+FEFF for a space.
+  const format = FORMAT.exec(value);
+  if (format !== null) {
+    const code = format[0].codePointAt(0)!.toString(16).toUpperCase();
+    throw new TypeError(
+      `Cannot accept bet: ${field} contains an invisible format character (U+${
+        code.padStart(4, "0")
+      })`,
+    );
+  }
   if (value.trim() === "") {
     throw new TypeError(`Cannot accept bet: ${field} is empty`);
   }
@@ -152,7 +188,7 @@ function checkDate(value: string, today: string): string {
   const match = DATE.exec(value);
   if (match === null) {
     throw new SyntaxError(
-      `Cannot accept bet: birthdate "${value}" is not a date YYYY-MM-DD`,
+      `Cannot accept bet: birthdate ${quote(value)} is not a date YYYY-MM-DD`,
     );
   }
   const [, y, m, d] = match.map(Number) as [number, number, number, number];
@@ -162,13 +198,13 @@ function checkDate(value: string, today: string): string {
     date.getUTCDate() !== d
   ) {
     throw new RangeError(
-      `Cannot accept bet: birthdate "${value}" is not a calendar date`,
+      `Cannot accept bet: birthdate ${quote(value)} is not a calendar date`,
     );
   }
   // YYYY-MM-DD strings sort as their dates do.
   if (value > today) {
     throw new RangeError(
-      `Cannot accept bet: birthdate "${value}" is in the future`,
+      `Cannot accept bet: birthdate ${quote(value)} is in the future`,
     );
   }
   return value;

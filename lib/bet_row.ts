@@ -60,7 +60,8 @@ export function canonicalBetLineEnd(
   today: string,
 ): number {
   // Names: non-empty after trimming (an ASCII letter or sign guarantees it),
-  // no control character (C1 and U+2028/U+2029 included), no comma or quote
+  // no control character (C1 and U+2028/U+2029 included) or format
+  // character (Cf), no comma or quote
   // (those would need quoting).
   // A run of visible bytes is the common case: one lookup per byte. Past
   // the end of `bytes` a read gives `undefined`, which is no class, so the
@@ -78,7 +79,9 @@ export function canonicalBetLineEnd(
       if (kind === SPACE) i++;
       else if (kind === MULTIBYTE) {
         if (isLineBreakOrC1(bytes, i)) return -1;
+        const lead = i;
         if ((i = utf8Sequence(bytes, i, limit)) < 0) return -1;
+        if (isFormat(bytes, lead, i)) return -1;
         i++;
       } else return -1;
     }
@@ -129,6 +132,22 @@ function isLineBreakOrC1(bytes: Uint8Array, at: number): boolean {
   if (c === 0xc2) return bytes[at + 1]! < 0xa0;
   return c === 0xe2 && bytes[at + 1] === 0x80 &&
     (bytes[at + 2] === 0xa8 || bytes[at + 2] === 0xa9);
+}
+
+const FORMAT = /\p{Cf}/u;
+
+/**
+ * True if the valid UTF-8 sequence `bytes[lead..last]` is a format
+ * character (category Cf), which {@linkcode Bet} refuses in names. Below
+ * U+0600 (the accented letters of Spanish names) only U+00AD is one, so
+ * those are told without building a string.
+ */
+function isFormat(bytes: Uint8Array, lead: number, last: number): boolean {
+  const c = bytes[lead]!;
+  if (last === lead + 1 && c < 0xd8) return c === 0xc2 && bytes[last] === 0xad;
+  let cp = c & (last === lead + 1 ? 0x1f : last === lead + 2 ? 0x0f : 0x07);
+  for (let k = lead + 1; k <= last; k++) cp = (cp << 6) | (bytes[k]! & 0x3f);
+  return FORMAT.test(String.fromCodePoint(cp));
 }
 
 /** True if the 10 bytes `YYYY-MM-DD` at `at` are a later date than `day`. */

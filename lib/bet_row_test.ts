@@ -216,10 +216,50 @@ Deno.test("C1 controls and line separators in names are refused by both checks",
     }
   }
   // Their neighbours are letters and spaces like any other.
-  for (const good of ["\u00a0", "\u00e9", "\u2027", "\u202a", "\u07ff"]) {
+  for (const good of ["\u00a0", "\u00e9", "\u2027", "\u2030", "\u07ff"]) {
     const line = `A${good}B,C,1,1999-03-17,2`;
     assert.ok(fast(line), JSON.stringify(line));
     assert.equal(canonicalBetLine(line, 1, TODAY), line);
+  }
+});
+
+Deno.test("format characters (Cf) in names are refused by both checks", () => {
+  const format = [
+    "\u00ad",
+    "\u0600",
+    "\u200b",
+    "\u200e",
+    "\u202e",
+    "\u2066",
+    "\ufeff",
+    "\u{110bd}",
+    "\u{e0001}",
+  ];
+  for (const bad of format) {
+    for (
+      const line of [
+        `A${bad}B,C,1,1999-03-17,2`,
+        `A,x${bad},1,1999-03-17,2`,
+        `${bad}${bad},C,1,1999-03-17,2`,
+      ]
+    ) {
+      assert.equal(fast(line), false, JSON.stringify(line));
+      assert.throws(
+        () => canonicalBetLine(line, 1, TODAY),
+        /contains an invisible format character \(U\+[0-9A-F]{4,}\)/,
+        JSON.stringify(line),
+      );
+    }
+  }
+  // A name only of zero-width spaces is not a name.
+  assert.throws(
+    () => toStorageRows(1, encoder.encode("1,\u200b\u200b,C,1,1999-03-17,2\n")),
+    /bet 1 of 1: Cannot accept bet: first_name contains an invisible format character \(U\+200B\)/,
+  );
+  // Letters of other scripts beside them stay on the fast path.
+  for (const good of ["\u00e9\u00f1", "\u0627\u0644", "\u4e2d", "\u{1f600}"]) {
+    const line = `A${good},C,1,1999-03-17,2`;
+    assert.ok(fast(line), JSON.stringify(line));
   }
 });
 
@@ -260,6 +300,10 @@ Deno.test("property: with risky characters and dates near today, the fast check 
       "\u2028",
       "\u2029",
       "\u202f",
+      "\u200b",
+      "\u202e",
+      "\ufeff",
+      "\u00ad",
       "\u{1f600}",
     ),
     maxLength: 4,

@@ -51,6 +51,29 @@ Deno.test("every invalid field is refused with its name in the message", () => {
   }
 });
 
+Deno.test("a refused value is quoted by its first 40 characters, however long", () => {
+  const cases: [number, string][] = [
+    [3, "99999" + "x".repeat(8120)],
+    [4, "1999-03-17" + "y".repeat(500)],
+    [5, "7".repeat(100)],
+    [3, "😀".repeat(100)],
+  ];
+  for (const [index, value] of cases) {
+    const args = [...ok] as [string, string, string, string, string, string];
+    args[index] = value;
+    assert.throws(() => new Bet(...args), (error: Error) => {
+      const quoted = Array.from(value).slice(0, 40).join("");
+      assert.ok(error.message.includes(`"${quoted}…"`), error.message);
+      assert.ok(error.message.length < 200, error.message);
+      return true;
+    });
+  }
+  // Short values are quoted whole.
+  const args = [...ok] as [string, string, string, string, string, string];
+  args[3] = "x".repeat(40);
+  assert.throws(() => new Bet(...args), new RegExp(`"${"x".repeat(40)}" is`));
+});
+
 Deno.test("names with C1 controls or line separators and birthdates after today are refused", () => {
   for (const name of ["A\u0085", "x\u2028", "B\u2029C", "\u0080x"]) {
     assert.throws(

@@ -2,6 +2,13 @@
  * Rate-limited fail lines, for conditions that can repeat thousands of
  * times a second (a storm of reset peers, a full disk).
  *
+ * It is not `server/net/failure_log.ts`'s FailureLog: this one wraps a
+ * whole log and limits, per action, one condition that repeats (its first
+ * line, then its latest with a count), while FailureLog keeps the lines of
+ * distinct unproven peers (several per window, each naming its peer and
+ * reason, then a summary of the peers left out) — what an operator needs to
+ * spot an attacker.
+ *
  * @module
  */
 import type { ActionLog, Fields, Result } from "./log.ts";

@@ -206,6 +206,7 @@ export function isOpening(message: Message): message is Opening {
 const MAX_PAYLOAD = MAX_FRAME_SIZE - HEADER_SIZE;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const ELLIPSIS = encoder.encode("…");
 
 /**
  * Sequential big-endian writer over a buffer that starts small (most
@@ -268,6 +269,26 @@ class PayloadWriter {
     this.#offset += written;
     return this;
   }
+  /**
+   * A string cut, if it must be, on a character boundary so that it fits
+   * in the rest of the payload, ending with "…" when cut.
+   */
+  stringTruncated(value: string): this {
+    const lengthAt = this.#reserve(2);
+    this.#ensure(Math.min(this.#offset + value.length * 3, MAX_PAYLOAD));
+    const room = this.#bytes.subarray(this.#offset);
+    const whole = encoder.encodeInto(value, room);
+    let written = whole.written;
+    if (whole.read !== value.length) {
+      const cut = room.subarray(0, room.length - ELLIPSIS.length);
+      ({ written } = encoder.encodeInto(value, cut));
+      this.#bytes.set(ELLIPSIS, this.#offset + written);
+      written += ELLIPSIS.length;
+    }
+    this.#view.setUint16(lengthAt, written);
+    this.#offset += written;
+    return this;
+  }
   bytes(value: Uint8Array): this {
     const at = this.#reserve(value.length);
     this.#bytes.set(value, at);
@@ -295,7 +316,10 @@ class PayloadReader {
   }
   #take(n: number): number {
     if (this.#offset + n > this.#bytes.length) {
-      throw this.malformed(`payload ends ${n} bytes short`);
+      const short = this.#offset + n - this.#bytes.length;
+      throw this.malformed(
+        `payload ends ${short} ${short === 1 ? "byte" : "bytes"} short`,
+      );
     }
     const at = this.#offset;
     this.#offset += n;
@@ -363,7 +387,8 @@ function readBet(reader: PayloadReader): WireBet {
 /**
  * Encodes a message as one complete frame. Throws `RangeError` if it does not
  * fit in {@linkcode MAX_FRAME_SIZE} bytes or a number is out of its field's
- * range; use {@linkcode BatchBuilder} and {@linkcode splitWinners} to split
+ * range, except an `error`, whose text is cut (on a character boundary,
+ * ending with "…") to fit, so a refusal can always be sent; use {@linkcode BatchBuilder} and {@linkcode splitWinners} to split
  * large contents.
  */
 export function encodeMessage(message: Message): Uint8Array {
@@ -414,7 +439,8 @@ export function encodeMessage(message: Message): Uint8Array {
       w.u32(message.totalWinners);
       break;
     case "error":
-      w.u8(ErrorCode[message.code]).string(message.message);
+      // An error reply always fits: its text is cut to the frame.
+      w.u8(ErrorCode[message.code]).stringTruncated(message.message);
       break;
   }
   return w.frame(MessageType[message.kind]);

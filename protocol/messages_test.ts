@@ -171,6 +171,17 @@ Deno.test("opening messages of any other size are malformed, both ways", () => {
       );
     }
   }
+  // The shortfall is what is missing, not the field's size.
+  assert.throws(
+    () =>
+      decodeMessage({ type: MessageType.proof, payload: new Uint8Array(31) }),
+    /Cannot decode proof message: payload ends 1 byte short$/,
+  );
+  assert.throws(
+    () =>
+      decodeMessage({ type: MessageType.hello, payload: new Uint8Array(10) }),
+    /payload ends 30 bytes short$/,
+  );
   for (const n of [0, 31, 33]) {
     const bytes = new Uint8Array(n);
     assert.throws(
@@ -358,23 +369,55 @@ Deno.test("message codes are control bytes other than TAB, LF and CR", () => {
 Deno.test("encoding refuses what does not fit in a frame", () => {
   const big = "x".repeat(MAX_FRAME_SIZE);
   assert.throws(
-    () => encodeMessage({ kind: "error", code: "internal", message: big }),
+    () =>
+      encodeMessage({
+        kind: "bet",
+        agency: 1,
+        bet: { ...BET, firstName: big },
+      }),
     RangeError,
   );
-  // code u8 + length u16 + text: exactly the payload limit, then one more.
+  assert.throws(
+    () => encodeMessage({ kind: "winners", last: true, documents: [big] }),
+    RangeError,
+  );
+});
+
+Deno.test("an error reply always fits: its text is cut on a character boundary", () => {
+  const decode = (frame: Uint8Array) =>
+    decodeMessage({ type: frame[0]!, payload: frame.subarray(HEADER_SIZE) });
+  // code u8 + length u16 + text: exactly the payload limit is kept whole.
   const fits = "é".repeat((MAX_FRAME_SIZE - HEADER_SIZE - 3) / 2) + "x".repeat(
     (MAX_FRAME_SIZE - HEADER_SIZE - 3) % 2,
   );
   const frame = encodeMessage({ kind: "error", code: "busy", message: fits });
   assert.equal(frame.length, MAX_FRAME_SIZE);
-  assert.deepEqual(
-    decodeMessage({ type: frame[0]!, payload: frame.subarray(HEADER_SIZE) }),
-    { kind: "error", code: "busy", message: fits },
-  );
-  assert.throws(
-    () => encodeMessage({ kind: "error", code: "busy", message: fits + "x" }),
-    RangeError,
-  );
+  assert.deepEqual(decode(frame), {
+    kind: "error",
+    code: "busy",
+    message: fits,
+  });
+  // One byte more, or far more in characters of 1 to 4 bytes: cut, with "…".
+  for (
+    const text of [
+      fits + "x",
+      "x".repeat(3 * MAX_FRAME_SIZE),
+      "é".repeat(MAX_FRAME_SIZE),
+      "x" + "€".repeat(MAX_FRAME_SIZE),
+      "xy" + "😀".repeat(MAX_FRAME_SIZE),
+    ]
+  ) {
+    const cut = encodeMessage({
+      kind: "error",
+      code: "invalidBet",
+      message: text,
+    });
+    assert.ok(cut.length <= MAX_FRAME_SIZE && cut.length > MAX_FRAME_SIZE - 4);
+    const message = decode(cut);
+    assert.ok(message.kind === "error" && message.code === "invalidBet");
+    assert.ok(message.message.endsWith("…"), message.message.slice(-5));
+    assert.ok(text.startsWith(message.message.slice(0, -1)));
+  }
 });
 
 Deno.test("winners are split into frames within the limit, the last one flagged", () => {

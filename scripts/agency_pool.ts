@@ -1,6 +1,6 @@
 /**
  * Many agencies in one process, for the benchmark's `1000x1000` scenario:
- * 1,000 Deno processes of about 40 MB each do not fit this machine. Each
+ * 1,000 Deno processes do not fit this machine (see docs/performance.md). Each
  * agency runs the agency's own lottery stage and client (the same code the
  * `agency` program runs, with its default batch size and window), with its
  * own connection; only the process is shared.

@@ -35,8 +35,8 @@ import { sampleAgency } from "./sample_bets.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 /**
- * Agency processes this 2-core, 24 GB machine can hold at once (about 40 MB
- * each). Above it, agencies run in pools of {@linkcode POOL_SIZE} per process
+ * Agency processes this machine can hold at once (their size is in
+ * docs/performance.md). Above it, agencies run in pools of {@linkcode POOL_SIZE} per process
  * (`scripts/agency_pool.ts`: the agency's own code, one connection each).
  */
 const MAX_AGENCY_PROCESSES = 200;

@@ -216,7 +216,7 @@ export function loadCentralConfig(
     throw new ConfigError("config.ini", "cannot be parsed", { cause: error });
   }
   const problems = new ConfigProblems();
-  const section = fileSection(parsed, problems);
+  const section = fileSection(fileText, parsed, problems);
   const get = (key: Key): string => {
     const spec: KeySpec = KEYS[key];
     const value = overrides[key] ?? env[key] ?? section[key] ?? spec.fallback;
@@ -254,34 +254,53 @@ export function loadCentralConfig(
 }
 
 /**
- * The `[DEFAULT]` section of a parsed config.ini. Records a missing section
- * and every key or section the central does not know.
+ * The `[DEFAULT]` section of a parsed config.ini. Records a missing section,
+ * every section and key the central does not read, and every key given
+ * twice in a section (`fileText` is what was parsed; the parser keeps the
+ * last value silently).
  */
 function fileSection(
+  fileText: string,
   parsed: Record<string, unknown>,
   problems: ConfigProblems,
 ): Record<string, unknown> {
   const section = parsed.DEFAULT;
+  const sections: string[] = [];
   const unknown: string[] = [];
   for (const [name, value] of Object.entries(parsed)) {
     if (name === "DEFAULT") continue;
-    unknown.push(
-      typeof value === "object" && value !== null
-        ? `[${name}]`
-        : `${name} (outside [DEFAULT])`,
+    if (typeof value === "object" && value !== null) sections.push(`[${name}]`);
+    else unknown.push(`${name} (outside [DEFAULT])`);
+  }
+  for (const [key, where] of duplicateKeys(fileText)) {
+    problems.add(
+      new ConfigError(key, `is given twice in ${where} of config.ini`),
     );
   }
-  if (typeof section !== "object" || section === null) {
+  if (sections.length > 0) {
+    problems.add(
+      new ConfigError(
+        sections.join(", "),
+        `${
+          sections.length === 1
+            ? "is not a section the central reads"
+            : "are not sections the central reads"
+        } (it reads [DEFAULT] only)`,
+      ),
+    );
+  }
+  const known = typeof section === "object" && section !== null;
+  if (!known) {
     problems.add(
       new ConfigError(
         "[DEFAULT]",
         "section is missing from config.ini (add the line [DEFAULT] before its keys)",
       ),
     );
-    return {};
-  }
-  for (const name of Object.keys(section)) {
-    if (!Object.hasOwn(KEYS, name)) unknown.push(name);
+  } else {
+    for (const name of Object.keys(section)) {
+      if (!Object.hasOwn(KEYS, name)) unknown.push(name);
+    }
   }
   if (unknown.length > 0) {
     problems.add(
@@ -295,7 +314,31 @@ function fileSection(
       ),
     );
   }
-  return section as Record<string, unknown>;
+  return known ? section as Record<string, unknown> : {};
+}
+
+/** Each key written twice in one section of `fileText`, with its section. */
+function duplicateKeys(fileText: string): [string, string][] {
+  const twice: [string, string][] = [];
+  const seen = new Set<string>();
+  let where = "the lines before any section";
+  for (const raw of fileText.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith(";") || line.startsWith("#")) continue;
+    const header = /^\[(.*)\]$/.exec(line);
+    if (header !== null) {
+      where = `[${header[1]}]`;
+      continue;
+    }
+    const equals = line.indexOf("=");
+    const key = (equals === -1 ? line : line.slice(0, equals)).trim();
+    const id = `${where}\n${key}`;
+    if (seen.has(id) && !twice.some(([k, w]) => k === key && w === where)) {
+      twice.push([key, where]);
+    }
+    seen.add(id);
+  }
+  return twice;
 }
 
 function loggingLevel(given: string): Level {

@@ -1,3 +1,8 @@
+/**
+ * Tests of the central's configuration loader and command line.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config_error.ts";
 import {
@@ -139,8 +144,33 @@ Deno.test("unknown keys and a missing [DEFAULT] are refused, every key named at 
   );
   assert.throws(
     () => loadCentralConfig(FILE + "[extra]\nA = 1\n", {}),
-    /\[extra\] is not a key of config.ini's \[DEFAULT\]/,
+    (e) =>
+      e instanceof ConfigError && e.key === "[extra]" &&
+      /\[extra\] is not a section the central reads \(it reads \[DEFAULT\] only\)$/
+        .test(e.message),
   );
+  // Only another section: both the missing [DEFAULT] and it are named.
+  assert.throws(
+    () => loadCentralConfig("[OTHER]\nSERVER_PORT = 1\n", {}),
+    (e) =>
+      e instanceof ConfigError && e.key.startsWith("[OTHER], [DEFAULT], ") &&
+      /\[OTHER\] is not a section the central reads.*; \[DEFAULT\] section is missing/
+        .test(e.message),
+  );
+  // A key given twice is refused, naming it, whichever value would win.
+  for (
+    const again of ["SERVER_PORT = 2\n", "[DEFAULT]\nSERVER_PORT = 12345\n"]
+  ) {
+    assert.throws(
+      () => loadCentralConfig(FILE + again, {}),
+      (e) =>
+        e instanceof ConfigError && e.key === "SERVER_PORT" &&
+        /SERVER_PORT is given twice in \[DEFAULT\] of config.ini/.test(
+          e.message,
+        ),
+      again,
+    );
+  }
   assert.throws(
     () =>
       loadCentralConfig(

@@ -15,6 +15,7 @@ import { betRows, BETS_FILE } from "./store/bets_csv.ts";
 import { StorageLock } from "./store/storage_lock.ts";
 import { createHandler } from "./net/handlers.ts";
 import { Pipeline } from "./outcomes.ts";
+import { ResendRun } from "./net/resend_run.ts";
 
 function recordingLog(lines: string[]): ActionLog {
   const at = (action: string, result: Result, fields: Fields = {}) =>
@@ -118,6 +119,7 @@ Deno.test("nothing a connection sent after a refusal is stored, in the same grou
       agency: 1,
       total: 10,
       pipeline: new Pipeline(),
+      resends: new ResendRun(recordingLog(log), 1),
     });
     // A gap, then batches from the right position, all read before the
     // gap's group was committed: the one pipeline is what they share.
@@ -168,6 +170,51 @@ Deno.test("nothing a connection sent after a refusal is stored, in the same grou
     const ack = await handler(batch(0, 2), peer());
     assert.equal(ack.messages[0]?.kind, "ack");
     assert.equal((await rows(dir)).length, 2);
+  });
+});
+
+Deno.test("a run of resent batches is one apuestas_duplicadas line, at its end", async () => {
+  await withLottery(1, async (lottery, _dir, log) => {
+    const handler = createHandler(lottery, recordingLog(log));
+    const encoder = new TextEncoder();
+    const batch = (first: number) => ({
+      kind: "batch" as const,
+      agency: 1,
+      first,
+      count: 1,
+      rows: encoder.encode(`1,Ana,Díaz,${2000 + first},1990-01-01,1\n`),
+    });
+    const lines = () => log.filter((l) => l.startsWith("apuestas_duplicadas"));
+    const peer = {
+      ip: "127.0.0.1",
+      agency: 1,
+      total: 10,
+      pipeline: new Pipeline(),
+      resends: new ResendRun(recordingLog(log), 1),
+    };
+    await handler(batch(0), peer);
+    await handler(batch(1), peer);
+    for (let k = 0; k < 500; k++) {
+      const reply = await handler(batch(k % 2), peer);
+      assert.equal(
+        reply.messages[0]?.kind === "ack" && reply.messages[0].duplicate,
+        true,
+      );
+    }
+    assert.deepEqual(lines(), []);
+    // A fresh bet ends the run: one line for the 500 resends.
+    await handler(batch(2), peer);
+    assert.deepEqual(lines(), [
+      "apuestas_duplicadas success agencia=1 cantidad=500 envios=500",
+    ]);
+    // Another run, ended by the connection's close.
+    for (let k = 0; k < 3; k++) await handler(batch(k), peer);
+    assert.equal(lines().length, 1);
+    peer.resends.end();
+    peer.resends.end();
+    assert.deepEqual(lines().slice(1), [
+      "apuestas_duplicadas success agencia=1 cantidad=3 envios=3",
+    ]);
   });
 });
 

@@ -26,7 +26,11 @@ import { Ledger } from "./store/ledger.ts";
 import { LotteryState } from "./store/lottery_state.ts";
 import { BETS_FILE } from "./store/bets_csv.ts";
 import { StorageLock } from "./store/storage_lock.ts";
-import { INSTANCE_FILE, InstanceLock } from "./store/instance_lock.ts";
+import {
+  INSTANCE_FILE,
+  InstanceLock,
+  portLockPath,
+} from "./store/instance_lock.ts";
 import { KV_FILE, LEDGER_FILE, LOCK_FILE, Store } from "./store/store.ts";
 import { Supervisor } from "./process/supervisor.ts";
 import { serve } from "./net/accept_loop.ts";
@@ -46,6 +50,7 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 const THROTTLED_ACTIONS = [
   "accept_connections",
   "connection_lost",
+  "connection_stalled",
   "storage_write",
 ];
 
@@ -122,6 +127,12 @@ async function supervisorMain(
   await Deno.mkdir(config.storageDir, { recursive: true });
   using _instance = InstanceLock.acquire(
     join(config.storageDir, INSTANCE_FILE),
+  );
+  // The port's lock before its probe: a central started at the same moment
+  // waits for neither, and one of the two is refused here.
+  using _port = InstanceLock.acquire(
+    portLockPath(tmpDir(), config.port),
+    `port ${config.port}`,
   );
   if (given.port !== 0) probePort(config.listenIp, config.port);
   await recoverStorage(config.storageDir, log);
@@ -296,8 +307,11 @@ function stopSignal() {
  * bind it with `SO_REUSEPORT`, which would let them join another central's
  * workers (the kernel would split the agencies between the two). This
  * bind has no `SO_REUSEPORT`, so it fails while any listener holds the
- * port. It is closed before the workers bind: a second central started in
- * that gap (the first's workers starting) can still join; see the README.
+ * port. It is closed before the workers bind; a second central started in
+ * that gap is refused by the port's lockfile, taken before the probe and
+ * held while the central runs. The lockfile is per machine (its temporary
+ * directory): containers, each with its own network namespace, do not
+ * share ports anyway.
  */
 function probePort(hostname: string, port: number): void {
   try {
@@ -309,6 +323,11 @@ function probePort(hostname: string, port: number): void {
       { cause: error },
     );
   }
+}
+
+/** The system's temporary directory: `TMPDIR`, or `/tmp`. */
+function tmpDir(): string {
+  return Deno.env.get("TMPDIR") || "/tmp";
 }
 
 /** Binds port 0 once to learn a free port for all the workers to share. */

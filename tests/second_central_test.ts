@@ -2,7 +2,8 @@
  * A second central is refused, and the first one keeps serving: on the
  * same port (whatever its storage directory: the workers' SO_REUSEPORT
  * would let it join), on a port another program serves, and on the same
- * storage directory with another port.
+ * storage directory with another port. Two centrals started at the same
+ * moment on one port: exactly one of them starts.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -45,10 +46,13 @@ Deno.test("a second central on the same port or the same storage directory is re
 
   const portTaken =
     /result: fail \| error: Cannot start: 127\.0\.0\.1:\d+ is already served/;
+  const portLocked = new RegExp(
+    `result: fail \\| error: Cannot start: port ${port} is in use by another central \\(pid ${first.child.pid};`,
+  );
   const dirTaken = new RegExp(
     `Cannot start: the storage directory is in use by another central \\(pid ${first.child.pid};`,
   );
-  await refused(join(dir.path, "b"), ["--port", String(port)], portTaken);
+  await refused(join(dir.path, "b"), ["--port", String(port)], portLocked);
   await refused(join(dir.path, "a"), ["--port", String(port)], dirTaken);
   await refused(join(dir.path, "a"), [], dirTaken);
   {
@@ -68,4 +72,41 @@ Deno.test("a second central on the same port or the same storage directory is re
   assert.deepEqual(first.stdout.matching(/result: fail/), []);
   first.kill("SIGTERM");
   assert.equal(await first.exit(30_000), 0);
+});
+
+Deno.test("two centrals started at once on one port: exactly one starts", async () => {
+  await using dir = await tempDir("tp0-race-");
+  for (let trial = 0; trial < 4; trial++) {
+    const port = (() => {
+      using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      return probe.addr.port;
+    })();
+    const args = ["--port", String(port), "--workers", "2"];
+    await using a = new Central(join(dir.path, `a${trial}`), {}, args);
+    await using b = new Central(join(dir.path, `b${trial}`), {}, args);
+    const outcome = (central: Central) =>
+      Promise.race([
+        central.ready(30_000).then(() => "ready" as const),
+        central.exit(30_000).then((code) => code),
+      ]);
+    const results = await Promise.all([outcome(a), outcome(b)]);
+    const ready = results.filter((r) => r === "ready").length;
+    assert.equal(ready, 1, `trial ${trial}: ${results.join(", ")}`);
+    const loser = results[0] === "ready" ? b : a;
+    const winner = results[0] === "ready" ? a : b;
+    const code = results[0] === "ready" ? results[1] : results[0];
+    assert.notEqual(code, 0);
+    const fail = loser.stdout.matching(/action: central \| result: fail/);
+    assert.equal(fail.length, 1, loser.stdout.all.join("\n"));
+    assert.match(
+      fail[0]!,
+      new RegExp(
+        `Cannot start: (port ${port} is in use by another central|127\\.0\\.0\\.1:${port} is already served)`,
+      ),
+    );
+    assert.deepEqual(loser.stdout.matching(/central_ready/), []);
+    assert.equal(await echo(port), "ping\n");
+    winner.kill("SIGTERM");
+    assert.equal(await winner.exit(30_000), 0);
+  }
 });

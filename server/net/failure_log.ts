@@ -2,6 +2,11 @@
  * The fail lines of connections that never proved an agency, with a bound
  * on how many a burst of them writes.
  *
+ * It is not `lib/log_throttle.ts`'s ThrottledLog, which repeats one line
+ * per action with a count: here each attempt is a different peer with its
+ * own reason, so the first few of a window are written whole and the rest
+ * summed up by peer, which a count of one action's lines cannot say.
+ *
  * @module
  */
 import type { ActionLog } from "../../lib/log.ts";

@@ -15,6 +15,7 @@ import {
 import type { Lottery } from "../lottery.ts";
 import { DROPPED, type Pipeline, type Refusal, refuse } from "../outcomes.ts";
 import { betRows } from "../store/bets_csv.ts";
+import type { ResendRun } from "./resend_run.ts";
 
 /** Who a request comes from. */
 export interface Peer {
@@ -35,6 +36,8 @@ export interface Peer {
    * later is stored or answered.
    */
   readonly pipeline: Pipeline;
+  /** The resent bets of the connection, logged once per run of them. */
+  readonly resends: ResendRun;
 }
 
 /** Replies to one request, and whether the connection must close after them. */
@@ -221,13 +224,9 @@ async function storeBets(
     }
     return refused(peer, outcome);
   }
-  if (outcome.skipped > 0) {
-    log.info("apuestas_duplicadas", "success", {
-      agencia: request.agency,
-      cantidad: outcome.skipped,
-    });
-  }
+  if (outcome.skipped > 0) peer.resends.add(outcome.skipped);
   if (outcome.status === "duplicate") return reply(ack(true));
+  peer.resends.end();
   logBatch(log, request, "success", {});
   return reply(ack(false));
 }

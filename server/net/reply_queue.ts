@@ -4,6 +4,7 @@
  * @module
  */
 import { writeAll } from "../../lib/net.ts";
+import { Watchdog } from "../../lib/watchdog.ts";
 import { encodeMessage } from "../../protocol/messages.ts";
 import type { Reply } from "./handlers.ts";
 
@@ -14,6 +15,18 @@ interface Entry {
   close: boolean;
 }
 
+/** Settings and seams of a {@linkcode ReplyQueue}. */
+export interface ReplyQueueOptions {
+  /**
+   * Longest time a write may make no progress (a peer that stopped
+   * reading); past it the connection is closed and `onError` gets a
+   * {@linkcode WriteStalledError}.
+   */
+  readonly writeTimeoutMs: number;
+  /** The clock, in ms (default `performance.now`). */
+  readonly now?: () => number;
+}
+
 /**
  * The replies of one connection, written in the order the requests came
  * although they finish out of order: a session reads a batch, queues its
@@ -21,29 +34,50 @@ interface Entry {
  * commits. Replies that are ready together go out in one write. After a
  * reply that closes the connection, nothing more is written. Everything a
  * session sends goes through here: replies, its last error reply, and the
- * answer to an echo line.
+ * answer to an echo line. A reply that cannot be encoded, a failed write,
+ * or a write that makes no progress for `writeTimeoutMs` ends this
+ * connection only.
  */
-export class ReplyQueue {
+export class ReplyQueue implements Disposable {
   readonly #conn: Deno.Conn;
   readonly #onError: (error: unknown) => void;
+  readonly #writeTimeoutMs: number;
   readonly #entries: Entry[] = [];
+  /** Bytes encoded and not yet written. */
+  #unsent = 0;
   #writing = false;
+  /** No more is written: a reply closed the connection or a write failed. */
   #closing = false;
+  /** `onError` was called. */
+  #ended = false;
   #idle: (() => void)[] = [];
+  readonly #stall: Watchdog;
 
   /**
    * @param conn where replies are written
    * @param onError called once a write fails or a reply closes the
    *   connection (with `null`); the session then stops reading
+   * @param options the write deadline and the clock
    */
-  constructor(conn: Deno.Conn, onError: (error: unknown) => void) {
+  constructor(
+    conn: Deno.Conn,
+    onError: (error: unknown) => void,
+    options: ReplyQueueOptions,
+  ) {
     this.#conn = conn;
     this.#onError = onError;
+    this.#writeTimeoutMs = options.writeTimeoutMs;
+    this.#stall = new Watchdog(() => this.#stalled(), options.now);
   }
 
   /** Replies queued and not yet written. */
   get size(): number {
     return this.#entries.length;
+  }
+
+  /** Bytes of replies ready and not yet written (the peer may not be reading). */
+  get unsentBytes(): number {
+    return this.#unsent;
   }
 
   /** True once a reply closed the connection or a write failed. */
@@ -56,9 +90,15 @@ export class ReplyQueue {
     const entry: Entry = { frames: null, close: false };
     this.#entries.push(entry);
     const ready = (reply: Reply) => {
-      entry.frames = reply.messages.map(encodeMessage);
+      try {
+        entry.frames = reply.messages.map(encodeMessage);
+      } catch (error) {
+        this.#fail(error);
+        return;
+      }
       entry.close = reply.close;
-      void this.#pump();
+      for (const frame of entry.frames) this.#unsent += frame.length;
+      this.#startPump();
     };
     pending.then(ready, (error) =>
       ready({
@@ -74,13 +114,71 @@ export class ReplyQueue {
   /** Queues raw bytes (the answer to an echo line), ready at once. */
   pushBytes(bytes: Uint8Array): void {
     this.#entries.push({ frames: [bytes], close: false });
-    void this.#pump();
+    this.#unsent += bytes.length;
+    this.#startPump();
   }
 
   /** Settles when every queued reply has been written (or dropped after a close). */
   idle(): Promise<void> {
     if (this.#entries.length === 0 && !this.#writing) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Stops the write deadline (idempotent). */
+  [Symbol.dispose](): void {
+    this.#stall[Symbol.dispose]();
+  }
+
+  /** Ends the connection's writing once: `error` says why (null: a closing reply). */
+  #end(error: unknown): void {
+    this.#closing = true;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#onError(error);
+  }
+
+  /** A failure outside a write: nothing more goes out. */
+  #fail(error: unknown): void {
+    this.#end(error);
+    if (this.#writing) return;
+    this.#drop();
+  }
+
+  /** Drops what is queued after the end, and wakes who waits for idle. */
+  #drop(): void {
+    this.#entries.length = 0;
+    this.#unsent = 0;
+    for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /** The write in progress made no progress in time: the peer is not reading. */
+  #stalled(): void {
+    this.#end(new WriteStalledError(this.#writeTimeoutMs));
+    try {
+      this.#conn.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  #startPump(): void {
+    this.#pump().catch((error) => this.#fail(error));
+  }
+
+  /** Writes all of `bytes`, each write within the deadline. */
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    await writeAll({
+      write: async (p) => {
+        this.#stall.arm(this.#writeTimeoutMs);
+        try {
+          const n = await this.#conn.write(p);
+          this.#unsent -= n;
+          return n;
+        } finally {
+          this.#stall.disarm();
+        }
+      },
+    }, bytes);
   }
 
   async #pump(): Promise<void> {
@@ -90,7 +188,8 @@ export class ReplyQueue {
       while (this.#entries[0]?.frames != null && !this.#closing) {
         const frames: Uint8Array[] = [];
         let size = 0;
-        while (!this.#closing) {
+        let close = false;
+        while (!close) {
           const entry = this.#entries[0];
           if (entry?.frames == null) break;
           this.#entries.shift();
@@ -98,8 +197,9 @@ export class ReplyQueue {
             frames.push(frame);
             size += frame.length;
           }
-          if (entry.close) this.#closing = true;
+          close = entry.close;
         }
+        if (close) this.#closing = true;
         const bytes = new Uint8Array(size);
         let at = 0;
         for (const frame of frames) {
@@ -107,22 +207,28 @@ export class ReplyQueue {
           at += frame.length;
         }
         try {
-          await writeAll(this.#conn, bytes);
+          await this.#writeAll(bytes);
         } catch (error) {
-          this.#closing = true;
-          this.#onError(error);
+          this.#end(error);
           break;
         }
-        if (this.#closing) this.#onError(null);
+        if (close) this.#end(null);
       }
-      if (this.#closing) this.#entries.length = 0;
     } finally {
       this.#writing = false;
     }
-    if (this.#entries.length === 0) {
+    if (this.#closing) this.#drop();
+    else if (this.#entries.length === 0) {
       for (const resolve of this.#idle.splice(0)) resolve();
-    } else if (this.#entries[0]?.frames != null && !this.#closing) {
-      void this.#pump();
-    }
+    } else if (this.#entries[0]?.frames != null) this.#startPump();
+  }
+}
+
+/** A write to the peer made no progress within the write deadline. */
+export class WriteStalledError extends Error {
+  /** @param ms the deadline that passed */
+  constructor(ms: number) {
+    super(`Cannot write to peer: no progress for ${ms} ms (it is not reading)`);
+    this.name = "WriteStalledError";
   }
 }

@@ -23,7 +23,8 @@ import { Pipeline } from "../outcomes.ts";
 import type { Authenticator } from "./authenticator.ts";
 import type { FailureLog } from "./failure_log.ts";
 import type { Hello, HelloHandler, Peer, RequestHandler } from "./handlers.ts";
-import { ReplyQueue } from "./reply_queue.ts";
+import { ReplyQueue, WriteStalledError } from "./reply_queue.ts";
+import { ResendRun } from "./resend_run.ts";
 
 /**
  * Batches a session reads ahead of their acknowledgements. Above an
@@ -37,6 +38,14 @@ export const MAX_IN_FLIGHT = 256;
  * the writer's spools small (measurements in docs/performance.md).
  */
 export const MAX_BACKLOG_BYTES = 4 << 20;
+
+/**
+ * Bytes of replies a peer may leave unread before its session stops
+ * reading its frames: a peer that does not read its acks cannot make the
+ * worker hold more for it (a write that then makes no progress for the
+ * idle timeout closes the connection).
+ */
+export const MAX_UNSENT_BYTES = 64 << 10;
 
 /** A connection's read buffer: two frames. */
 const READER_CAPACITY = 2 * MAX_FRAME_SIZE;
@@ -96,7 +105,10 @@ export interface SessionOptions {
   readonly backlogBytes: () => number;
   /** Where the session's lines go. */
   readonly log: ActionLog;
-  /** Longest silence allowed between frames, and for a frame to complete. */
+  /**
+   * Longest silence allowed between frames, for a frame to complete, and
+   * for a write to the peer to make progress.
+   */
   readonly idleTimeoutMs: number;
   /** The opening exchange: hello, challenge, proof, welcome. */
   readonly opening: OpeningOptions;
@@ -152,7 +164,9 @@ export class Session implements AsyncDisposable {
     this.#options = options;
     const address = conn.remoteAddr as Deno.NetAddr;
     this.#ip = address.hostname ?? "unknown";
-    this.#replies = new ReplyQueue(conn, (error) => this.#repliesEnded(error));
+    this.#replies = new ReplyQueue(conn, (error) => this.#repliesEnded(error), {
+      writeTimeoutMs: options.idleTimeoutMs,
+    });
     this.done = this.#serve();
   }
 
@@ -182,7 +196,12 @@ export class Session implements AsyncDisposable {
 
   /** The reply queue stopped writing: a refusal was sent, or the peer is gone. */
   #repliesEnded(error: unknown): void {
-    if (error !== null) {
+    if (error instanceof WriteStalledError) {
+      this.#options.log.warning("connection_stalled", "fail", {
+        ip: this.#ip,
+        error: error.message,
+      });
+    } else if (error !== null) {
       if (this.#state === "ending") {
         this.#options.log.debug("send_error_reply", "fail", {
           ip: this.#ip,
@@ -214,6 +233,8 @@ export class Session implements AsyncDisposable {
       if (answer !== null) await this.#sendLast(answer);
     } finally {
       this.#idle[Symbol.dispose]();
+      this.#replies[Symbol.dispose]();
+      this.#peer?.resends.end();
       clearTimeout(this.#timer);
       this.#close();
       log.debug("connection_closed", "success", { ip: this.#ip });
@@ -287,6 +308,7 @@ export class Session implements AsyncDisposable {
           replies.push(handler(message, peer));
           if (
             replies.size >= MAX_IN_FLIGHT ||
+            replies.unsentBytes > MAX_UNSENT_BYTES ||
             this.#options.backlogBytes() > MAX_BACKLOG_BYTES
           ) await replies.idle();
           continue;
@@ -342,6 +364,7 @@ export class Session implements AsyncDisposable {
       agency: hello.agency,
       total: hello.total,
       pipeline: new Pipeline(),
+      resends: new ResendRun(this.#options.log, hello.agency),
     };
     replies.push(handler(hello, peer));
     await replies.idle();

@@ -1,5 +1,5 @@
 /**
- * The claim of one central on its storage directory.
+ * The claim of one central on its storage directory, and on its port.
  *
  * @module
  */
@@ -8,11 +8,21 @@
 export const INSTANCE_FILE = "central.instance";
 
 /**
- * An exclusive `flock` on {@linkcode INSTANCE_FILE}, taken by the supervisor
- * before it touches the storage directory and held until it exits (the
- * kernel drops it when the process ends, even by `kill -9`): a second
- * central on the same directory is refused instead of writing beside the
- * first. The file holds the owner's pid, for the refusal's message. It is
+ * The lockfile of a central's port, in the system's temporary directory
+ * `tmpDir`: taken before the port is probed and held while the central
+ * runs, so two centrals started at once on one port cannot both pass the
+ * probe before their workers bind it with `SO_REUSEPORT`.
+ */
+export function portLockPath(tmpDir: string, port: number): string {
+  return `${tmpDir.replace(/\/+$/, "")}/tp0-central-${port}.lock`;
+}
+
+/**
+ * An exclusive `flock` on a file, taken by the supervisor and held until it
+ * exits (the kernel drops it when the process ends, even by `kill -9`): on
+ * {@linkcode INSTANCE_FILE} before it touches the storage directory, so a
+ * second central on the same directory is refused instead of writing beside
+ * the first; and on its port's {@linkcode portLockPath}. The file holds the owner's pid, for the refusal's message. It is
  * another file than the workers' storage lock (`central.lock`), which they
  * take and release around every write, so the two never wait on each other.
  */
@@ -25,13 +35,17 @@ export class InstanceLock implements Disposable {
 
   /**
    * Takes the lock at `path` without waiting. Throws
-   * {@linkcode StorageInUseError} if another process holds it.
+   * {@linkcode InUseError} (naming `what` it guards) if another process
+   * holds it.
    */
-  static acquire(path: string): InstanceLock {
+  static acquire(
+    path: string,
+    what = "the storage directory",
+  ): InstanceLock {
     const file = Deno.openSync(path, { read: true, write: true, create: true });
     try {
       if (!file.tryLockSync(true)) {
-        throw new StorageInUseError(path, readPid(file));
+        throw new InUseError(what, path, readPid(file));
       }
       file.truncateSync(0);
       const pid = new TextEncoder().encode(`${Deno.pid}\n`);
@@ -50,19 +64,20 @@ export class InstanceLock implements Disposable {
   }
 }
 
-/** Another central holds the storage directory. */
-export class StorageInUseError extends Error {
+/** Another central holds the storage directory, or the port. */
+export class InUseError extends Error {
   /**
-   * @param path the instance file
+   * @param what what the lock guards (`the storage directory`, `port N`)
+   * @param path the lockfile
    * @param pid the holder's pid, as it wrote it, or `null`
    */
-  constructor(path: string, pid: number | null) {
+  constructor(what: string, path: string, pid: number | null) {
     super(
-      `Cannot start: the storage directory is in use by another central (${
+      `Cannot start: ${what} is in use by another central (${
         pid === null ? "its pid unknown" : `pid ${pid}`
       }; it holds ${path})`,
     );
-    this.name = "StorageInUseError";
+    this.name = "InUseError";
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { InstanceLock, StorageInUseError } from "./instance_lock.ts";
+import { InstanceLock, InUseError } from "./instance_lock.ts";
 
 Deno.test("one holder at a time; the next one is refused with the holder's pid", async () => {
   const dir = await Deno.makeTempDir();
@@ -16,8 +16,13 @@ Deno.test("one holder at a time; the next one is refused with the holder's pid",
       assert.throws(
         () => InstanceLock.acquire(path),
         (error: unknown) =>
-          error instanceof StorageInUseError &&
-          error.message.includes(`pid ${Deno.pid}`),
+          error instanceof InUseError &&
+          error.message.includes(`pid ${Deno.pid}`) &&
+          error.message.includes("the storage directory is in use"),
+      );
+      assert.throws(
+        () => InstanceLock.acquire(path, "port 5"),
+        /Cannot start: port 5 is in use by another central/,
       );
     }
     using _again = InstanceLock.acquire(path);

@@ -1,3 +1,8 @@
+/**
+ * Tests of the course harness's log-line parser.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
 import { dockerStamp, parseCourseLine } from "./course_log.ts";
 
