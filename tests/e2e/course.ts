@@ -238,8 +238,8 @@ async function follow(
     stdout: "piped",
     stderr: "null",
   }).spawn();
-  // SIGKILL: a compose wrapper (this host's) outlives SIGTERM, and waiting
-  // for its exit would hang the run.
+  // SIGKILL: a `docker compose` that wraps docker-compose 1.29 can outlive
+  // SIGTERM, and waiting for its exit would hang the run.
   const stop = () => {
     try {
       child.kill("SIGKILL");
@@ -301,8 +301,8 @@ async function checkAllLines(
   h: Harness,
   failsAllowed = false,
 ): Promise<CourseRecord[]> {
-  // Not --no-color: a compose that adds it itself (this host's 1.29
-  // wrapper) refuses it twice and prints its usage; colours are stripped.
+  // Not --no-color: a wrapper that adds it itself refuses it twice and
+  // prints its usage; colours (docker-compose 1.29 colours a pipe) are stripped.
   const output = (await dc(h, ["logs"])).output.replace(ANSI, "");
   const errors: string[] = [];
   const fails: string[] = [];
