@@ -10,9 +10,10 @@ import { formatHelp, parseFlags } from "../lib/cli.ts";
 import {
   ConfigError,
   ConfigProblems,
+  parseDurationValue,
   parseIntegerValue,
 } from "../lib/config_error.ts";
-import { formatDuration, parseDuration } from "../lib/duration.ts";
+import { formatDuration } from "../lib/duration.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
 import type { WireBet } from "../protocol/messages.ts";
 import { DEFAULT_DRAW_TIMEOUT_MS } from "./lottery_stage.ts";
@@ -270,7 +271,7 @@ export function loadAgencyConfig(
     return { serverAddress, ...splitAddress(serverAddress) };
   });
   const loopPeriodNs = problems.check(() =>
-    duration("loop.period", get("loopPeriod"))
+    parseDurationValue("loop.period", get("loopPeriod"))
   );
   const logLevel = problems.check(() => {
     const level = get("logLevel").toUpperCase();
@@ -309,7 +310,7 @@ export function loadAgencyConfig(
       ? null
       : problems.check(() => agencyKeyValue(get("authKey"))) ?? null,
     drawTimeoutNs: problems.check(() =>
-      duration("draw.timeout", get("drawTimeout"))
+      parseDurationValue("draw.timeout", get("drawTimeout"))
     ),
   };
   problems.throwIfAny();
@@ -388,18 +389,6 @@ function keyValues(document: Record<string, unknown>): KeyValues {
   };
   walk(document, "");
   return { values, unknown, conflicting };
-}
-
-/** A Go duration in nanoseconds, for the key `name`; never negative. */
-function duration(name: string, text: string): number {
-  let ns: number;
-  try {
-    ns = parseDuration(text);
-  } catch (error) {
-    throw new ConfigError(name, (error as Error).message, { cause: error });
-  }
-  if (ns < 0) throw new ConfigError(name, `"${text}" is negative`);
-  return ns;
 }
 
 /** The key, lowercased; the message never quotes it (it is a secret). */

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { formatDuration, parseDuration } from "./duration.ts";
+
 /**
  * A configuration value is missing or unusable. The message names the key
  * (as the user wrote it: file key, environment variable or flag) and the
@@ -87,4 +89,30 @@ export function parseIntegerValue(
     throw new ConfigError(key, `${value} is not between ${min} and ${max}`);
   }
   return value;
+}
+
+/**
+ * Parses a Go duration config value (`50ms`, `5s`, `1m`) of at least `minNs`
+ * nanoseconds, or throws {@linkcode ConfigError} naming `key`.
+ */
+export function parseDurationValue(
+  key: string,
+  text: string,
+  minNs = 0,
+): number {
+  let ns: number;
+  try {
+    ns = parseDuration(text);
+  } catch (error) {
+    throw new ConfigError(key, (error as Error).message, { cause: error });
+  }
+  if (ns < minNs) {
+    throw new ConfigError(
+      key,
+      minNs === 0
+        ? `"${text}" is negative`
+        : `"${text}" is shorter than ${formatDuration(minNs)}`,
+    );
+  }
+  return ns;
 }

@@ -8,9 +8,9 @@ import { formatHelp, parseFlags } from "../lib/cli.ts";
 import {
   ConfigError,
   ConfigProblems,
+  parseDurationValue,
   parseIntegerValue,
 } from "../lib/config_error.ts";
-import { parseDuration } from "../lib/duration.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
 
 /** The central's effective configuration. */
@@ -353,18 +353,7 @@ function loggingLevel(given: string): Level {
 }
 
 function idleTimeoutMs(idle: string): number {
-  let idleNs: number;
-  try {
-    idleNs = parseDuration(idle);
-  } catch (error) {
-    throw new ConfigError("IDLE_TIMEOUT", (error as Error).message, {
-      cause: error,
-    });
-  }
-  if (idleNs < 1e6) {
-    throw new ConfigError("IDLE_TIMEOUT", `"${idle}" is shorter than 1ms`);
-  }
-  return Math.round(idleNs / 1e6);
+  return Math.round(parseDurationValue("IDLE_TIMEOUT", idle, 1e6) / 1e6);
 }
 
 function authSecret(secret: string): string {
