@@ -11,6 +11,7 @@ import {
   type Program,
   ROOT,
 } from "../scripts/processes.ts";
+import { sampleAgency } from "../scripts/sample_bets.ts";
 
 export {
   HARNESS_SECRET,
@@ -43,6 +44,54 @@ export function agency(
   env: Record<string, string> = {},
 ): Program {
   return agencyProcess(id, port, { env, echo: VERBOSE });
+}
+
+/** What {@linkcode writeSampleFiles} wrote. */
+export interface SampleFiles {
+  /** Every row the central must end up with, `agency,…`, in no order. */
+  readonly rows: string[];
+  /** The number of winners of agency K, at index K − 1. */
+  readonly winners: number[];
+}
+
+/**
+ * Writes `agency-1.csv` … `agency-N.csv` into `dir`, `bets` sample bets each
+ * (agency K with K % 4 winners), deterministic for `seed`.
+ */
+export async function writeSampleFiles(
+  dir: string,
+  agencies: number,
+  bets: number,
+  seed: number,
+): Promise<SampleFiles> {
+  const rows: string[] = [];
+  const winners: number[] = [];
+  for (let k = 1; k <= agencies; k++) {
+    const sample = sampleAgency(k, bets, k % 4, seed);
+    await Deno.writeTextFile(
+      join(dir, `agency-${k}.csv`),
+      sample.lines.join("\n") + "\n",
+    );
+    for (const line of sample.lines) rows.push(`${k},${line}`);
+    winners.push(sample.winners.length);
+  }
+  return { rows, winners };
+}
+
+/**
+ * Starts agencies 1…N against `port`, agency K loading `dir/agency-K.csv` in
+ * batches of 10 (many frames, so a test can act while they load).
+ */
+export function loadingAgencies(
+  port: number,
+  dir: string,
+  agencies: number,
+): Program[] {
+  return Array.from({ length: agencies }, (_, i) =>
+    agency(i + 1, port, {
+      CLI_DATA_PATH: join(dir, `agency-${i + 1}.csv`),
+      CLI_BATCH_MAXAMOUNT: "10",
+    }));
 }
 
 /**

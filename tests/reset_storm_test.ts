@@ -7,8 +7,13 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { join } from "node:path";
-import { sampleAgency } from "../scripts/sample_bets.ts";
-import { agency, Central, field, type Program, tempDir } from "./harness.ts";
+import {
+  Central,
+  field,
+  loadingAgencies,
+  tempDir,
+  writeSampleFiles,
+} from "./harness.ts";
 
 const AGENCIES = 5;
 const BETS = 2000;
@@ -32,30 +37,15 @@ function resetPeer(port: number, midHeader: boolean): Promise<boolean> {
 
 Deno.test(`${RESETS} reset peers during a ${AGENCIES}-agency load end no worker and lose no bet`, async () => {
   await using dir = await tempDir("tp0-reset-storm-");
-  const expectedRows: string[] = [];
-  const expectedWinners: number[] = [];
-  for (let k = 1; k <= AGENCIES; k++) {
-    const sample = sampleAgency(k, BETS, k % 4, 7);
-    await Deno.writeTextFile(
-      join(dir.path, `agency-${k}.csv`),
-      sample.lines.join("\n") + "\n",
-    );
-    for (const line of sample.lines) expectedRows.push(`${k},${line}`);
-    expectedWinners.push(sample.winners.length);
-  }
+  const { rows: expectedRows, winners: expectedWinners } =
+    await writeSampleFiles(dir.path, AGENCIES, BETS, 7);
   await using central = new Central(join(dir.path, "storage"), {
     AGENCIES: String(AGENCIES),
   });
   const port = await central.ready();
   const workers = central.workerPids();
-  const agencies: Program[] = [];
+  const agencies = loadingAgencies(port, dir.path, AGENCIES);
   try {
-    for (let k = 1; k <= AGENCIES; k++) {
-      agencies.push(agency(k, port, {
-        CLI_DATA_PATH: join(dir.path, `agency-${k}.csv`),
-        CLI_BATCH_MAXAMOUNT: "10",
-      }));
-    }
     await central.stdout.waitFor(/action: apuesta_recibida/, 30_000);
     // Waves of 50 at once, while the agencies send.
     let reset = 0;

@@ -17,8 +17,12 @@ import { betRows, BETS_FILE } from "../../server/store/bets_csv.ts";
 import { Ledger } from "../../server/store/ledger.ts";
 import { LotteryState } from "../../server/store/lottery_state.ts";
 import { StorageLock } from "../../server/store/storage_lock.ts";
-import { sampleAgency } from "../../scripts/sample_bets.ts";
-import { agency, Central, type Program, tempDir } from "../harness.ts";
+import {
+  Central,
+  loadingAgencies,
+  tempDir,
+  writeSampleFiles,
+} from "../harness.ts";
 
 const AGENCIES = 5;
 const BETS = 3000;
@@ -155,25 +159,16 @@ Deno.test("a full disk during a 5-agency load: agencies back off, then every bet
   await using dir = await tempDir("tp0-full-disk-load-");
   const storage = join(dir.path, "storage");
   await using _fs = await smallFilesystem(storage, "4m");
-  const expectedRows: string[] = [];
-  for (let k = 1; k <= AGENCIES; k++) {
-    const sample = sampleAgency(k, BETS, k % 4, 11);
-    await Deno.writeTextFile(
-      join(dir.path, `agency-${k}.csv`),
-      sample.lines.join("\n") + "\n",
-    );
-    for (const line of sample.lines) expectedRows.push(`${k},${line}`);
-  }
+  const { rows: expectedRows } = await writeSampleFiles(
+    dir.path,
+    AGENCIES,
+    BETS,
+    11,
+  );
   await using central = new Central(storage, { AGENCIES: String(AGENCIES) });
   const port = await central.ready();
-  const agencies: Program[] = [];
+  const agencies = loadingAgencies(port, dir.path, AGENCIES);
   try {
-    for (let k = 1; k <= AGENCIES; k++) {
-      agencies.push(agency(k, port, {
-        CLI_DATA_PATH: join(dir.path, `agency-${k}.csv`),
-        CLI_BATCH_MAXAMOUNT: "10",
-      }));
-    }
     await central.stdout.waitFor(/action: apuesta_recibida/, 30_000);
     const filler = join(storage, "filler");
     fill(filler);
