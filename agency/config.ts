@@ -12,6 +12,7 @@ import {
   ConfigProblems,
   parseDurationValue,
   parseIntegerValue,
+  unknownKeysError,
 } from "../lib/config_error.ts";
 import { formatDuration } from "../lib/duration.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
@@ -234,13 +235,10 @@ export function loadAgencyConfig(
   }
   if (unknown.length > 0) {
     problems.add(
-      new ConfigError(
-        unknown.join(", "),
-        `${
-          unknown.length === 1 ? "is not a key" : "are not keys"
-        } of config.yaml (its keys: ${
-          Object.values(KEYS).map((spec) => spec.path.join(".")).join(", ")
-        })`,
+      unknownKeysError(
+        unknown,
+        "config.yaml",
+        Object.values(KEYS).map((spec) => spec.path.join(".")),
       ),
     );
   }

@@ -73,6 +73,22 @@ export class ConfigProblems {
   }
 }
 
+/**
+ * The error for keys a config file has but the program does not read:
+ * `names` (one or more), in `file`, whose keys are `known`.
+ */
+export function unknownKeysError(
+  names: readonly string[],
+  file: string,
+  known: readonly string[],
+): ConfigError {
+  return new ConfigError(
+    names.join(", "),
+    `${names.length === 1 ? "is not a key" : "are not keys"} of ${file} ` +
+      `(its keys: ${known.join(", ")})`,
+  );
+}
+
 /** Parses an integer config value in `[min, max]`, or throws {@linkcode ConfigError}. */
 export function parseIntegerValue(
   key: string,

@@ -10,6 +10,7 @@ import {
   ConfigProblems,
   parseDurationValue,
   parseIntegerValue,
+  unknownKeysError,
 } from "../lib/config_error.ts";
 import { isLevel, type Level, LEVELS } from "../lib/log.ts";
 
@@ -304,14 +305,7 @@ function fileSection(
   }
   if (unknown.length > 0) {
     problems.add(
-      new ConfigError(
-        unknown.join(", "),
-        `${
-          unknown.length === 1 ? "is not a key" : "are not keys"
-        } of config.ini's [DEFAULT] (its keys: ${
-          Object.keys(KEYS).join(", ")
-        })`,
-      ),
+      unknownKeysError(unknown, "config.ini's [DEFAULT]", Object.keys(KEYS)),
     );
   }
   return known ? section as Record<string, unknown> : {};
