@@ -17,6 +17,7 @@ import {
   type WinnersOutcome,
 } from "./outcomes.ts";
 import type { StorageRows } from "../lib/bet_row.ts";
+import type { StreamIdentity } from "./store/ledger_record.ts";
 import { type Draw, Store, type StoreDeps } from "./store/store.ts";
 
 export type {
@@ -94,18 +95,21 @@ export class Lottery {
    * its stream, skipping what was stored before (a resend); the single bet
    * of the bet stage is bet 0 of a stream of 1. Batches are committed in
    * groups; see {@linkcode Store.store}. After a refusal recorded in
-   * `pipeline` (the connection's), nothing of it is stored.
+   * `pipeline` (the connection's), nothing of it is stored. `stream` is
+   * the one the connection's hello announced: rows of another stream than
+   * the agency's are a `conflict`.
    */
   async store(
     agency: number,
     first: number,
     rows: StorageRows,
     pipeline: Pipeline = new Pipeline(),
+    stream: StreamIdentity | null = null,
   ): Promise<StoreOutcome> {
     if (!this.isKnownAgency(agency)) {
       return pipeline.refuse(this.#unknownAgency(agency));
     }
-    return await this.#store.store(agency, first, rows, pipeline);
+    return await this.#store.store(agency, first, rows, pipeline, stream);
   }
 
   /** Bytes of batches waiting to be committed in this worker. */

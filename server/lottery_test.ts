@@ -118,6 +118,7 @@ Deno.test("nothing a connection sent after a refusal is stored, in the same grou
       ip: "127.0.0.1",
       agency: 1,
       total: 10,
+      digest: new Uint8Array(32),
       pipeline: new Pipeline(),
       resends: new ResendRun(recordingLog(log), 1),
     });
@@ -189,6 +190,7 @@ Deno.test("a run of resent batches is one apuestas_duplicadas line, at its end",
       ip: "127.0.0.1",
       agency: 1,
       total: 10,
+      digest: new Uint8Array(32),
       pipeline: new Pipeline(),
       resends: new ResendRun(recordingLog(log), 1),
     };
@@ -244,7 +246,11 @@ Deno.test("an agency's first stream is kept: the same one is welcome again, anot
       status: "open",
       stored: 0,
     });
-    await lottery.store(1, 0, betRows([bet(1, 0), bet(1, 1)]));
+    // The stream is recorded with the first bets stored of it.
+    await lottery.store(1, 0, betRows([bet(1, 0), bet(1, 1)]), new Pipeline(), {
+      total: 3,
+      digest,
+    });
     // The agency again (a resend, or started afresh on the same file), in
     // another worker: welcome, with what is stored.
     const other = another();
@@ -266,6 +272,38 @@ Deno.test("an agency's first stream is kept: the same one is welcome again, anot
     assert.equal((await lottery.open(2, 4, changed)).status, "open");
     const unknown = await lottery.open(3, 1, digest);
     assert.equal(unknown.status === "refused" && unknown.code, "unknownAgency");
+  });
+});
+
+Deno.test("a hello costs no ledger write: a stream is recorded with its first stored bets, and the first one stored wins", async () => {
+  await withLottery(2, async (lottery, dir) => {
+    const ledger = join(dir, "ledger.bin");
+    const size = async () => (await Deno.stat(ledger)).size;
+    const a = { total: 2, digest: new Uint8Array(32).fill(1) };
+    const b = { total: 2, digest: new Uint8Array(32).fill(2) };
+    const before = await size();
+    // Two connections of agency 1 with different files, before any bet.
+    assert.equal((await lottery.open(1, a.total, a.digest)).status, "open");
+    assert.equal((await lottery.open(1, b.total, b.digest)).status, "open");
+    assert.equal(await size(), before, "no ledger write for a hello");
+    const stored = await lottery.store(
+      1,
+      0,
+      betRows([bet(1, 0)]),
+      new Pipeline(),
+      a,
+    );
+    assert.equal(stored.status, "stored");
+    const other = await lottery.store(
+      1,
+      0,
+      betRows([bet(1, 0, 9)]),
+      new Pipeline(),
+      b,
+    );
+    assert.equal(other.status === "refused" && other.code, "conflict");
+    const again = await lottery.open(1, b.total, b.digest);
+    assert.equal(again.status === "refused" && again.code, "conflict");
   });
 });
 

@@ -31,6 +31,8 @@ export interface Peer {
    * a finish must say this many.
    */
   readonly total: number;
+  /** The SHA-256 of that stream's rows, as its hello announced it. */
+  readonly digest: Uint8Array;
   /**
    * The connection's requests: after its first refusal, nothing it read
    * later is stored or answered.
@@ -209,7 +211,10 @@ async function storeBets(
   if ("status" in rows) peer.pipeline.refuse(rows);
   const outcome = "status" in rows
     ? rows
-    : await lottery.store(request.agency, first, rows, peer.pipeline);
+    : await lottery.store(request.agency, first, rows, peer.pipeline, {
+      total: peer.total,
+      digest: peer.digest,
+    });
   const ack = (duplicate: boolean): Response => ({
     kind: "ack",
     first,

@@ -363,6 +363,7 @@ export class Session implements AsyncDisposable {
       ip: this.#ip,
       agency: hello.agency,
       total: hello.total,
+      digest: hello.digest,
       pipeline: new Pipeline(),
       resends: new ResendRun(this.#options.log, hello.agency),
     };

@@ -15,10 +15,11 @@ import {
 } from "../outcomes.ts";
 import { cutToCommitted, storeBets } from "./bets_csv.ts";
 import type { Ledger } from "./ledger.ts";
-import type { AgencyRecord } from "./ledger_record.ts";
+import type { AgencyRecord, StreamIdentity } from "./ledger_record.ts";
 import { Spool } from "./spool.ts";
 import { storageFullRefusal } from "./storage_full.ts";
 import type { StorageLock } from "./storage_lock.ts";
+import { streamConflict } from "./stream_conflict.ts";
 
 /**
  * Most agencies in one group commit, which bounds a ledger record (21 bytes
@@ -45,6 +46,8 @@ interface Queued {
   readonly count: number;
   /** The connection's requests: after a refusal of one, later ones are dropped. */
   readonly pipeline: Pipeline;
+  /** The stream the connection's hello announced, or null (no hello). */
+  readonly stream: StreamIdentity | null;
   /** Where its rows are in the spool that holds them. */
   start: number;
   end: number;
@@ -60,10 +63,13 @@ interface Queued {
  * its own outcome, in the order it came: two small flushes per group instead
  * of per batch, and no KV in the path.
  *
- * The rules per batch (the central's exactly-once): bets before the
- * agency's stored count are a resend and skipped, a batch past it is a gap,
- * a finished agency takes no more. Later batches of a group see the counts
- * the earlier ones left.
+ * The rules per batch (the central's exactly-once): a batch of a stream
+ * other than the one the ledger holds for its agency is a `conflict`; bets
+ * before the agency's stored count are a resend and skipped, a batch past
+ * it is a gap, a finished agency takes no more. Later batches of a group
+ * see the counts the earlier ones left. An agency's stream is recorded in
+ * the ledger with the group that first stores its bets, in the same append
+ * and flush.
  *
  * A group that fails (a full disk) stores nothing: each of its batches is
  * refused, `busy` when the storage is full, and a `storage_write` fail line
@@ -93,13 +99,15 @@ export class BatchWriter {
    * are copied before it returns: `rows.bytes` may be a view of a buffer
    * the caller reuses. A batch whose `pipeline` holds a refusal when its
    * group is committed is {@linkcode DROPPED}, unstored; a refusal of this
-   * batch is recorded there.
+   * batch is recorded there. `stream` is the one the connection's hello
+   * announced (`null`: none, as in tests of the rules alone).
    */
   store(
     agency: number,
     first: number,
     rows: StorageRows,
     pipeline: Pipeline = new Pipeline(),
+    stream: StreamIdentity | null = null,
   ): Promise<StoreOutcome> {
     return new Promise((resolve) => {
       const start = this.#filling.append(rows.bytes);
@@ -109,6 +117,7 @@ export class BatchWriter {
         first,
         count: rows.count,
         pipeline,
+        stream,
         start,
         end,
         resolve,
@@ -199,13 +208,21 @@ export class BatchWriter {
     }
     // Later batches of the group see what the earlier ones changed.
     const changed = new Map<number, AgencyRecord>();
+    const streams = new Map<number, StreamIdentity>();
     const spool = this.#committing;
     const parts: Uint8Array[] = [];
     let bytes = 0;
     let bets = 0;
     let whole = 0;
     const decide = (queued: Queued): StoreOutcome => {
-      const { agency, first, count } = queued;
+      const { agency, first, count, stream } = queued;
+      const known = stream === null
+        ? null
+        : streams.get(agency) ?? ledger.stream(agency);
+      const conflict = stream === null
+        ? null
+        : streamConflict(agency, stream, known);
+      if (conflict !== null) return conflict;
       const record = changed.get(agency) ?? ledger.record(agency);
       let part = spool.view(queued.start, queued.end);
       const skipped = Math.min(count, Math.max(0, record.bets - first));
@@ -223,6 +240,8 @@ export class BatchWriter {
         bets: record.bets + count - skipped,
       };
       changed.set(agency, next);
+      // The stream is recorded with the first bets stored of it.
+      if (stream !== null && known === null) streams.set(agency, stream);
       parts.push(part);
       bytes += part.length;
       bets += count - skipped;
@@ -247,7 +266,7 @@ export class BatchWriter {
       count: bets,
     });
     await betsFile.syncData();
-    await ledger.commit(changed, committed + bytes);
+    await ledger.commit(changed, committed + bytes, streams);
     return outcomes;
   }
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../lib/concat_bytes.ts";
 import {
   type AgencyRecord,
   decodeLedgerRecords,
@@ -128,26 +129,30 @@ export class Ledger implements Disposable {
 
   /**
    * Appends a commit record (the changed agencies' new records and the new
-   * committed size of bets.csv) and flushes it. Hold the storage lock and
-   * refresh first. On failure the record is taken back out of the file, as
-   * far as the file allows, and the cache is unchanged.
+   * committed size of bets.csv), after a stream record for each of
+   * `streams` (streams first announced by agencies whose bets this commit
+   * stores), and flushes them at once. Hold the storage lock and refresh
+   * first. On failure the records are taken back out of the file, as far
+   * as the file allows, and the cache is unchanged. The ledger keeps an
+   * agency's first stream.
    */
   async commit(
     changed: ReadonlyMap<number, AgencyRecord>,
     betsSize: number,
+    streams: ReadonlyMap<number, StreamIdentity> = new Map(),
   ): Promise<void> {
-    await this.#append(encodeLedgerRecord({ betsSize, changed }));
+    await this.#append(concatBytes([
+      ...Array.from(
+        streams,
+        ([agency, stream]) => encodeStreamRecord({ agency, stream }),
+      ),
+      encodeLedgerRecord({ betsSize, changed }),
+    ]));
+    for (const [agency, stream] of streams) {
+      if (!this.#streams.has(agency)) this.#streams.set(agency, stream);
+    }
     for (const [agency, record] of changed) this.#records.set(agency, record);
     this.#betsSize = betsSize;
-  }
-
-  /**
-   * Appends a stream record (the stream `agency` announced) and flushes it,
-   * like {@linkcode commit}. The ledger keeps an agency's first stream.
-   */
-  async commitStream(agency: number, stream: StreamIdentity): Promise<void> {
-    await this.#append(encodeStreamRecord({ agency, stream }));
-    if (!this.#streams.has(agency)) this.#streams.set(agency, stream);
   }
 
   /** Appends `bytes` and flushes them, or takes them back out on failure. */

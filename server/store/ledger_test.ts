@@ -56,17 +56,21 @@ Deno.test("an agency's first stream is kept, across workers and reopening", asyn
     const first = { total: 100, digest: new Uint8Array(32).fill(1) };
     a.refresh();
     assert.equal(a.stream(3), null);
-    await a.commitStream(3, first);
     await a.commit(
       new Map([[3, { bets: 50, singles: 0, finished: false }]]),
       900,
+      new Map([[3, first]]),
     );
     assert.deepEqual(a.stream(3), first);
     b.refresh();
     assert.deepEqual(b.stream(3), first);
     assert.equal(b.stream(4), null);
     // A second record for the agency (no caller writes one) changes nothing.
-    await b.commitStream(3, { total: 7, digest: new Uint8Array(32) });
+    await b.commit(
+      new Map(),
+      900,
+      new Map([[3, { total: 7, digest: new Uint8Array(32) }]]),
+    );
     assert.deepEqual(b.stream(3), first);
     using c = Ledger.open(path);
     c.refresh();

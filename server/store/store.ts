@@ -29,6 +29,7 @@ import { BatchWriter } from "./batch_writer.ts";
 import { BETS_FILE, cutToCommitted } from "./bets_csv.ts";
 import type { Ledger } from "./ledger.ts";
 import type { AgencyRecord, StreamIdentity } from "./ledger_record.ts";
+import { streamConflict } from "./stream_conflict.ts";
 import type { DrawSummary, LotteryState } from "./lottery_state.ts";
 import { drawWinners } from "./parallel_draw.ts";
 import type { StorageLock } from "./storage_lock.ts";
@@ -100,33 +101,23 @@ export class Store {
   }
 
   /**
-   * Opens the stream a proven connection of `agency` announced: the first
-   * time, records it in the ledger; later, the same stream (a resend, or
-   * the agency started again on the same file) is welcome, and another one
-   * is refused as `conflict` (a different file under the same id). Returns
-   * how many of the agency's bets are stored.
+   * Opens the stream a proven connection of `agency` announced: a stream
+   * other than the one the ledger holds for it is refused as `conflict` (a
+   * different file under the same id); the same one (a resend, or the agency
+   * started again on the same file), or any while none is held, is welcome.
+   * A stream is recorded with the first group commit that stores its bets
+   * ({@linkcode BatchWriter}), not here: a hello costs no flush. Returns how
+   * many of the agency's bets are stored.
    */
   async openStream(
     agency: number,
     stream: StreamIdentity,
   ): Promise<OpenOutcome> {
     const { lock, ledger } = this.#deps;
-    return await lock.run(async () => {
+    return await lock.run(() => {
       ledger.refresh();
-      const known = ledger.stream(agency);
-      if (known === null) {
-        await ledger.commitStream(agency, stream);
-      } else if (!sameStream(known, stream)) {
-        return refuse(
-          "conflict",
-          `Cannot open agency ${agency}'s stream: it announces ${stream.total} bets with digest ${
-            hex(stream.digest).slice(0, 16)
-          }…, the central holds a stream of ${known.total} bets with digest ${
-            hex(known.digest).slice(0, 16)
-          }… for it (a different file under the same id)`,
-        );
-      }
-      return { status: "open" as const, stored: ledger.record(agency).bets };
+      return streamConflict(agency, stream, ledger.stream(agency)) ??
+        { status: "open" as const, stored: ledger.record(agency).bets };
     });
   }
 
@@ -402,9 +393,4 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function sameStream(a: StreamIdentity, b: StreamIdentity): boolean {
-  return a.total === b.total && a.digest.length === b.digest.length &&
-    a.digest.every((byte, i) => byte === b.digest[i]);
 }
