@@ -29,6 +29,18 @@ function recordingLog(lines: string[]): ActionLog {
 const bet = (agency: number, i: number, number = i) =>
   new Bet(agency, "Ana", "Díaz", String(1000 + i), "1990-01-01", number);
 
+/** A proven connection of agency 1 (a stream of 10 bets), logging to `log`. */
+function testPeer(log: string[]) {
+  return {
+    ip: "127.0.0.1",
+    agency: 1,
+    total: 10,
+    digest: new Uint8Array(32),
+    pipeline: new Pipeline(),
+    resends: new ResendRun(recordingLog(log), 1),
+  };
+}
+
 async function withLottery(
   agencies: number,
   fn: (
@@ -114,14 +126,7 @@ Deno.test("nothing a connection sent after a refusal is stored, in the same grou
         ).join(""),
       ),
     });
-    const peer = () => ({
-      ip: "127.0.0.1",
-      agency: 1,
-      total: 10,
-      digest: new Uint8Array(32),
-      pipeline: new Pipeline(),
-      resends: new ResendRun(recordingLog(log), 1),
-    });
+    const peer = () => testPeer(log);
     // A gap, then batches from the right position, all read before the
     // gap's group was committed: the one pipeline is what they share.
     const gapped = peer();
@@ -186,14 +191,7 @@ Deno.test("a run of resent batches is one apuestas_duplicadas line, at its end",
       rows: encoder.encode(`1,Ana,Díaz,${2000 + first},1990-01-01,1\n`),
     });
     const lines = () => log.filter((l) => l.startsWith("apuestas_duplicadas"));
-    const peer = {
-      ip: "127.0.0.1",
-      agency: 1,
-      total: 10,
-      digest: new Uint8Array(32),
-      pipeline: new Pipeline(),
-      resends: new ResendRun(recordingLog(log), 1),
-    };
+    const peer = testPeer(log);
     await handler(batch(0), peer);
     await handler(batch(1), peer);
     for (let k = 0; k < 500; k++) {
