@@ -33,6 +33,17 @@ import {
 } from "./store/instance_lock.ts";
 import { KV_FILE, LEDGER_FILE, LOCK_FILE, Store } from "./store/store.ts";
 import { Supervisor } from "./process/supervisor.ts";
+import { runTool } from "./ops/tools.ts";
+import { MetricsServer } from "./ops/metrics_server.ts";
+import { StorageView } from "./ops/storage_view.ts";
+import { WorkerMetrics } from "./ops/worker_metrics.ts";
+import { serveLifeline } from "./ops/metrics_channel.ts";
+import {
+  MeteredAuthenticator,
+  MeteredLottery,
+  meterHandler,
+  meterHello,
+} from "./ops/metered.ts";
 import { serve } from "./net/accept_loop.ts";
 import {
   READY_LINE,
@@ -69,7 +80,13 @@ async function main(argv: string[]): Promise<number> {
     }
     if (args.worker) return await workerMain(log);
     const text = await readConfigFile(args.configPath);
-    const config = loadCentralConfig(text, Deno.env.toObject(), args.overrides);
+    const config = loadCentralConfig(
+      text,
+      Deno.env.toObject(),
+      args.overrides,
+      args.tool === null,
+    );
+    if (args.tool !== null) return await runTool(args.tool, config, args.json);
     log.setLevel(config.loggingLevel);
     if (args.agencyKey !== null) {
       return await printAgencyKey(config, args.agencyKey);
@@ -146,6 +163,13 @@ async function supervisorMain(
     log,
   );
   await Promise.race([supervisor.start(), stop.promise]);
+  await using _metrics = config.metricsPort === 0 || stop.signal.aborted
+    ? null
+    : MetricsServer.start(config.listenIp, config.metricsPort, {
+      workers: () => supervisor.workers,
+      storage: await StorageView.open(config.storageDir),
+      agencies: config.agencies,
+    }, log);
   if (!stop.signal.aborted) {
     log.info("central_ready", "success", {
       port: config.port,
@@ -188,8 +212,10 @@ async function workerMain(logging: Logging): Promise<number> {
   const config = JSON.parse(first) as CentralConfig;
   logging.setLevel(config.loggingLevel);
   const stop = stopSignal();
+  const metrics = config.metricsPort === 0 ? null : new WorkerMetrics();
   // The supervisor holds our stdin open; end-of-file means it is gone.
-  rest.then(() => stop.abort("supervisor_gone"));
+  serveLifeline(lines, rest, async () => await metrics?.snapshot() ?? [])
+    .then(() => stop.abort("supervisor_gone"));
 
   const dir = config.storageDir;
   {
@@ -208,7 +234,7 @@ async function workerMain(logging: Logging): Promise<number> {
       "bets_file",
       await Deno.open(join(dir, BETS_FILE), { append: true, create: true }),
     );
-    const lottery = new Lottery({
+    const deps = {
       lock,
       state,
       ledger,
@@ -216,22 +242,32 @@ async function workerMain(logging: Logging): Promise<number> {
       storageDir: dir,
       agencies: config.agencies,
       log,
-    });
+    };
+    const lottery = metrics === null
+      ? new Lottery(deps)
+      : new MeteredLottery(deps, metrics);
+    const handler = createHandler(lottery, log);
+    const hello = createHelloHandler(lottery, log);
     const failures = resources.use(new FailureLog(log));
     const listener = resources.use(listen(config));
     Deno.stderr.writeSync(new TextEncoder().encode(READY_LINE + "\n"));
     await serve(listener, {
-      handler: createHandler(lottery, log),
+      handler: metrics === null ? handler : meterHandler(handler, metrics),
       backlogBytes: () => lottery.backlogBytes,
       log,
       idleTimeoutMs: config.idleTimeoutMs,
       opening: {
-        authenticator: new Authenticator(config.authSecret),
-        hello: createHelloHandler(lottery, log),
+        authenticator: metrics === null
+          ? new Authenticator(config.authSecret)
+          : new MeteredAuthenticator(config.authSecret, metrics),
+        hello: metrics === null ? hello : meterHello(hello, metrics),
         failures,
       },
       maxConnections: config.maxConnections,
       shutdownDeadlineMs: SHUTDOWN_DEADLINE_MS,
+      onConnections: metrics === null
+        ? undefined
+        : (open) => metrics.connections(open),
     }, stop.signal);
   }
   logging.info("worker_stopped", "success", {
@@ -260,25 +296,16 @@ function listen(config: CentralConfig): Deno.TcpListener {
   }
 }
 
-/** Reads the first line, and returns a promise for the end of the stream. */
+/** Reads the first line, and returns what was read past it. */
 async function readLine(
   reader: ReadableStreamDefaultReader<string>,
-): Promise<{ line: string | null; rest: Promise<void> }> {
+): Promise<{ line: string | null; rest: string }> {
   let text = "";
   for (;;) {
     const lf = text.indexOf("\n");
-    if (lf !== -1) {
-      const drain = async () => {
-        while (
-          !(await reader.read()).done
-        ) { /* the lifeline carries nothing more */ }
-      };
-      return { line: text.slice(0, lf), rest: drain() };
-    }
+    if (lf !== -1) return { line: text.slice(0, lf), rest: text.slice(lf + 1) };
     const { value, done } = await reader.read();
-    if (done) {
-      return { line: text === "" ? null : text, rest: Promise.resolve() };
-    }
+    if (done) return { line: text === "" ? null : text, rest: "" };
     text += value;
   }
 }

@@ -28,6 +28,8 @@ export interface ServeOptions {
   readonly maxConnections: number;
   /** How long shutdown waits for in-flight requests before closing them. */
   readonly shutdownDeadlineMs: number;
+  /** Told the number of open connections whenever it changes (metrics). */
+  readonly onConnections?: (open: number) => void;
 }
 
 /**
@@ -90,7 +92,11 @@ export async function serve(
       log.info("accept_connections", "success", { ip });
       const session = new Session(conn, options);
       sessions.add(session);
-      session.done.then(() => sessions.delete(session));
+      options.onConnections?.(sessions.size);
+      session.done.then(() => {
+        sessions.delete(session);
+        options.onConnections?.(sessions.size);
+      });
       log.info("accept_connections", "in_progress");
     }
   } finally {

@@ -1,0 +1,141 @@
+/**
+ * One worker's figures for `GET /metrics`: prom-client counters, a gauge
+ * and the group commit's histogram in the worker's own registry, updated
+ * once per batch (never per bet). The supervisor gathers every worker's
+ * registry as JSON and sums them (see `metrics_server.ts`).
+ *
+ * @module
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ErrorCodeName } from "../../protocol/messages.ts";
+
+/**
+ * Upper bounds, in seconds, of the commit latency's buckets: from a
+ * millisecond (one small group on an idle disk) to seconds (a slow disk,
+ * or a worker starved of CPU).
+ */
+export const LATENCY_BUCKETS = [
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+];
+
+/** A registry's figures as prom-client's JSON, the form its aggregation reads. */
+export type MetricsJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
+
+/** The name of the one figure reported per worker as well as summed. */
+export const PER_WORKER_CONNECTIONS = "central_worker_open_connections";
+
+/** A worker's counters, as its handlers, session hooks and lottery update them. */
+export class WorkerMetrics {
+  readonly #registry = new Registry();
+  readonly #stored: Counter;
+  readonly #duplicates: Counter;
+  readonly #batches: Counter;
+  readonly #refusals: Counter<"code">;
+  readonly #authFailures: Counter;
+  readonly #finished: Counter;
+  readonly #open: Gauge;
+  readonly #perWorkerOpen: Gauge;
+  readonly #latency: Histogram;
+
+  /** Registers every figure, at zero, in a registry of its own. */
+  constructor() {
+    const registers = [this.#registry];
+    this.#stored = new Counter({
+      name: "central_bets_stored_total",
+      help: "Bets stored (new, not resent) since the central started",
+      registers,
+    });
+    this.#duplicates = new Counter({
+      name: "central_bets_duplicate_total",
+      help: "Resent bets skipped because they were stored before",
+      registers,
+    });
+    this.#batches = new Counter({
+      name: "central_batches_total",
+      help: "Batches (and single bets) acknowledged, resends included",
+      registers,
+    });
+    this.#refusals = new Counter({
+      name: "central_refusals_total",
+      help: "Requests and hellos refused, by the protocol's error code",
+      labelNames: ["code"],
+      registers,
+    });
+    this.#authFailures = new Counter({
+      name: "central_auth_failures_total",
+      help: "Opening proofs that did not hold",
+      registers,
+    });
+    this.#finished = new Counter({
+      name: "central_finish_notifications_total",
+      help: "Agencies counted as finished by this run's workers",
+      registers,
+    });
+    this.#open = new Gauge({
+      name: "central_open_connections",
+      help: "Connections open across the workers",
+      registers,
+    });
+    this.#perWorkerOpen = new Gauge({
+      name: PER_WORKER_CONNECTIONS,
+      help: "Connections open in each worker (label worker: its slot)",
+      registers,
+    });
+    this.#latency = new Histogram({
+      name: "central_batch_commit_seconds",
+      help: "From a batch read to its acknowledgement being ready " +
+        "(the group commit's latency)",
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+  }
+
+  /** A batch's bets committed: `stored` new ones, `skipped` resent ones. */
+  bets(stored: number, skipped: number): void {
+    if (stored > 0) this.#stored.inc(stored);
+    if (skipped > 0) this.#duplicates.inc(skipped);
+  }
+
+  /** A batch acknowledged `seconds` after it was read. */
+  acknowledged(seconds: number): void {
+    this.#batches.inc();
+    this.#latency.observe(seconds);
+  }
+
+  /** A request or hello refused with `code`. */
+  refused(code: ErrorCodeName): void {
+    this.#refusals.inc({ code });
+  }
+
+  /** A proof that did not hold. */
+  authFailed(): void {
+    this.#authFailures.inc();
+  }
+
+  /** An agency counted as finished, for the first time. */
+  finished(): void {
+    this.#finished.inc();
+  }
+
+  /** The worker now has `open` connections. */
+  connections(open: number): void {
+    this.#open.set(open);
+    this.#perWorkerOpen.set(open);
+  }
+
+  /** Every figure, as prom-client's JSON (what the supervisor sums). */
+  async snapshot(): Promise<MetricsJson> {
+    return await this.#registry.getMetricsAsJSON();
+  }
+}
