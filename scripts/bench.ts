@@ -5,13 +5,15 @@
  * (rows stored, winners per agency) and refuses to report a wrong one, then
  * prints a table and writes JSON.
  *
- *   deno task bench [--scenario NAME ...] [--json FILE]
+ *   deno task bench [--scenario NAME ...] [--json FILE] [--metrics off|on|both]
  *
  * Scenarios: `dataset` (the course's files in ../shared/tp0-dataset),
  * `5x1000000`, `100x100000`, `1000x1000`, or any `AxB` (synthetic,
  * deterministic, with known winners; above 200 agencies they run in pools of
  * 50 per process), and `drawN` (the draw alone over N stored bets). Default:
- * the four issue scenarios and `draw10000000`.
+ * the four issue scenarios and `draw10000000`. `--metrics on` runs the
+ * central with `METRICS_PORT` and scrapes it every second (the last scrape
+ * must agree with bets.csv); `both` runs each scenario off, then on.
  * Measured: end-to-end time (first agency started → last agency exited with
  * its winners), bets per second, batch acknowledgement latency (p50, p99 of
  * the agencies' own measurements; the worst agency's), the draw's duration,
@@ -34,6 +36,7 @@ import {
 import { drawWinners } from "../server/store/parallel_draw.ts";
 import { sampleAgency } from "./sample_bets.ts";
 import { cpuSeconds, MemorySampler } from "./bench_sampler.ts";
+import { freeMetricsPort, MetricsScraper } from "./bench_metrics.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 /**
@@ -69,8 +72,14 @@ const { values } = parseArgs({
   options: {
     scenario: { type: "string", multiple: true },
     json: { type: "string", default: "bench-results/bench.json" },
+    metrics: { type: "string", default: "off" },
   },
 });
+if (!["off", "on", "both"].includes(values.metrics)) {
+  throw new Error(
+    `Cannot run: --metrics is off, on or both, not ${values.metrics}`,
+  );
+}
 const scenarios = values.scenario ??
   ["dataset", "5x1000000", "100x100000", "1000x1000", "draw10000000"];
 
@@ -173,9 +182,10 @@ async function runDraw(name: string, rows: number): Promise<Result> {
   }
 }
 
-async function run(name: string): Promise<Result> {
+async function run(name: string, metrics = false): Promise<Result> {
   const draw = /^draw(\d+)$/.exec(name);
   if (draw !== null) return await runDraw(name, Number(draw[1]));
+  const metricsPort = metrics ? freeMetricsPort() : 0;
   const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
   try {
     const { files, winners, bets } = await prepare(name, dir);
@@ -189,9 +199,11 @@ async function run(name: string): Promise<Result> {
         ...(files.length > MAX_AGENCY_PROCESSES
           ? ["--listen-backlog", String(files.length)]
           : []),
+        ...(metrics ? ["--metrics-port", String(metricsPort)] : []),
       ],
     });
     const port = await central.ready(60_000);
+    const scraper = metrics ? new MetricsScraper(metricsPort) : null;
     // Every worker has started by the ready line. Looked up once: the
     // central's output grows by a line per batch, and scanning it on every
     // sample took a large share of the machine from the run it measures.
@@ -286,6 +298,7 @@ async function run(name: string): Promise<Result> {
       /action: ganadores_por_agencia/,
       1_000,
     );
+    await scraper?.stop(bets, files.length);
     const centralCpuSeconds = centralPids.reduce(
       (sum, pid) => sum + cpuSeconds(pid),
       0,
@@ -293,7 +306,7 @@ async function run(name: string): Promise<Result> {
     central.kill("SIGTERM");
     await central.exit(30_000);
     return {
-      scenario: name,
+      scenario: metrics ? `${name} metrics` : name,
       agencies: files.length,
       bets,
       seconds,
@@ -316,9 +329,17 @@ async function run(name: string): Promise<Result> {
 }
 
 const results: Result[] = [];
+// With --metrics both, each scenario runs off then on, in turn: the pairs
+// share the machine's moment, so the comparison is fair. (A draw scenario
+// runs no central: once.)
+const modes = values.metrics === "both"
+  ? [false, true]
+  : [values.metrics === "on"];
 for (const name of scenarios) {
-  console.error(`running ${name} …`);
-  results.push(await run(name));
+  for (const metrics of name.startsWith("draw") ? [false] : modes) {
+    console.error(`running ${name}${metrics ? " (metrics on)" : ""} …`);
+    results.push(await run(name, metrics));
+  }
 }
 console.log(
   "| scenario | agencies | bets | seconds | bets/s | ack p50 ms | ack p99 ms | draw ms | central peak MB (PSS) | central RSS sum MB | agency peak MB | central CPU s | agencies CPU s |",

@@ -34,9 +34,7 @@ import {
 import { KV_FILE, LEDGER_FILE, LOCK_FILE, Store } from "./store/store.ts";
 import { Supervisor } from "./process/supervisor.ts";
 import { runTool } from "./ops/tools.ts";
-import { MetricsServer } from "./ops/metrics_server.ts";
 import { StorageView } from "./ops/storage_view.ts";
-import { WorkerMetrics } from "./ops/worker_metrics.ts";
 import { serveLifeline } from "./ops/metrics_channel.ts";
 import {
   MeteredAuthenticator,
@@ -163,13 +161,19 @@ async function supervisorMain(
     log,
   );
   await Promise.race([supervisor.start(), stop.promise]);
+  // prom-client is loaded only when metrics are on: no start-up cost otherwise.
   await using _metrics = config.metricsPort === 0 || stop.signal.aborted
     ? null
-    : MetricsServer.start(config.listenIp, config.metricsPort, {
-      workers: () => supervisor.workers,
-      storage: await StorageView.open(config.storageDir),
-      agencies: config.agencies,
-    }, log);
+    : (await import("./ops/metrics_server.ts")).MetricsServer.start(
+      config.listenIp,
+      config.metricsPort,
+      {
+        workers: () => supervisor.workers,
+        storage: await StorageView.open(config.storageDir),
+        agencies: config.agencies,
+      },
+      log,
+    );
   if (!stop.signal.aborted) {
     log.info("central_ready", "success", {
       port: config.port,
@@ -212,7 +216,9 @@ async function workerMain(logging: Logging): Promise<number> {
   const config = JSON.parse(first) as CentralConfig;
   logging.setLevel(config.loggingLevel);
   const stop = stopSignal();
-  const metrics = config.metricsPort === 0 ? null : new WorkerMetrics();
+  const metrics = config.metricsPort === 0
+    ? null
+    : new (await import("./ops/worker_metrics.ts")).WorkerMetrics();
   // The supervisor holds our stdin open; end-of-file means it is gone.
   serveLifeline(lines, rest, async () => await metrics?.snapshot() ?? [])
     .then(() => stop.abort("supervisor_gone"));

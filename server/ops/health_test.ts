@@ -56,12 +56,15 @@ Deno.test("nothing listening: unhealthy, in one line", async () => {
 
 Deno.test("a peer that closes, or never answers, or refuses: unhealthy", async () => {
   {
-    await using closing = peer(async (conn) => conn.close());
+    await using closing = peer((conn) => {
+      conn.close();
+      return Promise.resolve();
+    });
     const health = await probeHealth("127.0.0.1", closing.port, 1_000);
     assert.equal(health.healthy, false);
   }
   {
-    await using silent = peer(async () => {});
+    await using silent = peer(() => Promise.resolve());
     const health = await probeHealth("127.0.0.1", silent.port, 200);
     assert.deepEqual(health, {
       healthy: false,

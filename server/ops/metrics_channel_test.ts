@@ -10,8 +10,12 @@ import { METRICS_ANSWER, MetricsRequests } from "./metrics_channel.ts";
 Deno.test("answers go to the requests in the order they were sent", async () => {
   const requests = new MetricsRequests();
   const sent: number[] = [];
-  const first = requests.request(async () => void sent.push(1));
-  const second = requests.request(async () => void sent.push(2));
+  const send = (n: number) => () => {
+    sent.push(n);
+    return Promise.resolve();
+  };
+  const first = requests.request(send(1));
+  const second = requests.request(send(2));
   assert.equal(requests.take("some other stderr line"), false);
   assert.equal(requests.take(METRICS_ANSWER + "[1]"), true);
   assert.equal(requests.take(METRICS_ANSWER + "[2]"), true);
@@ -21,7 +25,7 @@ Deno.test("answers go to the requests in the order they were sent", async () => 
 
 Deno.test("a worker that ends, or whose stdin is closed, answers null", async () => {
   const requests = new MetricsRequests();
-  const waiting = requests.request(async () => {});
+  const waiting = requests.request(() => Promise.resolve());
   requests.end();
   assert.equal(await waiting, null);
   const unsent = requests.request(() =>

@@ -20,7 +20,7 @@ export const WORKER_ANSWER_MS = 2_000;
 export interface MetricsSources {
   /** The workers running now, by slot. */
   readonly workers: () => ReadonlyMap<number, WorkerHandle>;
-  /** The storage directory, read-only. */
+  /** The storage directory, read-only; the server closes it when it stops. */
   readonly storage: StorageView;
   /** How many agencies the draw waits for. */
   readonly agencies: number;
@@ -165,7 +165,11 @@ export class MetricsServer implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#server.shutdown();
+    try {
+      await this.#server.shutdown();
+    } finally {
+      this.#sources.storage[Symbol.dispose]();
+    }
   }
 }
 
