@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Program, ROOT } from "../scripts/processes.ts";
+import { freeMetricsPort, parseSamples } from "../scripts/bench_metrics.ts";
 import {
   agency,
   Central,
@@ -71,28 +72,17 @@ async function status(storageDir: string): Promise<Status> {
   return JSON.parse(result.out) as Status;
 }
 
-/** One scrape: the samples by name with labels, e.g. `x{code="busy"}`. */
+/** One scrape over HTTP: the samples by name, labels included. */
 async function scrape(port: number): Promise<Map<string, number>> {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`);
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
-  const samples = new Map<string, number>();
-  for (const line of (await response.text()).split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
-}
-
-function freePort(): number {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  return (listener.addr as Deno.NetAddr).port;
+  return parseSamples(await response.text());
 }
 
 Deno.test("health: non-zero before a central starts, 0 while it serves, non-zero after it stops", async () => {
   await using dir = await tempDir("ops-health-");
-  const port = freePort();
+  const port = freeMetricsPort();
   const before = await health(port);
   assert.notEqual(before.code, 0);
   assert.equal(before.err.trim().split("\n").length, 1, before.err);
@@ -120,7 +110,7 @@ Deno.test("metrics and status during a load and after the draw agree with bets.c
   await using dir = await tempDir("ops-metrics-");
   const sample = await writeSampleFiles(dir.path, AGENCIES, BETS, 7);
   const storage = join(dir.path, "storage");
-  const metricsPort = freePort();
+  const metricsPort = freeMetricsPort();
   await using central = new Central(storage, {}, [
     "--agencies",
     String(AGENCIES),

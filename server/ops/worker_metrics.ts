@@ -51,47 +51,44 @@ export class WorkerMetrics {
   /** Registers every figure, at zero, in a registry of its own. */
   constructor() {
     const registers = [this.#registry];
-    this.#stored = new Counter({
-      name: "central_bets_stored_total",
-      help: "Bets stored (new, not resent) since the central started",
-      registers,
-    });
-    this.#duplicates = new Counter({
-      name: "central_bets_duplicate_total",
-      help: "Resent bets skipped because they were stored before",
-      registers,
-    });
-    this.#batches = new Counter({
-      name: "central_batches_total",
-      help: "Batches (and single bets) acknowledged, resends included",
-      registers,
-    });
+    const counter = (name: string, help: string) =>
+      new Counter({ name, help, registers });
+    const gauge = (name: string, help: string) =>
+      new Gauge({ name, help, registers });
+    this.#stored = counter(
+      "central_bets_stored_total",
+      "Bets stored (new, not resent) since the central started",
+    );
+    this.#duplicates = counter(
+      "central_bets_duplicate_total",
+      "Resent bets skipped because they were stored before",
+    );
+    this.#batches = counter(
+      "central_batches_total",
+      "Batches (and single bets) acknowledged, resends included",
+    );
     this.#refusals = new Counter({
       name: "central_refusals_total",
       help: "Requests and hellos refused, by the protocol's error code",
       labelNames: ["code"],
       registers,
     });
-    this.#authFailures = new Counter({
-      name: "central_auth_failures_total",
-      help: "Opening proofs that did not hold",
-      registers,
-    });
-    this.#finished = new Counter({
-      name: "central_finish_notifications_total",
-      help: "Agencies counted as finished by this run's workers",
-      registers,
-    });
-    this.#open = new Gauge({
-      name: "central_open_connections",
-      help: "Connections open across the workers",
-      registers,
-    });
-    this.#perWorkerOpen = new Gauge({
-      name: PER_WORKER_CONNECTIONS,
-      help: "Connections open in each worker (label worker: its slot)",
-      registers,
-    });
+    this.#authFailures = counter(
+      "central_auth_failures_total",
+      "Opening proofs that did not hold",
+    );
+    this.#finished = counter(
+      "central_finish_notifications_total",
+      "Agencies counted as finished by this run's workers",
+    );
+    this.#open = gauge(
+      "central_open_connections",
+      "Connections open across the workers",
+    );
+    this.#perWorkerOpen = gauge(
+      PER_WORKER_CONNECTIONS,
+      "Connections open in each worker (label worker: its slot)",
+    );
     this.#latency = new Histogram({
       name: "central_batch_commit_seconds",
       help: "From a batch read to its acknowledgement being ready " +
