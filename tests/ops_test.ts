@@ -218,3 +218,14 @@ Deno.test("status: a directory no central has used is one clear line and exit 1"
   assert.match(result.err, /has no ledger\.bin/);
   assert.deepEqual([...Deno.readDirSync(dir.path)], []);
 });
+
+Deno.test("status: a damaged ledger is one line and exit 1, and stays as it was", async () => {
+  await using dir = await tempDir("ops-damaged-");
+  (await Deno.openKv(join(dir.path, "central.kv"))).close();
+  const junk = new TextEncoder().encode("not a ledger record, and more bytes");
+  await Deno.writeFile(join(dir.path, "ledger.bin"), junk);
+  const result = await tool(["--storage-dir", dir.path, "status"]);
+  assert.equal(result.code, 1);
+  assert.match(result.err.trim(), /^Cannot read the ledger: [^\n]*$/);
+  assert.deepEqual(await Deno.readFile(join(dir.path, "ledger.bin")), junk);
+});

@@ -33,6 +33,7 @@ export interface MetricsSources {
 export class MetricsServer implements AsyncDisposable {
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #sources: MetricsSources;
+  readonly #log: ActionLog;
   readonly #storage = new Registry();
   readonly #gauges;
   #closed = false;
@@ -41,8 +42,10 @@ export class MetricsServer implements AsyncDisposable {
     hostname: string,
     port: number,
     sources: MetricsSources,
+    log: ActionLog,
   ) {
     this.#sources = sources;
+    this.#log = log;
     const registers = [this.#storage];
     this.#gauges = {
       workers: new Gauge({
@@ -91,7 +94,7 @@ export class MetricsServer implements AsyncDisposable {
   ): MetricsServer {
     let server: MetricsServer;
     try {
-      server = new MetricsServer(hostname, port, sources);
+      server = new MetricsServer(hostname, port, sources, log);
     } catch (error) {
       throw new Error(
         `Cannot serve metrics on ${hostname}:${port}: ${
@@ -121,10 +124,17 @@ export class MetricsServer implements AsyncDisposable {
         headers: { allow: "GET, HEAD" },
       });
     }
-    const registry = AggregatorRegistry.aggregate(await this.#gather());
-    return new Response(await registry.metrics(), {
-      headers: { "content-type": registry.contentType },
-    });
+    try {
+      const registry = AggregatorRegistry.aggregate(await this.#gather());
+      return new Response(await registry.metrics(), {
+        headers: { "content-type": registry.contentType },
+      });
+    } catch (error) {
+      // A damaged ledger, say: the scrape fails, the central goes on.
+      const message = `Cannot gather metrics: ${(error as Error).message}`;
+      this.#log.error("metrics", "fail", { error: message });
+      return new Response(message + "\n", { status: 500 });
+    }
   }
 
   /** Every worker's figures, labelled where per worker, and the storage's. */
