@@ -274,6 +274,7 @@ async function workerMain(logging: Logging): Promise<number> {
       onConnections: metrics === null
         ? undefined
         : (open) => metrics.connections(open),
+      onRefusal: metrics === null ? undefined : (code) => metrics.refused(code),
     }, stop.signal);
   }
   logging.info("worker_stopped", "success", {

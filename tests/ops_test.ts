@@ -19,7 +19,7 @@ import {
   until,
   writeSampleFiles,
 } from "./harness.ts";
-import { helloOf, RawPeer } from "./raw_peer.ts";
+import { frameHeader, helloOf, RawPeer } from "./raw_peer.ts";
 
 const AGENCIES = 3;
 const BETS = 1_500;
@@ -196,13 +196,21 @@ Deno.test("metrics and status during a load and after the draw agree with bets.c
   assert.deepEqual(done.agencies.map((a) => a.winners), sample.winners);
   assert.equal(done.draw!.total, sample.winners.reduce((a, b) => a + b, 0));
 
-  // A wrong key, then another stream for agency 2: counted by kind.
+  // A wrong key, another stream for agency 2, an unknown frame: each counted.
   using stranger = await RawPeer.connect(port);
   await assert.rejects(stranger.open(helloOf(1, BETS), harnessKey(2)));
   using other = await RawPeer.connect(port);
   await assert.rejects(other.open(helloOf(2, 7, 9), harnessKey(2)));
+  using garbage = await RawPeer.connect(port);
+  await garbage.send(frameHeader(0x1f, 0));
+  assert.equal((await garbage.next())?.kind, "error");
   const refused = await scrape(metricsPort);
+  assert.equal(refused.get('central_refusals_total{code="malformedFrame"}'), 1);
   assert.equal(refused.get("central_auth_failures_total"), 1);
+  assert.equal(
+    refused.get('central_refusals_total{code="unauthenticated"}'),
+    1,
+  );
   assert.equal(refused.get('central_refusals_total{code="conflict"}'), 1);
 
   const table = await tool(["--storage-dir", storage, "status"]);

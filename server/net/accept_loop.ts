@@ -8,7 +8,7 @@ import { Backoff } from "../../lib/backoff.ts";
 import type { ActionLog } from "../../lib/log.ts";
 import { writeAll } from "../../lib/net.ts";
 import { Timer } from "../../lib/timer.ts";
-import { encodeMessage } from "../../protocol/messages.ts";
+import { encodeMessage, type ErrorCodeName } from "../../protocol/messages.ts";
 import type { RequestHandler } from "./handlers.ts";
 import { type OpeningOptions, Session } from "./session.ts";
 
@@ -30,6 +30,8 @@ export interface ServeOptions {
   readonly shutdownDeadlineMs: number;
   /** Told the number of open connections whenever it changes (metrics). */
   readonly onConnections?: (open: number) => void;
+  /** Told the code of each error reply sent outside a handler (metrics). */
+  readonly onRefusal?: (code: ErrorCodeName) => void;
 }
 
 /**
@@ -86,6 +88,7 @@ export async function serve(
           error:
             `Cannot accept connection: ${sessions.size} are open, the limit is ${options.maxConnections}`,
         });
+        options.onRefusal?.("busy");
         refuseBusy(conn, options);
         continue;
       }

@@ -69,7 +69,7 @@ export class WorkerMetrics {
     );
     this.#refusals = new Counter({
       name: "central_refusals_total",
-      help: "Requests and hellos refused, by the protocol's error code",
+      help: "Error replies sent (refusals), by the protocol's error code",
       labelNames: ["code"],
       registers,
     });
@@ -110,7 +110,7 @@ export class WorkerMetrics {
     this.#latency.observe(seconds);
   }
 
-  /** A request or hello refused with `code`. */
+  /** An error reply sent with `code` (a refusal). */
   refused(code: ErrorCodeName): void {
     this.#refusals.inc({ code });
   }
