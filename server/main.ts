@@ -18,7 +18,6 @@ import {
   loadCentralConfig,
   parseCentralArgs,
 } from "./config.ts";
-import { Authenticator } from "./net/authenticator.ts";
 import { FailureLog } from "./net/failure_log.ts";
 import { createHandler, createHelloHandler } from "./net/handlers.ts";
 import { Lottery } from "./lottery.ts";
@@ -36,12 +35,7 @@ import { Supervisor } from "./process/supervisor.ts";
 import { runTool } from "./ops/tools.ts";
 import { StorageView } from "./ops/storage_view.ts";
 import { serveLifeline } from "./ops/metrics_channel.ts";
-import {
-  MeteredAuthenticator,
-  MeteredLottery,
-  meterHandler,
-  meterHello,
-} from "./ops/metered.ts";
+import { MeteredLottery, meterServing } from "./ops/metered.ts";
 import { serve } from "./net/accept_loop.ts";
 import {
   READY_LINE,
@@ -252,29 +246,29 @@ async function workerMain(logging: Logging): Promise<number> {
     const lottery = metrics === null
       ? new Lottery(deps)
       : new MeteredLottery(deps, metrics);
-    const handler = createHandler(lottery, log);
-    const hello = createHelloHandler(lottery, log);
+    const serving = meterServing(
+      metrics,
+      config.authSecret,
+      createHandler(lottery, log),
+      createHelloHandler(lottery, log),
+    );
     const failures = resources.use(new FailureLog(log));
     const listener = resources.use(listen(config));
     Deno.stderr.writeSync(new TextEncoder().encode(READY_LINE + "\n"));
     await serve(listener, {
-      handler: metrics === null ? handler : meterHandler(handler, metrics),
+      handler: serving.handler,
       backlogBytes: () => lottery.backlogBytes,
       log,
       idleTimeoutMs: config.idleTimeoutMs,
       opening: {
-        authenticator: metrics === null
-          ? new Authenticator(config.authSecret)
-          : new MeteredAuthenticator(config.authSecret, metrics),
-        hello: metrics === null ? hello : meterHello(hello, metrics),
+        authenticator: serving.authenticator,
+        hello: serving.hello,
         failures,
       },
       maxConnections: config.maxConnections,
       shutdownDeadlineMs: SHUTDOWN_DEADLINE_MS,
-      onConnections: metrics === null
-        ? undefined
-        : (open) => metrics.connections(open),
-      onRefusal: metrics === null ? undefined : (code) => metrics.refused(code),
+      onConnections: serving.onConnections,
+      onRefusal: serving.onRefusal,
     }, stop.signal);
   }
   logging.info("worker_stopped", "success", {

@@ -10,6 +10,7 @@ import { Authenticator } from "../net/authenticator.ts";
 import type { HelloHandler, Reply, RequestHandler } from "../net/handlers.ts";
 import { type FinishOutcome, Lottery, type LotteryDeps } from "../lottery.ts";
 import type { StoreOutcome } from "../outcomes.ts";
+import type { ErrorCodeName } from "../../protocol/messages.ts";
 import type { WorkerMetrics } from "./worker_metrics.ts";
 
 /** Counts the refusals in `reply`, by error code. */
@@ -117,4 +118,41 @@ export class MeteredAuthenticator extends Authenticator {
     if (!holds) this.#metrics.authFailed();
     return holds;
   }
+}
+
+/** What a worker serves with, metered or not (see {@linkcode meterServing}). */
+export interface Serving {
+  /** The request handler. */
+  readonly handler: RequestHandler;
+  /** The hello handler. */
+  readonly hello: HelloHandler;
+  /** The opening's authenticator. */
+  readonly authenticator: Authenticator;
+  /** The accept loop's count of open connections, when metered. */
+  readonly onConnections?: (open: number) => void;
+  /** The error replies sent outside the handlers, when metered. */
+  readonly onRefusal?: (code: ErrorCodeName) => void;
+}
+
+/**
+ * The worker's handlers and authenticator (for `secret`), each counting
+ * into `metrics`, with the accept loop's and sessions' hooks; as they are,
+ * with a plain authenticator, when `metrics` is `null` (metrics off).
+ */
+export function meterServing(
+  metrics: WorkerMetrics | null,
+  secret: string,
+  handler: RequestHandler,
+  hello: HelloHandler,
+): Serving {
+  if (metrics === null) {
+    return { handler, hello, authenticator: new Authenticator(secret) };
+  }
+  return {
+    handler: meterHandler(handler, metrics),
+    hello: meterHello(hello, metrics),
+    authenticator: new MeteredAuthenticator(secret, metrics),
+    onConnections: (open) => metrics.connections(open),
+    onRefusal: (code) => metrics.refused(code),
+  };
 }
