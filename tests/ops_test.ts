@@ -183,6 +183,11 @@ Deno.test("metrics and status during a load and after the draw agree with bets.c
   assert.ok(Math.abs(drawnAt - Date.now() / 1000) < 600);
   assert.equal(after.get("central_auth_failures_total"), 0);
   assert.equal(after.get('central_worker_open_connections{worker="1"}'), 0);
+  assert.equal(
+    (after.get('central_worker_bets_stored_total{worker="1"}') ?? 0) +
+      (after.get('central_worker_bets_stored_total{worker="2"}') ?? 0),
+    bets,
+  );
 
   const done = await status(storage);
   assert.equal(done.stored, bets);

@@ -11,7 +11,7 @@ import { AggregatorRegistry, Gauge, Registry } from "prom-client";
 import type { ActionLog } from "../../lib/log.ts";
 import type { WorkerHandle } from "../process/supervisor.ts";
 import type { StorageView } from "./storage_view.ts";
-import { type MetricsJson, PER_WORKER_CONNECTIONS } from "./worker_metrics.ts";
+import { type MetricsJson, PER_WORKER } from "./worker_metrics.ts";
 
 /** How long a scrape waits for a worker's figures before leaving it out. */
 export const WORKER_ANSWER_MS = 2_000;
@@ -150,7 +150,7 @@ export class MetricsServer implements AsyncDisposable {
       if (json === null) continue;
       const metrics = JSON.parse(json) as MetricsJson;
       for (const metric of metrics) {
-        if (metric.name !== PER_WORKER_CONNECTIONS) continue;
+        if (!PER_WORKER.has(metric.name)) continue;
         for (const value of metric.values) {
           value.labels = { ...value.labels, worker: slot };
         }

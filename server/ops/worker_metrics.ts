@@ -32,8 +32,14 @@ export const LATENCY_BUCKETS = [
 /** A registry's figures as prom-client's JSON, the form its aggregation reads. */
 export type MetricsJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
 
-/** The name of the one figure reported per worker as well as summed. */
-export const PER_WORKER_CONNECTIONS = "central_worker_open_connections";
+/**
+ * The figures also reported per worker (the supervisor labels them with
+ * the worker's slot): how the kernel spreads the agencies over the workers.
+ */
+export const PER_WORKER: ReadonlySet<string> = new Set([
+  "central_worker_open_connections",
+  "central_worker_bets_stored_total",
+]);
 
 /** A worker's counters, as its handlers, session hooks and lottery update them. */
 export class WorkerMetrics {
@@ -46,6 +52,7 @@ export class WorkerMetrics {
   readonly #finished: Counter;
   readonly #open: Gauge;
   readonly #perWorkerOpen: Gauge;
+  readonly #perWorkerStored: Counter;
   readonly #latency: Histogram;
 
   /** Registers every figure, at zero, in a registry of its own. */
@@ -86,8 +93,12 @@ export class WorkerMetrics {
       "Connections open across the workers",
     );
     this.#perWorkerOpen = gauge(
-      PER_WORKER_CONNECTIONS,
+      "central_worker_open_connections",
       "Connections open in each worker (label worker: its slot)",
+    );
+    this.#perWorkerStored = counter(
+      "central_worker_bets_stored_total",
+      "Bets stored by each worker (label worker: its slot)",
     );
     this.#latency = new Histogram({
       name: "central_batch_commit_seconds",
@@ -100,7 +111,10 @@ export class WorkerMetrics {
 
   /** A batch's bets committed: `stored` new ones, `skipped` resent ones. */
   bets(stored: number, skipped: number): void {
-    if (stored > 0) this.#stored.inc(stored);
+    if (stored > 0) {
+      this.#stored.inc(stored);
+      this.#perWorkerStored.inc(stored);
+    }
     if (skipped > 0) this.#duplicates.inc(skipped);
   }
 
