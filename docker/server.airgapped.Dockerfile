@@ -13,5 +13,8 @@ ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1 LD_LIBRARY_PATH=/lib/x86_64-linux-
 ENV STORAGE_DIR=/app/.storage
 WORKDIR /app
 USER 65532:65532
+# `central health`, as server/Dockerfile's, run by the same Deno.
+HEALTHCHECK --interval=2s --timeout=5s --retries=30 \
+  CMD ["/usr/bin/deno", "run", "--cached-only", "--quiet", "--no-prompt", "--config=/app/deno.json", "--allow-net", "--allow-read", "--allow-env", "/app/server/main.ts", "--config", "/app/config.ini", "health"]
 ENTRYPOINT ["/usr/bin/deno", "run", "--cached-only", "--quiet", "--no-prompt", "--config=/app/deno.json", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-run", "/app/server/main.ts"]
 CMD ["--config", "/app/config.ini"]

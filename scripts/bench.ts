@@ -5,13 +5,15 @@
  * (rows stored, winners per agency) and refuses to report a wrong one, then
  * prints a table and writes JSON.
  *
- *   deno task bench [--scenario NAME ...] [--json FILE]
+ *   deno task bench [--scenario NAME ...] [--json FILE] [--metrics off|on|both]
  *
  * Scenarios: `dataset` (the course's files in ../shared/tp0-dataset),
  * `5x1000000`, `100x100000`, `1000x1000`, or any `AxB` (synthetic,
  * deterministic, with known winners; above 200 agencies they run in pools of
  * 50 per process), and `drawN` (the draw alone over N stored bets). Default:
- * the four issue scenarios and `draw10000000`.
+ * the four issue scenarios and `draw10000000`. `--metrics on` runs the
+ * central with `METRICS_PORT` and scrapes it every second (the last scrape
+ * must agree with bets.csv); `both` runs each scenario off, then on.
  * Measured: end-to-end time (first agency started → last agency exited with
  * its winners), bets per second, batch acknowledgement latency (p50, p99 of
  * the agencies' own measurements; the worst agency's), the draw's duration,
@@ -33,6 +35,8 @@ import {
 } from "./processes.ts";
 import { drawWinners } from "../server/store/parallel_draw.ts";
 import { sampleAgency } from "./sample_bets.ts";
+import { cpuSeconds, MemorySampler } from "./bench_sampler.ts";
+import { freeMetricsPort, MetricsScraper } from "./bench_metrics.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 /**
@@ -63,112 +67,21 @@ interface Result {
   agenciesCpuSeconds: number;
 }
 
-/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
-const USER_HZ = 100;
-
-/**
- * CPU seconds from `/proc/<pid>/stat`: the process's own (user + system),
- * or, with `children`, that of its children that have exited and been
- * waited for. 0 for a process that is gone.
- */
-function cpuSeconds(pid: number | "self", children = false): number {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return 0;
-    throw error;
-  }
-  // Fields after the command name, which is in parentheses: state is 3.
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const at = children ? 13 : 11;
-  return (Number(fields[at]) + Number(fields[at + 1])) / USER_HZ;
-}
-
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     scenario: { type: "string", multiple: true },
     json: { type: "string", default: "bench-results/bench.json" },
+    metrics: { type: "string", default: "off" },
   },
 });
+if (!["off", "on", "both"].includes(values.metrics)) {
+  throw new Error(
+    `Cannot run: --metrics is off, on or both, not ${values.metrics}`,
+  );
+}
 const scenarios = values.scenario ??
   ["dataset", "5x1000000", "100x100000", "1000x1000", "draw10000000"];
-
-/**
- * Memory, sampled every 50 ms: the peak of the central's processes' summed
- * PSS (proportional set size: pages shared between them, like the Deno
- * binary's, counted once, as a container's memory would count them), and
- * the peak resident set (VmHWM, kB) of every pid seen.
- *
- * PSS is costly to read (the kernel walks every mapping: a few ms per
- * sample at 100 agencies, which the run being measured paid for). It is
- * the processes' private (anonymous) pages plus their share of file pages,
- * and only the private part moves fast. So each sample reads the cheap
- * `RssAnon` and estimates PSS as that plus the file share of the last real
- * reading; PSS is read again when the estimate passes the peak so far by
- * 1 MB (a peak made of private pages is caught within 50 ms and 1 MB), or
- * every second (the file share drifts slowly, as agencies that share the
- * binary come and go). Agencies' high-water marks are read 20 per sample
- * at most, in turn: with 100 agencies each is read every 250 ms (every
- * read costs the machine about 70 µs at that load).
- */
-class MemorySampler {
-  readonly peaks = new Map<number, number>();
-  centralPssPeakKb = 0;
-  #timer: ReturnType<typeof setInterval>;
-  /** PSS minus private pages at the last reading. */
-  #fileShareKb = 0;
-  #pssAt = -Infinity;
-  #tick = 0;
-  constructor(central: readonly number[], agencies: readonly number[]) {
-    const read = (path: string): string | null => {
-      try {
-        return Deno.readTextFileSync(path);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return null;
-        throw error;
-      }
-    };
-    const field = (text: string, pattern: RegExp) =>
-      Number(pattern.exec(text)?.[1] ?? 0);
-    const status = (pid: number): string | null => {
-      const text = read(`/proc/${pid}/status`);
-      if (text !== null) {
-        const kb = field(text, /VmHWM:\s+(\d+)/);
-        this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, kb));
-      }
-      return text;
-    };
-    this.#timer = setInterval(() => {
-      let anon = 0;
-      for (const pid of central) {
-        const text = status(pid);
-        if (text !== null) anon += field(text, /RssAnon:\s+(\d+)/);
-      }
-      const now = performance.now();
-      if (
-        anon + this.#fileShareKb > this.centralPssPeakKb + 1024 ||
-        now - this.#pssAt >= 1000
-      ) {
-        let pss = 0;
-        for (const pid of central) {
-          const text = read(`/proc/${pid}/smaps_rollup`);
-          if (text !== null) pss += field(text, /^Pss:\s+(\d+)/m);
-        }
-        this.centralPssPeakKb = Math.max(this.centralPssPeakKb, pss);
-        this.#fileShareKb = pss - anon;
-        this.#pssAt = now;
-      }
-      const turns = Math.max(1, Math.ceil(agencies.length / 20));
-      const turn = this.#tick++ % turns;
-      for (let i = turn; i < agencies.length; i += turns) status(agencies[i]!);
-    }, 50);
-  }
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
 
 async function prepare(
   name: string,
@@ -269,9 +182,10 @@ async function runDraw(name: string, rows: number): Promise<Result> {
   }
 }
 
-async function run(name: string): Promise<Result> {
+async function run(name: string, metrics = false): Promise<Result> {
   const draw = /^draw(\d+)$/.exec(name);
   if (draw !== null) return await runDraw(name, Number(draw[1]));
+  const metricsPort = metrics ? freeMetricsPort() : 0;
   const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
   try {
     const { files, winners, bets } = await prepare(name, dir);
@@ -285,9 +199,11 @@ async function run(name: string): Promise<Result> {
         ...(files.length > MAX_AGENCY_PROCESSES
           ? ["--listen-backlog", String(files.length)]
           : []),
+        ...(metrics ? ["--metrics-port", String(metricsPort)] : []),
       ],
     });
     const port = await central.ready(60_000);
+    const scraper = metrics ? new MetricsScraper(metricsPort) : null;
     // Every worker has started by the ready line. Looked up once: the
     // central's output grows by a line per batch, and scanning it on every
     // sample took a large share of the machine from the run it measures.
@@ -382,6 +298,7 @@ async function run(name: string): Promise<Result> {
       /action: ganadores_por_agencia/,
       1_000,
     );
+    await scraper?.stop(bets, files.length);
     const centralCpuSeconds = centralPids.reduce(
       (sum, pid) => sum + cpuSeconds(pid),
       0,
@@ -389,7 +306,7 @@ async function run(name: string): Promise<Result> {
     central.kill("SIGTERM");
     await central.exit(30_000);
     return {
-      scenario: name,
+      scenario: metrics ? `${name} metrics` : name,
       agencies: files.length,
       bets,
       seconds,
@@ -412,9 +329,17 @@ async function run(name: string): Promise<Result> {
 }
 
 const results: Result[] = [];
+// With --metrics both, each scenario runs off then on, in turn: the pairs
+// share the machine's moment, so the comparison is fair. (A draw scenario
+// runs no central: once.)
+const modes = values.metrics === "both"
+  ? [false, true]
+  : [values.metrics === "on"];
 for (const name of scenarios) {
-  console.error(`running ${name} …`);
-  results.push(await run(name));
+  for (const metrics of name.startsWith("draw") ? [false] : modes) {
+    console.error(`running ${name}${metrics ? " (metrics on)" : ""} …`);
+    results.push(await run(name, metrics));
+  }
 }
 console.log(
   "| scenario | agencies | bets | seconds | bets/s | ack p50 ms | ack p99 ms | draw ms | central peak MB (PSS) | central RSS sum MB | agency peak MB | central CPU s | agencies CPU s |",

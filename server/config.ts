@@ -41,6 +41,8 @@ export interface CentralConfig {
    * least {@linkcode MIN_SECRET_LENGTH} characters). Never logged.
    */
   readonly authSecret: string;
+  /** `METRICS_PORT`: where the supervisor serves `GET /metrics` (0, the default: off). */
+  readonly metricsPort: number;
 }
 
 /**
@@ -104,6 +106,11 @@ export const KEYS = {
     fallback: "30s",
     help: "longest silence from a peer (Go duration)",
   },
+  METRICS_PORT: {
+    flag: "metrics-port",
+    fallback: "0",
+    help: "serve GET /metrics (Prometheus text) on this port; 0: off",
+  },
   AUTH_SECRET: {
     help:
       "the secret agency keys are derived from (environment or config.ini " +
@@ -123,6 +130,10 @@ export interface CentralArgs {
   readonly worker: boolean;
   /** The agency id of `agency-key K` (print its key), or `null`. */
   readonly agencyKey: number | null;
+  /** `health`, `status` (see `server/ops/`), or `null` to run the central. */
+  readonly tool: "health" | "status" | null;
+  /** `--json`: `status` prints JSON instead of tables. */
+  readonly json: boolean;
   /** `--help` / `-h`: print {@linkcode centralHelp} and exit 0. */
   readonly help: boolean;
   /** `--version` / `-V`. */
@@ -141,13 +152,15 @@ export function parseCentralArgs(argv: readonly string[]): CentralArgs {
       spec.flag === undefined ? [] : [[key, spec.flag]]
     ),
   ) as Record<Key, string>;
+  const json = argv.includes("--json");
   const { configPath, overrides, positionals, help, version } = parseFlags(
-    argv,
+    argv.filter((arg) => arg !== "--json"),
     flags,
     "./config.ini",
     true,
   );
   const [command, ...extra] = positionals;
+  const given = { configPath, help, version, overrides };
   if (command === "agency-key") {
     if (extra.length !== 1) {
       throw new ConfigError(
@@ -156,21 +169,27 @@ export function parseCentralArgs(argv: readonly string[]): CentralArgs {
       );
     }
     const agencyKey = parseIntegerValue("agency-key", extra[0], 1, 0xffff_ffff);
-    return { configPath, worker: false, agencyKey, help, version, overrides };
+    return { ...given, worker: false, agencyKey, tool: null, json: false };
   }
-  if ((command !== undefined && command !== "worker") || extra.length > 0) {
+  if (json && command !== "status") {
+    throw new ConfigError("--json", "is an option of `central status` only");
+  }
+  const tool = command === "health" || command === "status" ? command : null;
+  if (
+    (command !== undefined && command !== "worker" && tool === null) ||
+    extra.length > 0
+  ) {
     throw new ConfigError(
       "command line",
       `has unexpected argument "${command ?? extra[0]}" (see central --help)`,
     );
   }
   return {
-    configPath,
+    ...given,
     worker: command === "worker",
     agencyKey: null,
-    help,
-    version,
-    overrides,
+    tool,
+    json,
   };
 }
 
@@ -180,6 +199,8 @@ export function centralHelp(): string {
     [
       "Usage: central [--config PATH] [--FLAG VALUE ...]",
       "       central [--config PATH] agency-key K   (prints agency K's key from AUTH_SECRET)",
+      "       central [--config PATH] health          (exit 0 when a central serves agencies at SERVER_PORT)",
+      "       central [--config PATH] status [--json] (where every agency in STORAGE_DIR stands)",
       "       central --help | --version",
       "",
       "The Lotería Nacional central: a supervisor and WORKERS worker processes sharing one",
@@ -203,12 +224,15 @@ export function centralHelp(): string {
  * Builds the configuration from the text of config.ini (section
  * `[DEFAULT]`), the environment and the flags: flags over environment over
  * file over defaults. Pure; throws one {@linkcode ConfigError} naming every
- * key at fault: unknown keys in the file, missing or bad values.
+ * key at fault: unknown keys in the file, missing or bad values. Without
+ * `needsSecret` (`central health`, `central status`) `AUTH_SECRET` is
+ * neither read nor required, and `authSecret` is empty.
  */
 export function loadCentralConfig(
   fileText: string,
   env: Readonly<Record<string, string | undefined>>,
   overrides: Readonly<Partial<Record<Key, string>>> = {},
+  needsSecret = true,
 ): CentralConfig {
   let parsed: Record<string, unknown>;
   try {
@@ -248,7 +272,11 @@ export function loadCentralConfig(
     storageDir: text("STORAGE_DIR"),
     maxConnections: integer("MAX_CONNECTIONS", 1, 1_000_000),
     idleTimeoutMs: problems.check(() => idleTimeoutMs(get("IDLE_TIMEOUT"))),
-    authSecret: problems.check(() => authSecret(get("AUTH_SECRET"))),
+    // `health` and `status` read the rest, never the secret.
+    authSecret: needsSecret
+      ? problems.check(() => authSecret(get("AUTH_SECRET")))
+      : "",
+    metricsPort: integer("METRICS_PORT", 0, 65535),
   };
   problems.throwIfAny();
   return config as CentralConfig;

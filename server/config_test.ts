@@ -35,6 +35,7 @@ Deno.test("config.ini alone, with documented defaults", () => {
     maxConnections: 1024,
     idleTimeoutMs: 30_000,
     authSecret: SECRET,
+    metricsPort: 0,
   });
 });
 
@@ -123,6 +124,42 @@ Deno.test("the command line: worker sub-command, unknown flags refused", () => {
     () => parseCentralArgs(["serve"]),
     /unexpected argument "serve"/,
   );
+});
+
+Deno.test("health and status: sub-commands that read no secret; --json is status's", () => {
+  assert.equal(parseCentralArgs(["health"]).tool, "health");
+  const status = parseCentralArgs(["status", "--json", "--storage-dir", "d"]);
+  assert.equal(status.tool, "status");
+  assert.equal(status.json, true);
+  assert.equal(status.overrides.STORAGE_DIR, "d");
+  assert.equal(parseCentralArgs([]).tool, null);
+  assert.throws(() => parseCentralArgs(["--json"]), /--json is an option of/);
+  assert.throws(() => parseCentralArgs(["health", "x"]), /unexpected argument/);
+  const noSecret = FILE.replace(/^AUTH_SECRET.*$/m, "");
+  assert.throws(() => loadCentralConfig(noSecret, {}), /AUTH_SECRET/);
+  assert.equal(loadCentralConfig(noSecret, {}, {}, false).authSecret, "");
+});
+
+Deno.test("METRICS_PORT: off by default, a port from any source, checked", () => {
+  assert.equal(loadCentralConfig(FILE, {}).metricsPort, 0);
+  assert.equal(
+    loadCentralConfig(FILE + "METRICS_PORT = 9100\n", {}).metricsPort,
+    9100,
+  );
+  assert.equal(
+    loadCentralConfig(FILE, { METRICS_PORT: "9101" }, { METRICS_PORT: "9102" })
+      .metricsPort,
+    9102,
+  );
+  assert.equal(
+    parseCentralArgs(["--metrics-port", "9103"]).overrides.METRICS_PORT,
+    "9103",
+  );
+  assert.throws(
+    () => loadCentralConfig(FILE, { METRICS_PORT: "70000" }),
+    /METRICS_PORT/,
+  );
+  assert.match(centralHelp(), /METRICS_PORT +METRICS_PORT +--metrics-port +0 /);
 });
 
 Deno.test("the course's config.ini, exactly its four keys, loads", () => {

@@ -18,7 +18,6 @@ import {
   loadCentralConfig,
   parseCentralArgs,
 } from "./config.ts";
-import { Authenticator } from "./net/authenticator.ts";
 import { FailureLog } from "./net/failure_log.ts";
 import { createHandler, createHelloHandler } from "./net/handlers.ts";
 import { Lottery } from "./lottery.ts";
@@ -33,6 +32,10 @@ import {
 } from "./store/instance_lock.ts";
 import { KV_FILE, LEDGER_FILE, LOCK_FILE, Store } from "./store/store.ts";
 import { Supervisor } from "./process/supervisor.ts";
+import { runTool } from "./ops/tools.ts";
+import { StorageView } from "./ops/storage_view.ts";
+import { serveLifeline } from "./ops/metrics_channel.ts";
+import { MeteredLottery, meterServing } from "./ops/metered.ts";
 import { serve } from "./net/accept_loop.ts";
 import {
   READY_LINE,
@@ -69,7 +72,13 @@ async function main(argv: string[]): Promise<number> {
     }
     if (args.worker) return await workerMain(log);
     const text = await readConfigFile(args.configPath);
-    const config = loadCentralConfig(text, Deno.env.toObject(), args.overrides);
+    const config = loadCentralConfig(
+      text,
+      Deno.env.toObject(),
+      args.overrides,
+      args.tool === null,
+    );
+    if (args.tool !== null) return await runTool(args.tool, config, args.json);
     log.setLevel(config.loggingLevel);
     if (args.agencyKey !== null) {
       return await printAgencyKey(config, args.agencyKey);
@@ -146,6 +155,19 @@ async function supervisorMain(
     log,
   );
   await Promise.race([supervisor.start(), stop.promise]);
+  // prom-client is loaded only when metrics are on: no start-up cost otherwise.
+  await using _metrics = config.metricsPort === 0 || stop.signal.aborted
+    ? null
+    : (await import("./ops/metrics_server.ts")).MetricsServer.start(
+      config.listenIp,
+      config.metricsPort,
+      {
+        workers: () => supervisor.workers,
+        storage: await StorageView.open(config.storageDir),
+        agencies: config.agencies,
+      },
+      log,
+    );
   if (!stop.signal.aborted) {
     log.info("central_ready", "success", {
       port: config.port,
@@ -188,8 +210,12 @@ async function workerMain(logging: Logging): Promise<number> {
   const config = JSON.parse(first) as CentralConfig;
   logging.setLevel(config.loggingLevel);
   const stop = stopSignal();
+  const metrics = config.metricsPort === 0
+    ? null
+    : new (await import("./ops/worker_metrics.ts")).WorkerMetrics();
   // The supervisor holds our stdin open; end-of-file means it is gone.
-  rest.then(() => stop.abort("supervisor_gone"));
+  serveLifeline(lines, rest, async () => await metrics?.snapshot() ?? [])
+    .then(() => stop.abort("supervisor_gone"));
 
   const dir = config.storageDir;
   {
@@ -208,7 +234,7 @@ async function workerMain(logging: Logging): Promise<number> {
       "bets_file",
       await Deno.open(join(dir, BETS_FILE), { append: true, create: true }),
     );
-    const lottery = new Lottery({
+    const deps = {
       lock,
       state,
       ledger,
@@ -216,22 +242,33 @@ async function workerMain(logging: Logging): Promise<number> {
       storageDir: dir,
       agencies: config.agencies,
       log,
-    });
+    };
+    const lottery = metrics === null
+      ? new Lottery(deps)
+      : new MeteredLottery(deps, metrics);
+    const serving = meterServing(
+      metrics,
+      config.authSecret,
+      createHandler(lottery, log),
+      createHelloHandler(lottery, log),
+    );
     const failures = resources.use(new FailureLog(log));
     const listener = resources.use(listen(config));
     Deno.stderr.writeSync(new TextEncoder().encode(READY_LINE + "\n"));
     await serve(listener, {
-      handler: createHandler(lottery, log),
+      handler: serving.handler,
       backlogBytes: () => lottery.backlogBytes,
       log,
       idleTimeoutMs: config.idleTimeoutMs,
       opening: {
-        authenticator: new Authenticator(config.authSecret),
-        hello: createHelloHandler(lottery, log),
+        authenticator: serving.authenticator,
+        hello: serving.hello,
         failures,
       },
       maxConnections: config.maxConnections,
       shutdownDeadlineMs: SHUTDOWN_DEADLINE_MS,
+      onConnections: serving.onConnections,
+      onRefusal: serving.onRefusal,
     }, stop.signal);
   }
   logging.info("worker_stopped", "success", {
@@ -260,25 +297,16 @@ function listen(config: CentralConfig): Deno.TcpListener {
   }
 }
 
-/** Reads the first line, and returns a promise for the end of the stream. */
+/** Reads the first line, and returns what was read past it. */
 async function readLine(
   reader: ReadableStreamDefaultReader<string>,
-): Promise<{ line: string | null; rest: Promise<void> }> {
+): Promise<{ line: string | null; rest: string }> {
   let text = "";
   for (;;) {
     const lf = text.indexOf("\n");
-    if (lf !== -1) {
-      const drain = async () => {
-        while (
-          !(await reader.read()).done
-        ) { /* the lifeline carries nothing more */ }
-      };
-      return { line: text.slice(0, lf), rest: drain() };
-    }
+    if (lf !== -1) return { line: text.slice(0, lf), rest: text.slice(lf + 1) };
     const { value, done } = await reader.read();
-    if (done) {
-      return { line: text === "" ? null : text, rest: Promise.resolve() };
-    }
+    if (done) return { line: text === "" ? null : text, rest: "" };
     text += value;
   }
 }

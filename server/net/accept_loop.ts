@@ -8,7 +8,7 @@ import { Backoff } from "../../lib/backoff.ts";
 import type { ActionLog } from "../../lib/log.ts";
 import { writeAll } from "../../lib/net.ts";
 import { Timer } from "../../lib/timer.ts";
-import { encodeMessage } from "../../protocol/messages.ts";
+import { encodeMessage, type ErrorCodeName } from "../../protocol/messages.ts";
 import type { RequestHandler } from "./handlers.ts";
 import { type OpeningOptions, Session } from "./session.ts";
 
@@ -28,6 +28,10 @@ export interface ServeOptions {
   readonly maxConnections: number;
   /** How long shutdown waits for in-flight requests before closing them. */
   readonly shutdownDeadlineMs: number;
+  /** Told the number of open connections whenever it changes (metrics). */
+  readonly onConnections?: (open: number) => void;
+  /** Told the code of each error reply sent outside a handler (metrics). */
+  readonly onRefusal?: (code: ErrorCodeName) => void;
 }
 
 /**
@@ -84,13 +88,18 @@ export async function serve(
           error:
             `Cannot accept connection: ${sessions.size} are open, the limit is ${options.maxConnections}`,
         });
+        options.onRefusal?.("busy");
         refuseBusy(conn, options);
         continue;
       }
       log.info("accept_connections", "success", { ip });
       const session = new Session(conn, options);
       sessions.add(session);
-      session.done.then(() => sessions.delete(session));
+      options.onConnections?.(sessions.size);
+      session.done.then(() => {
+        sessions.delete(session);
+        options.onConnections?.(sessions.size);
+      });
       log.info("accept_connections", "in_progress");
     }
   } finally {

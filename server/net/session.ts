@@ -13,6 +13,7 @@ import {
 } from "../../protocol/frame.ts";
 import {
   decodeMessage,
+  type ErrorCodeName,
   isKnownMessageType,
   isRequest,
   type Message,
@@ -112,6 +113,8 @@ export interface SessionOptions {
   readonly idleTimeoutMs: number;
   /** The opening exchange: hello, challenge, proof, welcome. */
   readonly opening: OpeningOptions;
+  /** Told the code of each error reply the session itself sends (metrics). */
+  readonly onRefusal?: (code: ErrorCodeName) => void;
 }
 
 /**
@@ -230,6 +233,7 @@ export class Session implements AsyncDisposable {
       else await this.#serveEcho(reader);
     } catch (error) {
       const answer = this.#report(error);
+      if (answer?.kind === "error") this.#options.onRefusal?.(answer.code);
       if (answer !== null) await this.#sendLast(answer);
     } finally {
       this.#idle[Symbol.dispose]();

@@ -16,6 +16,8 @@ export interface WorkerHandle {
   readonly exited: Promise<number>;
   /** Sends a signal; a process that already ended is ignored. */
   kill(signal: Deno.Signal): void;
+  /** Its figures as JSON (see `server/ops/metrics_channel.ts`); `null` once it ended. */
+  metrics?(): Promise<string | null>;
 }
 
 /** Starts worker number `index` (1-based); `supervisor_test.ts` passes fakes. */
@@ -70,6 +72,11 @@ export class Supervisor implements AsyncDisposable {
     this.#spawn = spawn;
     this.#log = log;
     this.#options = { ...DEFAULTS, ...options };
+  }
+
+  /** The workers running now, by slot (1-based). */
+  get workers(): ReadonlyMap<number, WorkerHandle> {
+    return this.#current;
   }
 
   /** Process ids of the workers running now. */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { CentralConfig } from "../config.ts";
+import { METRICS_REQUEST, MetricsRequests } from "../ops/metrics_channel.ts";
 import type { WorkerHandle } from "./supervisor.ts";
 
 /** The line a worker writes on its control channel (stderr) once listening. */
@@ -87,10 +88,12 @@ export function spawnWorkerProcess(
     readyResolve = resolve;
     readyReject = reject;
   });
-  const control = watchControl(child.stderr, readyResolve);
+  const requests = new MetricsRequests();
+  const control = watchControl(child.stderr, readyResolve, requests);
   const exited = (async () => {
     const status = await child.status;
     await control;
+    requests.end();
     readyReject(
       new Error(
         `Cannot start worker ${child.pid}: it exited with code ${status.code}`,
@@ -111,6 +114,10 @@ export function spawnWorkerProcess(
     pid: child.pid,
     ready,
     exited,
+    metrics: () =>
+      requests.request(() =>
+        stdin.write(new TextEncoder().encode(METRICS_REQUEST + "\n"))
+      ),
     kill(signal: Deno.Signal) {
       try {
         child.kill(signal);
@@ -128,6 +135,7 @@ export function spawnWorkerProcess(
 async function watchControl(
   stderr: ReadableStream<Uint8Array>,
   onReady: () => void,
+  requests: MetricsRequests,
 ): Promise<void> {
   let pending = "";
   const out = new TextEncoder();
@@ -138,7 +146,9 @@ async function watchControl(
       const line = pending.slice(0, lf);
       pending = pending.slice(lf + 1);
       if (line === READY_LINE) onReady();
-      else Deno.stderr.writeSync(out.encode(line + "\n"));
+      else if (!requests.take(line)) {
+        Deno.stderr.writeSync(out.encode(line + "\n"));
+      }
     }
   }
   if (pending !== "") Deno.stderr.writeSync(out.encode(pending));
