@@ -19,7 +19,12 @@ import {
 import { concat } from "../protocol/test_fixtures.ts";
 import { sampleAgency } from "../scripts/sample_bets.ts";
 import { agency, Central, field, harnessKey, tempDir } from "./harness.ts";
-import { frameHeader as header, helloOf, RawPeer } from "./raw_peer.ts";
+import {
+  frameHeader as header,
+  helloFor,
+  helloOf,
+  RawPeer,
+} from "./raw_peer.ts";
 
 const GOOD: WireBet = {
   firstName: "Ana",
@@ -312,9 +317,13 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
   await Deno.writeTextFile(data, sample.lines.join("\n") + "\n");
   await using healthy = agency(1, port, { CLI_DATA_PATH: data });
   {
-    // Agency 2's one bet is stored (the edge bet): it finishes, for the draw.
+    // Agency 2's one bet is stored (the edge bet): it finishes, for the
+    // draw, announcing that row's digest.
+    const rows = (await Deno.readTextFile(join(central.storageDir, "bets.csv")))
+      .split("\n").filter((row) => row.startsWith("2,"));
+    assert.equal(rows.length, 1);
     using peer = await RawPeer.connect(port);
-    await peer.open(helloOf(2, 1), harnessKey(2));
+    await peer.open(helloFor(2, rows[0] + "\n"), harnessKey(2));
     await peer.send(encodeMessage({ kind: "finish", agency: 2, total: 1 }));
     assert.equal((await peer.next())?.kind, "ack");
   }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { encodeMessage } from "../protocol/messages.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import { Central, harnessKey, tempDir } from "./harness.ts";
-import { helloOf, RawPeer } from "./raw_peer.ts";
+import { helloFor, helloOf, RawPeer } from "./raw_peer.ts";
 
 /** Winning bets of agency 1: every winners reply is tens of kB. */
 const TOTAL = 3000;
@@ -36,14 +36,14 @@ Deno.test("a peer that stops reading is closed after the idle timeout", async ()
   const port = await central.ready();
   const encoder = new TextEncoder();
   {
-    using peer = await RawPeer.connect(port);
-    await peer.open(helloOf(1, TOTAL), harnessKey(1));
     const frames: Uint8Array[] = [];
+    let stream = "";
     for (let first = 0; first < TOTAL; first += PER_BATCH) {
       let rows = "";
       for (let i = first; i < first + PER_BATCH; i++) {
         rows += `1,Ana,Díaz,${30_000_000 + i},1999-03-17,7574\n`;
       }
+      stream += rows;
       frames.push(encodeMessage({
         kind: "batch",
         agency: 1,
@@ -53,6 +53,8 @@ Deno.test("a peer that stops reading is closed after the idle timeout", async ()
       }));
     }
     frames.push(encodeMessage({ kind: "finish", agency: 1, total: TOTAL }));
+    using peer = await RawPeer.connect(port);
+    await peer.open(helloFor(1, stream), harnessKey(1));
     assert.ok(await peer.send(concat(frames)));
     for (let k = 0; k < frames.length; k++) {
       assert.equal((await peer.next())?.kind, "ack");
