@@ -122,7 +122,7 @@ async function provenWith(
  * challenge.
  */
 async function replays(port: number): Promise<Outcome[]> {
-  const hello = helloOf(INSIDER, 0);
+  const hello = helloFor(INSIDER, "");
   const helloBytes = encodeMessage({ kind: "hello", ...hello });
   let proofBytes: Uint8Array;
   {
@@ -217,7 +217,7 @@ async function insiderAttacks(port: number): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   for (const [name, bytes] of frames) {
     using peer = await RawPeer.connect(port);
-    await peer.open(helloOf(INSIDER, 0), harnessKey(INSIDER));
+    await peer.open(helloFor(INSIDER, ""), harnessKey(INSIDER));
     await peer.send(bytes);
     outcomes.push({ name, answers: await peer.rest() });
   }
