@@ -10,8 +10,10 @@
  * Scenarios: `dataset` (the course's files in ../shared/tp0-dataset),
  * `5x1000000`, `100x100000`, `1000x1000`, or any `AxB` (synthetic,
  * deterministic, with known winners; above 200 agencies they run in pools of
- * 50 per process), and `drawN` (the draw alone over N stored bets). Default:
- * the four issue scenarios and `draw10000000`.
+ * 50 per process), `drawN` (the draw alone over N stored bets) and
+ * `startupN` (the start-up check of N stored bets, beside `cat` and
+ * `sha256sum` of the same file): `bench_stored.ts`. Default: the four issue
+ * scenarios, `draw10000000` and `startup10000000`.
  * Measured: end-to-end time (first agency started → last agency exited with
  * its winners), bets per second, batch acknowledgement latency (p50, p99 of
  * the agencies' own measurements; the worst agency's), the draw's duration,
@@ -31,7 +33,8 @@ import {
   Program,
   ROOT,
 } from "./processes.ts";
-import { drawWinners } from "../server/store/parallel_draw.ts";
+import { runDraw, runStartup, type StoredResult } from "./bench_stored.ts";
+import { cpuSeconds, MemorySampler } from "./bench_proc.ts";
 import { sampleAgency } from "./sample_bets.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
@@ -43,15 +46,9 @@ const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 const MAX_AGENCY_PROCESSES = 200;
 const POOL_SIZE = 50;
 
-interface Result {
-  scenario: string;
-  agencies: number;
-  bets: number;
-  seconds: number;
-  betsPerSecond: number;
+interface Result extends StoredResult {
   ackP50Ms: number;
   ackP99Ms: number;
-  drawMs: number;
   /** Peak of the central's processes' summed PSS. */
   centralPeakMb: number;
   /** The central's processes' peak resident sets, summed (shared pages counted in each). */
@@ -63,27 +60,16 @@ interface Result {
   agenciesCpuSeconds: number;
 }
 
-/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
-const USER_HZ = 100;
-
-/**
- * CPU seconds from `/proc/<pid>/stat`: the process's own (user + system),
- * or, with `children`, that of its children that have exited and been
- * waited for. 0 for a process that is gone.
- */
-function cpuSeconds(pid: number | "self", children = false): number {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return 0;
-    throw error;
-  }
-  // Fields after the command name, which is in parentheses: state is 3.
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const at = children ? 13 : 11;
-  return (Number(fields[at]) + Number(fields[at + 1])) / USER_HZ;
-}
+/** The columns a scenario without agency processes leaves at 0. */
+const NO_PROCESSES = {
+  ackP50Ms: 0,
+  ackP99Ms: 0,
+  centralPeakMb: 0,
+  centralRssSumMb: 0,
+  agencyPeakMb: 0,
+  centralCpuSeconds: 0,
+  agenciesCpuSeconds: 0,
+};
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -93,82 +79,14 @@ const { values } = parseArgs({
   },
 });
 const scenarios = values.scenario ??
-  ["dataset", "5x1000000", "100x100000", "1000x1000", "draw10000000"];
-
-/**
- * Memory, sampled every 50 ms: the peak of the central's processes' summed
- * PSS (proportional set size: pages shared between them, like the Deno
- * binary's, counted once, as a container's memory would count them), and
- * the peak resident set (VmHWM, kB) of every pid seen.
- *
- * PSS is costly to read (the kernel walks every mapping: a few ms per
- * sample at 100 agencies, which the run being measured paid for). It is
- * the processes' private (anonymous) pages plus their share of file pages,
- * and only the private part moves fast. So each sample reads the cheap
- * `RssAnon` and estimates PSS as that plus the file share of the last real
- * reading; PSS is read again when the estimate passes the peak so far by
- * 1 MB (a peak made of private pages is caught within 50 ms and 1 MB), or
- * every second (the file share drifts slowly, as agencies that share the
- * binary come and go). Agencies' high-water marks are read 20 per sample
- * at most, in turn: with 100 agencies each is read every 250 ms (every
- * read costs the machine about 70 µs at that load).
- */
-class MemorySampler {
-  readonly peaks = new Map<number, number>();
-  centralPssPeakKb = 0;
-  #timer: ReturnType<typeof setInterval>;
-  /** PSS minus private pages at the last reading. */
-  #fileShareKb = 0;
-  #pssAt = -Infinity;
-  #tick = 0;
-  constructor(central: readonly number[], agencies: readonly number[]) {
-    const read = (path: string): string | null => {
-      try {
-        return Deno.readTextFileSync(path);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return null;
-        throw error;
-      }
-    };
-    const field = (text: string, pattern: RegExp) =>
-      Number(pattern.exec(text)?.[1] ?? 0);
-    const status = (pid: number): string | null => {
-      const text = read(`/proc/${pid}/status`);
-      if (text !== null) {
-        const kb = field(text, /VmHWM:\s+(\d+)/);
-        this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, kb));
-      }
-      return text;
-    };
-    this.#timer = setInterval(() => {
-      let anon = 0;
-      for (const pid of central) {
-        const text = status(pid);
-        if (text !== null) anon += field(text, /RssAnon:\s+(\d+)/);
-      }
-      const now = performance.now();
-      if (
-        anon + this.#fileShareKb > this.centralPssPeakKb + 1024 ||
-        now - this.#pssAt >= 1000
-      ) {
-        let pss = 0;
-        for (const pid of central) {
-          const text = read(`/proc/${pid}/smaps_rollup`);
-          if (text !== null) pss += field(text, /^Pss:\s+(\d+)/m);
-        }
-        this.centralPssPeakKb = Math.max(this.centralPssPeakKb, pss);
-        this.#fileShareKb = pss - anon;
-        this.#pssAt = now;
-      }
-      const turns = Math.max(1, Math.ceil(agencies.length / 20));
-      const turn = this.#tick++ % turns;
-      for (let i = turn; i < agencies.length; i += turns) status(agencies[i]!);
-    }, 50);
-  }
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
+  [
+    "dataset",
+    "5x1000000",
+    "100x100000",
+    "1000x1000",
+    "draw10000000",
+    "startup10000000",
+  ];
 
 async function prepare(
   name: string,
@@ -204,74 +122,15 @@ async function prepare(
   return { files, winners, bets: agencies * perAgency };
 }
 
-/**
- * The draw alone over `rows` stored bets: writes a bets.csv in stored form
- * (five agencies, a winner every 9,973 rows) and times the draw's reading
- * of it (`drawWinners`, the whole of the draw but writing the winners file
- * and one KV commit), once, right after writing it (page cache warm, code
- * cold). Checks the winners first.
- */
-async function runDraw(name: string, rows: number): Promise<Result> {
-  const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
-  try {
-    const path = join(dir, "bets.csv");
-    const expected = new Map<number, number>();
-    {
-      using file = await Deno.open(path, { write: true, create: true });
-      const encoder = new TextEncoder();
-      let chunk = "";
-      for (let i = 0; i < rows; i++) {
-        const agency = 1 + (i % 5);
-        const wins = i % 9973 === 0;
-        if (wins) expected.set(agency, (expected.get(agency) ?? 0) + 1);
-        const n = wins ? 7574 : (i * 7919) % 7000;
-        chunk += `${agency},José María,Pérez,${
-          30_000_000 + i
-        },1990-05-17,${n}\n`;
-        if (chunk.length > 1 << 20 || i === rows - 1) {
-          let bytes = encoder.encode(chunk);
-          while (bytes.length > 0) {
-            bytes = bytes.subarray(file.writeSync(bytes));
-          }
-          chunk = "";
-        }
-      }
-    }
-    const started = performance.now();
-    const winners = await drawWinners(path);
-    const ms = performance.now() - started;
-    for (const [agency, n] of expected) {
-      if (winners.get(agency)?.length !== n) {
-        throw new Error(
-          `Cannot report ${name}: agency ${agency} got ${
-            winners.get(agency)?.length ?? 0
-          } winners, expected ${n}`,
-        );
-      }
-    }
-    return {
-      scenario: name,
-      agencies: 5,
-      bets: rows,
-      seconds: ms / 1000,
-      betsPerSecond: rows / (ms / 1000),
-      ackP50Ms: 0,
-      ackP99Ms: 0,
-      drawMs: ms,
-      centralPeakMb: 0,
-      centralRssSumMb: 0,
-      agencyPeakMb: 0,
-      centralCpuSeconds: 0,
-      agenciesCpuSeconds: 0,
-    };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 async function run(name: string): Promise<Result> {
-  const draw = /^draw(\d+)$/.exec(name);
-  if (draw !== null) return await runDraw(name, Number(draw[1]));
+  const stored = /^(draw|startup)(\d+)$/.exec(name);
+  if (stored !== null) {
+    const [, kind, rows] = stored;
+    return {
+      ...NO_PROCESSES,
+      ...await (kind === "draw" ? runDraw : runStartup)(name, Number(rows)),
+    };
+  }
   const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
   try {
     const { files, winners, bets } = await prepare(name, dir);
@@ -431,6 +290,15 @@ for (const r of results) {
     } | ${r.centralCpuSeconds.toFixed(2)} | ${
       r.agenciesCpuSeconds.toFixed(2)
     } |`,
+  );
+}
+for (const r of results.filter((r) => r.floorCatMs !== undefined)) {
+  console.log(
+    `\n${r.scenario}: the start-up check took ${
+      (r.seconds * 1000).toFixed(0)
+    } ms; cat ${r.floorCatMs!.toFixed(0)} ms, sha256sum ${
+      r.floorSha256Ms!.toFixed(0)
+    } ms (${(r.seconds * 1000 / r.floorSha256Ms!).toFixed(2)}× sha256sum)`,
   );
 }
 await Deno.mkdir(join(values.json, ".."), { recursive: true });
