@@ -7,7 +7,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { agency, Central, tempDir, writeSampleFiles } from "./harness.ts";
+import {
+  agency,
+  Central,
+  HARNESS_SECRET,
+  Lines,
+  ROOT,
+  tempDir,
+  writeSampleFiles,
+} from "./harness.ts";
 
 /**
  * Agencies 1 and 2 of 3 load their files and finish (the draw waits for
@@ -101,26 +109,73 @@ Deno.test("a damaged last ledger record stops the start; no acknowledged row is 
   assert.deepEqual(await Deno.readFile(ledger), bytes, "the ledger is kept");
 });
 
+/**
+ * Starts a central on `storage` under umask 000 (through `sh`: setting the
+ * umask needs a permission the tests do not have), waits until it is
+ * ready, and stops it.
+ */
+async function startUnderUmask0(storage: string): Promise<void> {
+  const script = 'umask 000 && exec "$@"';
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      script,
+      "sh",
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      `--config=${join(ROOT, "deno.json")}`,
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      join(ROOT, "server", "main.ts"),
+      "--config",
+      join(ROOT, "server", "config.ini"),
+      "--port",
+      "0",
+      "--listen-ip",
+      "127.0.0.1",
+      "--storage-dir",
+      storage,
+    ],
+    cwd: ROOT,
+    env: { AUTH_SECRET: HARNESS_SECRET, AGENCIES: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const lines = new Lines(child.stdout, null);
+  await lines.waitFor(/action: central_ready \| result: success/);
+  child.kill("SIGTERM");
+  assert.equal((await child.status).code, 0);
+}
+
 Deno.test("the storage directory is 0700 and its files 0600, whatever the umask", async () => {
   await using dir = await tempDir("tp0-at-rest-");
   const storage = join(dir.path, "storage");
-  // A directory left open by an older version, and the laxest umask.
-  await Deno.mkdir(storage, { mode: 0o755 });
-  await Deno.chmod(storage, 0o755);
-  const umask = Deno.umask(0);
-  try {
-    await loadTwoOfThree(dir.path, storage);
-  } finally {
-    Deno.umask(umask);
-  }
+  await startUnderUmask0(storage);
+  const modes = async () => {
+    const found: Record<string, string> = {};
+    for await (const entry of Deno.readDir(storage)) {
+      const mode = (await Deno.stat(join(storage, entry.name))).mode! & 0o777;
+      found[entry.name] = mode.toString(8);
+    }
+    return found;
+  };
   assert.equal((await Deno.stat(storage)).mode! & 0o777, 0o700);
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(storage)) {
-    names.push(entry.name);
-    const mode = (await Deno.stat(join(storage, entry.name))).mode! & 0o777;
-    assert.equal(mode, 0o600, `${entry.name} is ${mode.toString(8)}`);
+  const created = await modes();
+  for (const name of ["bets.csv", "ledger.bin", "central.kv", "central.lock"]) {
+    assert.equal(created[name], "600", JSON.stringify(created));
   }
-  for (const name of ["bets.csv", "ledger.bin", "central.kv"]) {
-    assert.ok(names.includes(name), `${name} in ${names}`);
+  // What an older version left open is closed at the next start, and the
+  // files made while loading (the KV's journal, winners.json) are 0600 too.
+  await Deno.chmod(storage, 0o755);
+  await Deno.chmod(join(storage, "bets.csv"), 0o644);
+  await loadTwoOfThree(dir.path, storage);
+  assert.equal((await Deno.stat(storage)).mode! & 0o777, 0o700);
+  for (const [name, mode] of Object.entries(await modes())) {
+    assert.equal(mode, "600", name);
   }
 });
