@@ -75,8 +75,7 @@ export async function runDraw(
   name: string,
   rows: number,
 ): Promise<StoredResult> {
-  const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
-  try {
+  return await inTempDir(async (dir) => {
     const path = join(dir, "bets.csv");
     const expected = await writeStoredBets(path, rows);
     const started = performance.now();
@@ -92,9 +91,7 @@ export async function runDraw(
       }
     }
     return result(name, rows, ms, { drawMs: ms });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 /**
@@ -109,8 +106,7 @@ export async function runStartup(
   name: string,
   rows: number,
 ): Promise<StoredResult> {
-  const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
-  try {
+  return await inTempDir(async (dir) => {
     const path = join(dir, "bets.csv");
     const ledgerPath = join(dir, "ledger.bin");
     {
@@ -153,6 +149,14 @@ export async function runStartup(
       floorCatMs: catMs,
       floorSha256Ms: sha256Ms,
     });
+  });
+}
+
+/** `fn` given a fresh temporary directory, removed after. */
+async function inTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
+  try {
+    return await fn(dir);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -7,15 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  agency,
-  Central,
-  HARNESS_SECRET,
-  Lines,
-  ROOT,
-  tempDir,
-  writeSampleFiles,
-} from "./harness.ts";
+import { CentralProcess } from "../scripts/processes.ts";
+import { agency, Central, tempDir, writeSampleFiles } from "./harness.ts";
 
 /**
  * Agencies 1 and 2 of 3 load their files and finish (the draw waits for
@@ -109,53 +102,18 @@ Deno.test("a damaged last ledger record stops the start; no acknowledged row is 
   assert.deepEqual(await Deno.readFile(ledger), bytes, "the ledger is kept");
 });
 
-/**
- * Starts a central on `storage` under umask 000 (through `sh`: setting the
- * umask needs a permission the tests do not have), waits until it is
- * ready, and stops it.
- */
-async function startUnderUmask0(storage: string): Promise<void> {
-  const script = 'umask 000 && exec "$@"';
-  const child = new Deno.Command("sh", {
-    args: [
-      "-c",
-      script,
-      "sh",
-      Deno.execPath(),
-      "run",
-      "--quiet",
-      `--config=${join(ROOT, "deno.json")}`,
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      join(ROOT, "server", "main.ts"),
-      "--config",
-      join(ROOT, "server", "config.ini"),
-      "--port",
-      "0",
-      "--listen-ip",
-      "127.0.0.1",
-      "--storage-dir",
-      storage,
-    ],
-    cwd: ROOT,
-    env: { AUTH_SECRET: HARNESS_SECRET, AGENCIES: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const lines = new Lines(child.stdout, null);
-  await lines.waitFor(/action: central_ready \| result: success/);
-  child.kill("SIGTERM");
-  assert.equal((await child.status).code, 0);
-}
-
 Deno.test("the storage directory is 0700 and its files 0600, whatever the umask", async () => {
   await using dir = await tempDir("tp0-at-rest-");
   const storage = join(dir.path, "storage");
-  await startUnderUmask0(storage);
+  {
+    await using central = new CentralProcess(storage, {
+      env: { AGENCIES: "1" },
+      umask: "000",
+    });
+    await central.ready();
+    central.kill("SIGTERM");
+    assert.equal(await central.exit(), 0);
+  }
   const modes = async () => {
     const found: Record<string, string> = {};
     for await (const entry of Deno.readDir(storage)) {

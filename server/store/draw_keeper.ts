@@ -9,14 +9,12 @@
  * @module
  */
 import { join } from "node:path";
-import type { ActionLog } from "../../lib/log.ts";
 import { cutToCommitted } from "./bets_csv.ts";
-import type { Ledger } from "./ledger.ts";
 import type { DrawRecord } from "./ledger_record.ts";
-import type { DrawSummary, LotteryState } from "./lottery_state.ts";
+import type { DrawSummary } from "./lottery_state.ts";
 import { drawWinners } from "./parallel_draw.ts";
 import { openPrivateSync } from "./private_files.ts";
-import type { StorageLock } from "./storage_lock.ts";
+import type { StorageHandles } from "./storage_handles.ts";
 
 /** The file the draw's winning documents are kept in, per agency. */
 export const WINNERS_FILE = "winners.json";
@@ -46,22 +44,12 @@ export interface DrawMade {
   readonly ms: number;
 }
 
-/** The handles a {@linkcode DrawKeeper} works with. */
-export interface DrawKeeperDeps {
-  readonly lock: StorageLock;
-  readonly state: LotteryState;
-  readonly ledger: Ledger;
-  readonly betsFile: Deno.FsFile;
-  readonly storageDir: string;
-  readonly log: ActionLog;
-}
-
 /** Makes, keeps and serves the draw; see the module comment. */
 export class DrawKeeper {
-  readonly #deps: DrawKeeperDeps;
+  readonly #deps: StorageHandles;
 
   /** @param deps the open handles it works with */
-  constructor(deps: DrawKeeperDeps) {
+  constructor(deps: StorageHandles) {
     this.#deps = deps;
   }
 

@@ -28,15 +28,26 @@ export function openPrivateSync(
 }
 
 /**
- * Creates the storage directory if needed and makes it 0700 and every file
- * in it 0600 (files an older version, SQLite or the instance lock created
- * with the umask's mode). Throws naming the path it cannot change.
+ * The central's files in the storage directory: bets.csv, the ledger, the
+ * winners file (and its temporary), and `central.*` (KV with its SQLite
+ * journals, the lockfiles). Nothing else there is touched.
+ */
+const STORAGE_FILE =
+  /^(bets\.csv|ledger\.bin|winners\.json(\.tmp)?|central\..+)$/;
+
+/**
+ * Creates the storage directory if needed and makes it 0700 and each of
+ * the central's files in it 0600 (files an older version, SQLite or the
+ * instance lock created with the umask's mode). Throws naming the path it
+ * cannot change.
  */
 export async function makePrivate(dir: string): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   await chmod(dir, PRIVATE_DIR_MODE);
   for await (const entry of Deno.readDir(dir)) {
-    if (entry.isFile) await chmod(join(dir, entry.name), PRIVATE_FILE_MODE);
+    if (entry.isFile && STORAGE_FILE.test(entry.name)) {
+      await chmod(join(dir, entry.name), PRIVATE_FILE_MODE);
+    }
   }
 }
 

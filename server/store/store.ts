@@ -22,7 +22,6 @@
  * @module
  */
 import { join } from "node:path";
-import type { ActionLog } from "../../lib/log.ts";
 import {
   type OpenOutcome,
   type Refusal,
@@ -38,16 +37,15 @@ import {
   type DrawMade,
   WINNERS_FILE,
 } from "./draw_keeper.ts";
-import type { Ledger } from "./ledger.ts";
 import {
   type AgencyRecord,
   decodeLedgerRecords,
   type StreamIdentity,
 } from "./ledger_record.ts";
 import { sameStream, streamConflict } from "./stream_conflict.ts";
-import type { DrawSummary, LotteryState } from "./lottery_state.ts";
-import type { StorageLock } from "./storage_lock.ts";
+import type { DrawSummary } from "./lottery_state.ts";
 import { storageFullRefusal } from "./storage_full.ts";
+import type { StorageHandles } from "./storage_handles.ts";
 import { StreamHashes } from "./stream_hashes.ts";
 import { verifyBets } from "./verify_bets.ts";
 
@@ -61,20 +59,7 @@ export const KV_FILE = "central.kv";
 export const LEDGER_FILE = "ledger.bin";
 
 /** The open handles a {@linkcode Store} works with; `main` opens and closes them. */
-export interface StoreDeps {
-  /** Serialises storage across workers and sessions. */
-  readonly lock: StorageLock;
-  /** The finished-agency counter and the draw's summary, in KV. */
-  readonly state: LotteryState;
-  /** What each agency has stored; read and written under the lock. */
-  readonly ledger: Ledger;
-  /** bets.csv, open for appending. */
-  readonly betsFile: Deno.FsFile;
-  /** Where bets.csv and the winners file live. */
-  readonly storageDir: string;
-  /** Where `storage_recovered` and a repaired file's line go. */
-  readonly log: ActionLog;
-}
+export type StoreDeps = StorageHandles;
 
 /** An agency's finish, once recorded in the ledger and counted in KV. */
 export interface Finished {
