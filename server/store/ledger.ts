@@ -38,6 +38,8 @@ export class Ledger implements Disposable {
   #betsSize = 0;
   /** Bytes of the file applied to the cache. */
   #applied = 0;
+  /** Bytes of torn tails cut off by this handle. */
+  #cut = 0;
   /** True if {@linkcode Ledger.open} created the file. */
   readonly created: boolean;
 
@@ -106,7 +108,15 @@ export class Ledger implements Disposable {
     }
     for (const draw of draws) this.#applyDraw(draw);
     this.#applied += length;
-    if (length < bytes.length) file.truncateSync(this.#applied);
+    if (length < bytes.length) {
+      file.truncateSync(this.#applied);
+      this.#cut += bytes.length - length;
+    }
+  }
+
+  /** Bytes of torn tails (a record cut short, a zero-filled end) this handle cut off. */
+  get cutBytes(): number {
+    return this.#cut;
   }
 
   /** The agency's record (zeros if it never sent anything), as of the last refresh. */

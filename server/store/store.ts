@@ -270,6 +270,7 @@ export class Store {
       log.info("storage_recovered", "success", {
         committed_bytes: committed,
         truncated_bytes: cut.cutBytes,
+        ledger_truncated_bytes: ledger.cutBytes,
         verified_ms: verifyMs.toFixed(0),
         finished_agencies: finished,
         draw: ledger.draw === null ? "pending" : "done",
