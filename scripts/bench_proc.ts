@@ -46,13 +46,16 @@ export function cpuSeconds(pid: number | "self", children = false): number {
  * read costs the machine about 70 µs at that load).
  */
 export class MemorySampler {
-  readonly peaks = new Map<number, number>();
+  /** The peak resident set (kB) of every pid seen. */
+  readonly peaks: Map<number, number> = new Map();
+  /** The peak of the central's processes' summed PSS, kB. */
   centralPssPeakKb = 0;
   #timer: ReturnType<typeof setInterval>;
   /** PSS minus private pages at the last reading. */
   #fileShareKb = 0;
   #pssAt = -Infinity;
   #tick = 0;
+  /** Starts sampling the `central` pids and the `agencies` pids. */
   constructor(central: readonly number[], agencies: readonly number[]) {
     const read = (path: string): string | null => {
       try {
@@ -97,6 +100,7 @@ export class MemorySampler {
       for (let i = turn; i < agencies.length; i += turns) status(agencies[i]!);
     }, 50);
   }
+  /** Stops sampling. */
   stop(): void {
     clearInterval(this.#timer);
   }

@@ -16,11 +16,17 @@ import { verifyBets } from "../server/store/verify_bets.ts";
 
 /** What a stored-bets scenario measured (a row of the bench's table). */
 export interface StoredResult {
+  /** Its name, `drawN` or `startupN`. */
   scenario: string;
+  /** Agencies whose rows the file holds. */
   agencies: number;
+  /** Rows in the file. */
   bets: number;
+  /** What was timed, in seconds. */
   seconds: number;
+  /** Rows per second of that. */
   betsPerSecond: number;
+  /** The draw's reading, ms (0 when not a draw). */
   drawMs: number;
   /** `startupN`: `cat bets.csv > /dev/null`, ms. */
   floorCatMs?: number;

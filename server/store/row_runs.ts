@@ -11,7 +11,7 @@ const ZERO = 0x30;
 const NINE = 0x39;
 
 /** A row whose first field is not an agency id: its run's agency. */
-export const NO_AGENCY = -1;
+export const NO_AGENCY: number = -1;
 
 /**
  * Calls `onRun(agency, start, end, rows)` for each run of `rows`
