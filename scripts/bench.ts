@@ -10,8 +10,10 @@
  * Scenarios: `dataset` (the course's files in ../shared/tp0-dataset),
  * `5x1000000`, `100x100000`, `1000x1000`, or any `AxB` (synthetic,
  * deterministic, with known winners; above 200 agencies they run in pools of
- * 50 per process), and `drawN` (the draw alone over N stored bets). Default:
- * the four issue scenarios and `draw10000000`. `--metrics on` runs the
+ * 50 per process), `drawN` (the draw alone over N stored bets) and
+ * `startupN` (the start-up check of N stored bets, beside `cat` and
+ * `sha256sum` of the same file): `bench_stored.ts`. Default: the four issue
+ * scenarios, `draw10000000` and `startup10000000`. `--metrics on` runs the
  * central with `METRICS_PORT` and scrapes it every second (the last scrape
  * must agree with bets.csv); `both` runs each scenario off, then on.
  * Measured: end-to-end time (first agency started → last agency exited with
@@ -33,9 +35,9 @@ import {
   Program,
   ROOT,
 } from "./processes.ts";
-import { drawWinners } from "../server/store/parallel_draw.ts";
+import { runDraw, runStartup, type StoredResult } from "./bench_stored.ts";
+import { cpuSeconds, MemorySampler } from "./bench_proc.ts";
 import { sampleAgency } from "./sample_bets.ts";
-import { cpuSeconds, MemorySampler } from "./bench_sampler.ts";
 import { freeMetricsPort, MetricsScraper } from "./bench_metrics.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
@@ -47,15 +49,9 @@ const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 const MAX_AGENCY_PROCESSES = 200;
 const POOL_SIZE = 50;
 
-interface Result {
-  scenario: string;
-  agencies: number;
-  bets: number;
-  seconds: number;
-  betsPerSecond: number;
+interface Result extends StoredResult {
   ackP50Ms: number;
   ackP99Ms: number;
-  drawMs: number;
   /** Peak of the central's processes' summed PSS. */
   centralPeakMb: number;
   /** The central's processes' peak resident sets, summed (shared pages counted in each). */
@@ -66,6 +62,17 @@ interface Result {
   /** CPU time of the agency processes, summed. */
   agenciesCpuSeconds: number;
 }
+
+/** The columns a scenario without agency processes leaves at 0. */
+const NO_PROCESSES = {
+  ackP50Ms: 0,
+  ackP99Ms: 0,
+  centralPeakMb: 0,
+  centralRssSumMb: 0,
+  agencyPeakMb: 0,
+  centralCpuSeconds: 0,
+  agenciesCpuSeconds: 0,
+};
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -81,7 +88,14 @@ if (!["off", "on", "both"].includes(values.metrics)) {
   );
 }
 const scenarios = values.scenario ??
-  ["dataset", "5x1000000", "100x100000", "1000x1000", "draw10000000"];
+  [
+    "dataset",
+    "5x1000000",
+    "100x100000",
+    "1000x1000",
+    "draw10000000",
+    "startup10000000",
+  ];
 
 async function prepare(
   name: string,
@@ -117,74 +131,15 @@ async function prepare(
   return { files, winners, bets: agencies * perAgency };
 }
 
-/**
- * The draw alone over `rows` stored bets: writes a bets.csv in stored form
- * (five agencies, a winner every 9,973 rows) and times the draw's reading
- * of it (`drawWinners`, the whole of the draw but writing the winners file
- * and one KV commit), once, right after writing it (page cache warm, code
- * cold). Checks the winners first.
- */
-async function runDraw(name: string, rows: number): Promise<Result> {
-  const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
-  try {
-    const path = join(dir, "bets.csv");
-    const expected = new Map<number, number>();
-    {
-      using file = await Deno.open(path, { write: true, create: true });
-      const encoder = new TextEncoder();
-      let chunk = "";
-      for (let i = 0; i < rows; i++) {
-        const agency = 1 + (i % 5);
-        const wins = i % 9973 === 0;
-        if (wins) expected.set(agency, (expected.get(agency) ?? 0) + 1);
-        const n = wins ? 7574 : (i * 7919) % 7000;
-        chunk += `${agency},José María,Pérez,${
-          30_000_000 + i
-        },1990-05-17,${n}\n`;
-        if (chunk.length > 1 << 20 || i === rows - 1) {
-          let bytes = encoder.encode(chunk);
-          while (bytes.length > 0) {
-            bytes = bytes.subarray(file.writeSync(bytes));
-          }
-          chunk = "";
-        }
-      }
-    }
-    const started = performance.now();
-    const winners = await drawWinners(path);
-    const ms = performance.now() - started;
-    for (const [agency, n] of expected) {
-      if (winners.get(agency)?.length !== n) {
-        throw new Error(
-          `Cannot report ${name}: agency ${agency} got ${
-            winners.get(agency)?.length ?? 0
-          } winners, expected ${n}`,
-        );
-      }
-    }
-    return {
-      scenario: name,
-      agencies: 5,
-      bets: rows,
-      seconds: ms / 1000,
-      betsPerSecond: rows / (ms / 1000),
-      ackP50Ms: 0,
-      ackP99Ms: 0,
-      drawMs: ms,
-      centralPeakMb: 0,
-      centralRssSumMb: 0,
-      agencyPeakMb: 0,
-      centralCpuSeconds: 0,
-      agenciesCpuSeconds: 0,
-    };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 async function run(name: string, metrics = false): Promise<Result> {
-  const draw = /^draw(\d+)$/.exec(name);
-  if (draw !== null) return await runDraw(name, Number(draw[1]));
+  const stored = /^(draw|startup)(\d+)$/.exec(name);
+  if (stored !== null) {
+    const [, kind, rows] = stored;
+    return {
+      ...NO_PROCESSES,
+      ...await (kind === "draw" ? runDraw : runStartup)(name, Number(rows)),
+    };
+  }
   const metricsPort = metrics ? freeMetricsPort() : 0;
   const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
   try {
@@ -336,7 +291,7 @@ const modes = values.metrics === "both"
   ? [false, true]
   : [values.metrics === "on"];
 for (const name of scenarios) {
-  for (const metrics of name.startsWith("draw") ? [false] : modes) {
+  for (const metrics of /^(draw|startup)\d+$/.test(name) ? [false] : modes) {
     console.error(`running ${name}${metrics ? " (metrics on)" : ""} …`);
     results.push(await run(name, metrics));
   }
@@ -356,6 +311,15 @@ for (const r of results) {
     } | ${r.centralCpuSeconds.toFixed(2)} | ${
       r.agenciesCpuSeconds.toFixed(2)
     } |`,
+  );
+}
+for (const r of results.filter((r) => r.floorCatMs !== undefined)) {
+  console.log(
+    `\n${r.scenario}: the start-up check took ${
+      (r.seconds * 1000).toFixed(0)
+    } ms; cat ${r.floorCatMs!.toFixed(0)} ms, sha256sum ${
+      r.floorSha256Ms!.toFixed(0)
+    } ms (${(r.seconds * 1000 / r.floorSha256Ms!).toFixed(2)}× sha256sum)`,
   );
 }
 await Deno.mkdir(join(values.json, ".."), { recursive: true });

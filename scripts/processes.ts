@@ -128,6 +128,8 @@ export class Program implements AsyncDisposable {
    * @param args its arguments
    * @param env extra environment variables
    * @param echo print the output as it comes, prefixed with `name`
+   * @param umask the umask to run it under (octal), through `sh`: setting
+   *   it in this process would need `--allow-sys`
    */
   constructor(
     name: string,
@@ -135,6 +137,7 @@ export class Program implements AsyncDisposable {
     args: string[],
     env: Record<string, string>,
     echo = false,
+    umask?: string,
   ) {
     // The central's permissions, or an agency's (and its V8 flags; a pool
     // of agencies runs their code too).
@@ -152,15 +155,19 @@ export class Program implements AsyncDisposable {
         "--allow-env",
         `--v8-flags=${AGENCY_V8_FLAGS}`,
       ];
-    this.child = new Deno.Command(DENO, {
-      args: [
-        "run",
-        "--quiet",
-        `--config=${CONFIG}`,
-        ...flags,
-        join(ROOT, script),
-        ...args,
-      ],
+    const command = [
+      "run",
+      "--quiet",
+      `--config=${CONFIG}`,
+      ...flags,
+      join(ROOT, script),
+      ...args,
+    ];
+    const wrapped = umask === undefined
+      ? null
+      : ["-c", `umask ${umask} && exec "$@"`, "sh", DENO, ...command];
+    this.child = new Deno.Command(wrapped === null ? DENO : "sh", {
+      args: wrapped ?? command,
       cwd: ROOT,
       env,
       stdin: "null",
@@ -223,6 +230,8 @@ export interface StartOptions {
   readonly echo?: boolean;
   /** The prefix for echoed lines. */
   readonly name?: string;
+  /** The umask to run it under, in octal (default: this process's). */
+  readonly umask?: string;
 }
 
 /** A central on 127.0.0.1, an ephemeral port, and its own storage directory. */
@@ -251,6 +260,7 @@ export class CentralProcess extends Program {
       ],
       { AUTH_SECRET: HARNESS_SECRET, ...options.env },
       options.echo ?? false,
+      options.umask,
     );
     this.storageDir = storageDir;
   }

@@ -118,13 +118,19 @@ export class Lottery {
   }
 
   /**
-   * Records that `agency` has sent all its `total` bets. Idempotent. When
-   * the last agency finishes, the draw is made.
+   * Records that `agency` has sent all its `total` bets, whose rows hash to
+   * `digest` (its hello's): refused unless the stored rows do (see
+   * {@linkcode Store.finish}). Idempotent. When the last agency finishes,
+   * the draw is made.
    */
-  async finish(agency: number, total: number): Promise<FinishOutcome> {
+  async finish(
+    agency: number,
+    total: number,
+    digest: Uint8Array,
+  ): Promise<FinishOutcome> {
     const { agencies, log } = this.#deps;
     if (!this.isKnownAgency(agency)) return this.#unknownAgency(agency);
-    const outcome = await this.#store.finish(agency, total);
+    const outcome = await this.#store.finish(agency, total, digest);
     if (outcome.status === "refused") return outcome;
     if (outcome.first) {
       log.info("agencia_finalizada", "success", {
@@ -190,15 +196,23 @@ export class Lottery {
   }
 
   /**
+   * Start-up, before any worker runs: see {@linkcode Store.recover}. A draw
+   * whose maker died before writing its lines gets them now.
+   */
+  async recover(): Promise<void> {
+    await this.#store.recover(this.#announce);
+  }
+
+  /**
    * Returns the draw, making it first if every agency has finished and no
-   * worker has made it yet; while agencies are still loading, how many. Only
-   * the worker whose KV commit records the draw logs `sorteo`, so it is
-   * logged once across workers; a draw is never made twice (see
+   * worker has made it yet; while agencies are still loading, how many. The
+   * store makes a draw once and writes its `sorteo` line once in the
+   * system's life, through {@linkcode Lottery.#announce} (see
    * {@linkcode Store.makeDraw}).
    */
   async ensureDraw(shared = false): Promise<Draw | Pending> {
     if (this.#draw !== null) return this.#draw;
-    const { agencies, log } = this.#deps;
+    const { agencies } = this.#deps;
     // One KV read answers the frequent case: agencies still loading. Held
     // queries checking at once share it (a finish reads afresh).
     const { draw: made, finished } =
@@ -207,25 +221,34 @@ export class Lottery {
           this.#progress = null;
         })
         : this.#store.progress());
-    if (made !== null) return (this.#draw = await this.#store.loadDraw(made));
+    if (made !== null) {
+      return (this.#draw = await this.#store.loadDraw(made, this.#announce));
+    }
     if (finished < agencies) {
       return { status: "pending", pendingAgencies: agencies - finished };
     }
-    const { draw, made: byThisCall, ms } = await this.#store.makeDraw(agencies);
-    if (byThisCall) {
-      log.info("sorteo", "success");
-      const fields: Record<string, number> = {};
-      for (const [id, n] of Object.entries(draw.summary.perAgency)) {
-        fields[`agencia_${id}`] = n;
-      }
-      log.info("ganadores_por_agencia", "success", {
-        ...fields,
-        total: draw.summary.total,
-        duracion_ms: ms.toFixed(1),
-      });
-    }
+    const { draw } = await this.#store.makeDraw(agencies, this.#announce);
     return (this.#draw = draw);
   }
+
+  /**
+   * The draw's lines: `sorteo`, then the winners per agency and how long
+   * the draw took (left out when written late, at a later start-up or by
+   * another worker, its maker having died before writing them).
+   */
+  readonly #announce = (draw: Draw, ms: number | null): void => {
+    const { log } = this.#deps;
+    log.info("sorteo", "success");
+    const fields: Record<string, number | string> = {};
+    for (const [id, n] of Object.entries(draw.summary.perAgency)) {
+      fields[`agencia_${id}`] = n;
+    }
+    log.info("ganadores_por_agencia", "success", {
+      ...fields,
+      total: draw.summary.total,
+      ...(ms === null ? {} : { duracion_ms: ms.toFixed(1) }),
+    });
+  };
 
   #unknownAgency(agency: number): Refusal {
     return refuse(

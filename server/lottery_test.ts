@@ -77,6 +77,15 @@ async function withLottery(
   }
 }
 
+/** SHA-256 of the rows of `agency` stored in `dir`'s bets.csv: its stream's digest. */
+async function storedDigest(dir: string, agency: number): Promise<Uint8Array> {
+  const text = (await rows(dir)).filter((r) => r.startsWith(`${agency},`))
+    .map((r) => r + "\n").join("");
+  return new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+}
+
 const rows = async (dir: string) =>
   (await Deno.readTextFile(join(dir, BETS_FILE))).split("\n").filter((l) =>
     l !== ""
@@ -233,7 +242,10 @@ Deno.test("the single bet is bet 0 of a stream of 1: sent again, it is a duplica
       });
     }
     assert.equal((await rows(dir)).length, 1);
-    assert.equal((await lottery.finish(1, 1)).status, "finished");
+    assert.equal(
+      (await lottery.finish(1, 1, await storedDigest(dir, 1))).status,
+      "finished",
+    );
   });
 });
 
@@ -306,20 +318,20 @@ Deno.test("a hello costs no ledger write: a stream is recorded with its first st
 });
 
 Deno.test("finish needs every announced bet, counts once, and the draw is made once", async () => {
-  await withLottery(2, async (lottery, _dir, log) => {
+  await withLottery(2, async (lottery, dir, log) => {
     await lottery.store(1, 0, betRows([bet(1, 0, 7574), bet(1, 1)]));
-    const early = await lottery.finish(1, 3);
+    const early = await lottery.finish(1, 3, await storedDigest(dir, 1));
     assert.equal(early.status === "refused" && early.code, "incomplete");
     assert.deepEqual(await lottery.winners(1), {
       status: "pending",
       pendingAgencies: 2,
     });
-    assert.deepEqual(await lottery.finish(1, 2), {
+    assert.deepEqual(await lottery.finish(1, 2, await storedDigest(dir, 1)), {
       status: "finished",
       first: true,
       bets: 2,
     });
-    assert.deepEqual(await lottery.finish(1, 2), {
+    assert.deepEqual(await lottery.finish(1, 2, await storedDigest(dir, 1)), {
       status: "finished",
       first: false,
       bets: 2,
@@ -331,7 +343,7 @@ Deno.test("finish needs every announced bet, counts once, and the draw is made o
     const late = await lottery.store(1, 2, betRows([bet(1, 2)]));
     assert.equal(late.status === "refused" && late.code, "agencyFinished");
     await lottery.store(2, 0, betRows([bet(2, 5, 7574), bet(2, 6, 7574)]));
-    await lottery.finish(2, 2);
+    await lottery.finish(2, 2, await storedDigest(dir, 2));
     assert.deepEqual(await lottery.winners(1), {
       status: "ready",
       documents: ["1000"],
@@ -352,8 +364,8 @@ Deno.test("finish needs every announced bet, counts once, and the draw is made o
 });
 
 Deno.test("a query held for a pending draw gets the draw as soon as another worker makes it, or pending after the hold", async () => {
-  await withLottery(2, async (lottery, _dir, _log, another) => {
-    await lottery.finish(1, 0);
+  await withLottery(2, async (lottery, dir, _log, another) => {
+    await lottery.finish(1, 0, await storedDigest(dir, 1));
     let started = performance.now();
     assert.deepEqual(await lottery.total(200), {
       status: "pending",
@@ -365,7 +377,7 @@ Deno.test("a query held for a pending draw gets the draw as soon as another work
     const held = [lottery.total(10_000), lottery.winners(1, 10_000)];
     const total = lottery.total(10_000);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await another().finish(2, 0);
+    await another().finish(2, 0, await storedDigest(dir, 2));
     assert.deepEqual(await Promise.all(held), [
       { status: "ready", total: 0 },
       { status: "ready", documents: [] },
@@ -426,7 +438,7 @@ Deno.test("batches of more agencies than one group takes are all stored, each ex
 Deno.test("a draw with 500,000 winners for one agency is made and served", async () => {
   const n = 500_000;
   const step = 100_000;
-  await withLottery(2, async (lottery) => {
+  await withLottery(2, async (lottery, dir) => {
     for (let first = 0; first < n; first += step) {
       const batch = Array.from(
         { length: step },
@@ -438,8 +450,14 @@ Deno.test("a draw with 500,000 winners for one agency is made and served", async
         skipped: 0,
       });
     }
-    assert.equal((await lottery.finish(2, 0)).status, "finished");
-    assert.equal((await lottery.finish(1, n)).status, "finished");
+    assert.equal(
+      (await lottery.finish(2, 0, await storedDigest(dir, 2))).status,
+      "finished",
+    );
+    assert.equal(
+      (await lottery.finish(1, n, await storedDigest(dir, 1))).status,
+      "finished",
+    );
     const winners = await lottery.winners(1);
     assert.equal(winners.status === "ready" && winners.documents.length, n);
     assert.deepEqual(await lottery.total(), { status: "ready", total: n });

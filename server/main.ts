@@ -30,7 +30,8 @@ import {
   InstanceLock,
   portLockPath,
 } from "./store/instance_lock.ts";
-import { KV_FILE, LEDGER_FILE, LOCK_FILE, Store } from "./store/store.ts";
+import { KV_FILE, LEDGER_FILE, LOCK_FILE } from "./store/store.ts";
+import { makePrivate, openPrivateSync } from "./store/private_files.ts";
 import { Supervisor } from "./process/supervisor.ts";
 import { runTool } from "./ops/tools.ts";
 import { StorageView } from "./ops/storage_view.ts";
@@ -144,7 +145,8 @@ async function supervisorMain(
     `port ${config.port}`,
   );
   if (given.port !== 0) probePort(config.listenIp, config.port);
-  await recoverStorage(config.storageDir, log);
+  await makePrivate(config.storageDir);
+  await recoverStorage(config, log);
 
   const stop = stopSignal();
   const command = workerCommand(new URL(import.meta.url).href);
@@ -183,21 +185,32 @@ async function supervisorMain(
 }
 
 /**
- * Brings the storage directory to a consistent state before any worker
- * starts; see {@linkcode Store.recover}.
+ * Brings the storage directory to a consistent, checked state before any
+ * worker starts; see {@linkcode Lottery.recover}.
  */
 async function recoverStorage(
-  storageDir: string,
+  config: CentralConfig,
   log: ActionLog,
 ): Promise<void> {
+  const { storageDir, agencies } = config;
   using state = await LotteryState.open(join(storageDir, KV_FILE));
   using lock = StorageLock.open(join(storageDir, LOCK_FILE));
   using ledger = Ledger.open(join(storageDir, LEDGER_FILE));
-  using betsFile = await Deno.open(join(storageDir, BETS_FILE), {
+  using betsFile = openPrivateSync(join(storageDir, BETS_FILE), {
     write: true,
     create: true,
   });
-  await new Store({ lock, state, ledger, betsFile, storageDir, log }).recover();
+  await new Lottery({
+    lock,
+    state,
+    ledger,
+    betsFile,
+    storageDir,
+    agencies,
+    log,
+  }).recover();
+  // SQLite gives its -wal and -shm files the KV file's mode.
+  await makePrivate(storageDir);
 }
 
 async function workerMain(logging: Logging): Promise<number> {
@@ -232,7 +245,7 @@ async function workerMain(logging: Logging): Promise<number> {
     const ledger = own("ledger", Ledger.open(join(dir, LEDGER_FILE)));
     const betsFile = own(
       "bets_file",
-      await Deno.open(join(dir, BETS_FILE), { append: true, create: true }),
+      openPrivateSync(join(dir, BETS_FILE), { append: true, create: true }),
     );
     const deps = {
       lock,

@@ -28,7 +28,12 @@ import {
   harnessKey,
   tempDir,
 } from "./harness.ts";
-import { frameHeader as header, helloOf, RawPeer } from "./raw_peer.ts";
+import {
+  frameHeader as header,
+  helloFor,
+  helloOf,
+  RawPeer,
+} from "./raw_peer.ts";
 
 const REAL = 5;
 const INSIDER = 6;
@@ -117,7 +122,7 @@ async function provenWith(
  * challenge.
  */
 async function replays(port: number): Promise<Outcome[]> {
-  const hello = helloOf(INSIDER, 0);
+  const hello = helloFor(INSIDER, "");
   const helloBytes = encodeMessage({ kind: "hello", ...hello });
   let proofBytes: Uint8Array;
   {
@@ -212,7 +217,7 @@ async function insiderAttacks(port: number): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   for (const [name, bytes] of frames) {
     using peer = await RawPeer.connect(port);
-    await peer.open(helloOf(INSIDER, 0), harnessKey(INSIDER));
+    await peer.open(helloFor(INSIDER, ""), harnessKey(INSIDER));
     await peer.send(bytes);
     outcomes.push({ name, answers: await peer.rest() });
   }
@@ -315,7 +320,7 @@ Deno.test("peers without an agency's key change nothing and learn nothing while 
   }
   {
     using peer = await RawPeer.connect(port);
-    await peer.open(helloOf(INSIDER, 0), harnessKey(INSIDER));
+    await peer.open(helloFor(INSIDER, ""), harnessKey(INSIDER));
     await peer.send(finishFor(INSIDER, 0));
     assert.equal((await peer.next())?.kind, "ack");
   }

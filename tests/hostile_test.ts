@@ -19,7 +19,12 @@ import {
 import { concat } from "../protocol/test_fixtures.ts";
 import { sampleAgency } from "../scripts/sample_bets.ts";
 import { agency, Central, field, harnessKey, tempDir } from "./harness.ts";
-import { frameHeader as header, helloOf, RawPeer } from "./raw_peer.ts";
+import {
+  frameHeader as header,
+  helloFor,
+  helloOf,
+  RawPeer,
+} from "./raw_peer.ts";
 
 const GOOD: WireBet = {
   firstName: "Ana",
@@ -28,6 +33,12 @@ const GOOD: WireBet = {
   birthdate: "1999-03-17",
   number: "7574",
 };
+
+/**
+ * Agency 2's stream: the one valid edge bet the test stores, so its finish
+ * (checked against the stream's digest) is accepted.
+ */
+const AS2 = helloFor(2, "2,Ana,Díaz,00000000,1999-03-17,0\n");
 
 /** Sends `bytes`, then reads until the central closes (within `ms`). */
 async function exchange(
@@ -67,7 +78,7 @@ async function exchangeAs2(
   bytes: Uint8Array,
 ): Promise<Response[]> {
   using peer = await RawPeer.connect(port);
-  await peer.open(helloOf(2, 1), harnessKey(2));
+  await peer.open(AS2, harnessKey(2));
   await peer.send(bytes);
   return await peer.rest(5_000);
 }
@@ -267,7 +278,7 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
   // deadline moves with every frame.
   {
     using peer = await RawPeer.connect(port);
-    await peer.open(helloOf(2, 1), harnessKey(2));
+    await peer.open(AS2, harnessKey(2));
     const query = encodeMessage({ kind: "totalQuery", agency: 2 });
     const started = Date.now();
     while (Date.now() - started < 2_500) {
@@ -314,7 +325,7 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
   {
     // Agency 2's one bet is stored (the edge bet): it finishes, for the draw.
     using peer = await RawPeer.connect(port);
-    await peer.open(helloOf(2, 1), harnessKey(2));
+    await peer.open(AS2, harnessKey(2));
     await peer.send(encodeMessage({ kind: "finish", agency: 2, total: 1 }));
     assert.equal((await peer.next())?.kind, "ack");
   }

@@ -4,6 +4,7 @@
  * can open its connection with the handshake (the agency's own code) when
  * a test needs a proven connection to go on from.
  */
+import { createHash } from "node:crypto";
 import { openConnection } from "../agency/handshake.ts";
 import type { ProvenHello } from "../lib/agency_auth.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
@@ -26,6 +27,18 @@ export function frameHeader(type: number, length: number): Uint8Array {
 /** A hello for a stream of `total` bets whose digest is all `fill`. */
 export function helloOf(agency: number, total = 0, fill = 0): ProvenHello {
   return { agency, total, digest: new Uint8Array(DIGEST_SIZE).fill(fill) };
+}
+
+/**
+ * A hello for the stream of `rows` (bets.csv's form, each ending in LF)
+ * with its real digest: the one a finish is checked against.
+ */
+export function helloFor(agency: number, rows: string): ProvenHello {
+  return {
+    agency,
+    total: rows.split("\n").length - 1,
+    digest: new Uint8Array(createHash("sha256").update(rows).digest()),
+  };
 }
 
 /** One connection to a central on 127.0.0.1, spoken to byte by byte. */

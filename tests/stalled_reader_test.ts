@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { encodeMessage } from "../protocol/messages.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import { Central, harnessKey, tempDir } from "./harness.ts";
-import { helloOf, RawPeer } from "./raw_peer.ts";
+import { helloFor, RawPeer } from "./raw_peer.ts";
 
 /** Winning bets of agency 1: every winners reply is tens of kB. */
 const TOTAL = 3000;
@@ -35,24 +35,27 @@ Deno.test("a peer that stops reading is closed after the idle timeout", async ()
   });
   const port = await central.ready();
   const encoder = new TextEncoder();
+  let stream = "";
+  const frames: Uint8Array[] = [];
+  for (let first = 0; first < TOTAL; first += PER_BATCH) {
+    let rows = "";
+    for (let i = first; i < first + PER_BATCH; i++) {
+      rows += `1,Ana,Díaz,${30_000_000 + i},1999-03-17,7574\n`;
+    }
+    stream += rows;
+    frames.push(encodeMessage({
+      kind: "batch",
+      agency: 1,
+      first,
+      count: PER_BATCH,
+      rows: encoder.encode(rows),
+    }));
+  }
+  frames.push(encodeMessage({ kind: "finish", agency: 1, total: TOTAL }));
+  const hello = helloFor(1, stream);
   {
     using peer = await RawPeer.connect(port);
-    await peer.open(helloOf(1, TOTAL), harnessKey(1));
-    const frames: Uint8Array[] = [];
-    for (let first = 0; first < TOTAL; first += PER_BATCH) {
-      let rows = "";
-      for (let i = first; i < first + PER_BATCH; i++) {
-        rows += `1,Ana,Díaz,${30_000_000 + i},1999-03-17,7574\n`;
-      }
-      frames.push(encodeMessage({
-        kind: "batch",
-        agency: 1,
-        first,
-        count: PER_BATCH,
-        rows: encoder.encode(rows),
-      }));
-    }
-    frames.push(encodeMessage({ kind: "finish", agency: 1, total: TOTAL }));
+    await peer.open(hello, harnessKey(1));
     assert.ok(await peer.send(concat(frames)));
     for (let k = 0; k < frames.length; k++) {
       assert.equal((await peer.next())?.kind, "ack");
@@ -63,7 +66,7 @@ Deno.test("a peer that stops reading is closed after the idle timeout", async ()
   // Many winners queries in one write, and then nothing read.
   const stalled = await RawPeer.connect(port);
   try {
-    await stalled.open(helloOf(1, TOTAL), harnessKey(1));
+    await stalled.open(hello, harnessKey(1));
     const query = encodeMessage({ kind: "winnersQuery", agency: 1 });
     assert.ok(
       await stalled.send(concat(Array.from({ length: QUERIES }, () => query))),
@@ -91,7 +94,7 @@ Deno.test("a peer that stops reading is closed after the idle timeout", async ()
   // The worker serves the next agency.
   {
     using peer = await RawPeer.connect(port);
-    assert.equal(await peer.open(helloOf(1, TOTAL), harnessKey(1)), TOTAL);
+    assert.equal(await peer.open(hello, harnessKey(1)), TOTAL);
   }
   assert.equal(central.stdout.matching(/connection_stalled/).length, 1);
   central.kill("SIGTERM");

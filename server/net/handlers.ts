@@ -243,7 +243,7 @@ async function finish(
   peer: Peer,
 ): Promise<Reply> {
   const outcome = request.total === peer.total
-    ? await lottery.finish(request.agency, request.total)
+    ? await lottery.finish(request.agency, request.total, peer.digest)
     : refuse(
       "conflict",
       `Cannot finish agency ${request.agency}: it announced ${request.total} bets, its hello ${peer.total}`,

@@ -84,10 +84,9 @@ export class MeteredLottery extends Lottery {
 
   /** {@linkcode Lottery.finish}, counting an agency's first finish. */
   override async finish(
-    agency: number,
-    total: number,
+    ...args: Parameters<Lottery["finish"]>
   ): Promise<FinishOutcome> {
-    const outcome = await super.finish(agency, total);
+    const outcome = await super.finish(...args);
     if (outcome.status === "finished" && outcome.first) {
       this.#metrics.finished();
     }

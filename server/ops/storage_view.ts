@@ -4,7 +4,9 @@
  * announced, whether it finished, and the draw. It never takes the storage
  * lock and never writes: it reads the ledger's new bytes with the store's
  * own decoder (a torn last record, one being appended, is left for the next
- * read), and the draw and finished count from the KV file.
+ * read). The ledger says whether the draw is made; its figures come from the
+ * KV file's summary, or from the digest-checked winners file when the KV
+ * file lost it.
  *
  * @module
  */
@@ -12,8 +14,10 @@ import { join } from "node:path";
 import {
   type AgencyRecord,
   decodeLedgerRecords,
+  type DrawRecord,
   type StreamIdentity,
 } from "../store/ledger_record.ts";
+import { verifiedDraw } from "../store/draw_keeper.ts";
 import { type DrawSummary, LotteryState } from "../store/lottery_state.ts";
 import { KV_FILE, LEDGER_FILE, WINNERS_FILE } from "../store/store.ts";
 
@@ -54,6 +58,7 @@ export class StorageView implements Disposable {
   readonly #state: LotteryState;
   readonly #records = new Map<number, AgencyRecord>();
   readonly #streams = new Map<number, StreamIdentity>();
+  #draw: DrawRecord | null = null;
   #applied = 0;
 
   private constructor(dir: string, state: LotteryState) {
@@ -86,7 +91,8 @@ export class StorageView implements Disposable {
    */
   async snapshot(agencies = 0): Promise<StorageSnapshot> {
     await this.#readLedger();
-    const { draw, finished } = await this.#state.progress();
+    const { finished } = await this.#state.progress();
+    const draw = await this.#summary();
     const ids = new Set([...this.#records.keys(), ...this.#streams.keys()]);
     for (let id = 1; id <= agencies; id++) ids.add(id);
     let stored = 0;
@@ -108,6 +114,33 @@ export class StorageView implements Disposable {
       finished,
       draw: draw === null ? null : await this.#drawFacts(draw),
     };
+  }
+
+  /** The draw's summary, if the ledger says it is made; `null` before. */
+  async #summary(): Promise<DrawSummary | null> {
+    if (this.#draw === null) return null;
+    const digest = Array.from(
+      this.#draw.digest,
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    const { draw } = await this.#state.progress();
+    if (draw?.digest === digest) return draw;
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(join(this.#dir, WINNERS_FILE));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new Deno.errors.NotFound(
+        `Cannot read the draw: the ledger records it, but neither ${KV_FILE} nor ${WINNERS_FILE} holds it (the central rebuilds them when it starts)`,
+      );
+    }
+    const found = await verifiedDraw(bytes, digest);
+    if (found === null) {
+      throw new Error(
+        `Cannot read the draw: ${WINNERS_FILE} does not match the digest the ledger committed (the central rebuilds it when it starts)`,
+      );
+    }
+    return found.summary;
   }
 
   async #drawFacts(draw: DrawSummary) {
@@ -133,7 +166,7 @@ export class StorageView implements Disposable {
       if (n === null) break;
       at += n;
     }
-    const { commits, streams, length } = decodeLedgerRecords(
+    const { commits, streams, draws, length } = decodeLedgerRecords(
       bytes.subarray(0, at),
     );
     for (const commit of commits) {
@@ -144,6 +177,7 @@ export class StorageView implements Disposable {
     for (const { agency, stream } of streams) {
       if (!this.#streams.has(agency)) this.#streams.set(agency, stream);
     }
+    this.#draw ??= draws[0] ?? null;
     this.#applied += length;
   }
 

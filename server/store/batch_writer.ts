@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { createHash, type Hash } from "node:crypto";
 import type { StorageRows } from "../../lib/bet_row.ts";
 import { concatBytes } from "../../lib/concat_bytes.ts";
 import type { ActionLog } from "../../lib/log.ts";
@@ -69,7 +70,8 @@ interface Queued {
  * it is a gap, a finished agency takes no more. Later batches of a group
  * see the counts the earlier ones left. An agency's stream is recorded in
  * the ledger with the group that first stores its bets, in the same append
- * and flush.
+ * and flush, and each commit records the SHA-256 of each agency's rows it
+ * appended (checked at start-up: `verify_bets.ts`).
  *
  * A group that fails (a full disk) stores nothing: each of its batches is
  * refused, `busy` when the storage is full, and a `storage_write` fail line
@@ -209,6 +211,8 @@ export class BatchWriter {
     // Later batches of the group see what the earlier ones changed.
     const changed = new Map<number, AgencyRecord>();
     const streams = new Map<number, StreamIdentity>();
+    // Each agency's rows in this commit, hashed for the start-up check.
+    const hashes = new Map<number, Hash>();
     const spool = this.#committing;
     const parts: Uint8Array[] = [];
     let bytes = 0;
@@ -243,6 +247,9 @@ export class BatchWriter {
       // The stream is recorded with the first bets stored of it.
       if (stream !== null && known === null) streams.set(agency, stream);
       parts.push(part);
+      let hash = hashes.get(agency);
+      if (hash === undefined) hashes.set(agency, hash = createHash("sha256"));
+      hash.update(part);
       bytes += part.length;
       bets += count - skipped;
       if (skipped === 0) whole++;
@@ -266,7 +273,9 @@ export class BatchWriter {
       count: bets,
     });
     await betsFile.syncData();
-    await ledger.commit(changed, committed + bytes, streams);
+    const digests = new Map<number, Uint8Array>();
+    for (const [agency, hash] of hashes) digests.set(agency, hash.digest());
+    await ledger.commit(changed, committed + bytes, streams, digests);
     return outcomes;
   }
 }

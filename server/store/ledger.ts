@@ -4,10 +4,13 @@
  * @module
  */
 import { concatBytes } from "../../lib/concat_bytes.ts";
+import { openPrivateSync } from "./private_files.ts";
 import {
   type AgencyRecord,
   decodeLedgerRecords,
+  type DrawRecord,
   EMPTY_RECORD,
+  encodeDrawRecord,
   encodeLedgerRecord,
   encodeStreamRecord,
   type StreamIdentity,
@@ -31,9 +34,12 @@ export class Ledger implements Disposable {
   readonly #path: string;
   readonly #records = new Map<number, AgencyRecord>();
   readonly #streams = new Map<number, StreamIdentity>();
+  #draw: DrawRecord | null = null;
   #betsSize = 0;
   /** Bytes of the file applied to the cache. */
   #applied = 0;
+  /** Bytes of torn tails cut off by this handle. */
+  #cut = 0;
   /** True if {@linkcode Ledger.open} created the file. */
   readonly created: boolean;
 
@@ -52,7 +58,7 @@ export class Ledger implements Disposable {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
     return new Ledger(
-      Deno.openSync(path, { ...options, create: true }),
+      openPrivateSync(path, { ...options, create: true }),
       path,
       true,
     );
@@ -69,7 +75,8 @@ export class Ledger implements Disposable {
    * Reads what other workers committed since the last call. Hold the
    * storage lock. A torn last record (its writer died while appending, so
    * nothing of it was acknowledged) is cut off. Throws `SyntaxError` if the
-   * file is damaged, and `Error` if it shrank.
+   * file is damaged (a whole record that fails its check, wherever it is),
+   * and `Error` if it shrank.
    */
   refresh(): void {
     const file = this.#handle;
@@ -89,7 +96,7 @@ export class Ledger implements Disposable {
       }
       at += n;
     }
-    const { commits, streams, length } = decodeLedgerRecords(bytes);
+    const { commits, streams, draws, length } = decodeLedgerRecords(bytes);
     for (const commit of commits) {
       for (const [agency, record] of commit.changed) {
         this.#records.set(agency, record);
@@ -99,8 +106,17 @@ export class Ledger implements Disposable {
     for (const { agency, stream } of streams) {
       if (!this.#streams.has(agency)) this.#streams.set(agency, stream);
     }
+    for (const draw of draws) this.#applyDraw(draw);
     this.#applied += length;
-    if (length < bytes.length) file.truncateSync(this.#applied);
+    if (length < bytes.length) {
+      file.truncateSync(this.#applied);
+      this.#cut += bytes.length - length;
+    }
+  }
+
+  /** Bytes of torn tails (a record cut short, a zero-filled end) this handle cut off. */
+  get cutBytes(): number {
+    return this.#cut;
   }
 
   /** The agency's record (zeros if it never sent anything), as of the last refresh. */
@@ -111,6 +127,27 @@ export class Ledger implements Disposable {
   /** The stream the agency announced first, or `null`, as of the last refresh. */
   stream(agency: number): StreamIdentity | null {
     return this.#streams.get(agency) ?? null;
+  }
+
+  /** The draw's record (`logged` once any record says so), or `null`, as of the last refresh. */
+  get draw(): DrawRecord | null {
+    return this.#draw;
+  }
+
+  #applyDraw(draw: DrawRecord): void {
+    this.#draw = this.#draw === null
+      ? draw
+      : { ...this.#draw, logged: this.#draw.logged || draw.logged };
+  }
+
+  /**
+   * Appends a draw record and flushes it: the draw made (the commit point
+   * that it is made once), or, with `logged`, that its line was written.
+   * Hold the storage lock and refresh first.
+   */
+  async commitDraw(draw: DrawRecord): Promise<void> {
+    await this.#append(encodeDrawRecord(draw));
+    this.#applyDraw(draw);
   }
 
   /** The agencies that finished, in id order, as of the last refresh. */
@@ -134,19 +171,21 @@ export class Ledger implements Disposable {
    * stores), and flushes them at once. Hold the storage lock and refresh
    * first. On failure the records are taken back out of the file, as far
    * as the file allows, and the cache is unchanged. The ledger keeps an
-   * agency's first stream.
+   * agency's first stream. `digests` are of each changed agency's rows this
+   * commit appends (missing: no rows).
    */
   async commit(
     changed: ReadonlyMap<number, AgencyRecord>,
     betsSize: number,
     streams: ReadonlyMap<number, StreamIdentity> = new Map(),
+    digests: ReadonlyMap<number, Uint8Array> = new Map(),
   ): Promise<void> {
     await this.#append(concatBytes([
       ...Array.from(
         streams,
         ([agency, stream]) => encodeStreamRecord({ agency, stream }),
       ),
-      encodeLedgerRecord({ betsSize, changed }),
+      encodeLedgerRecord({ betsSize, changed, digests }),
     ]));
     for (const [agency, stream] of streams) {
       if (!this.#streams.has(agency)) this.#streams.set(agency, stream);

@@ -1,32 +1,32 @@
 import { crc32 } from "../../lib/crc32.ts";
 
 /**
- * The bytes of the central's ledger: a sequence of records, each either a
- * commit record, saying what a group commit changed, or a stream record,
- * saying which stream an agency announced. Pure: no file, no clock.
+ * The bytes of the central's ledger: a sequence of records, each a commit
+ * record (what a group commit changed), a stream record (which stream an
+ * agency announced) or a draw record (the draw made, then its line
+ * logged). Pure: no file, no clock.
  *
  * A commit record, big-endian:
  *
  * | bytes  | field                                              |
  * |--------|----------------------------------------------------|
- * | 4      | magic `TLG1`                                       |
+ * | 4      | magic `TLG2`                                       |
  * | 4      | n, the agencies the record changes                 |
  * | 8      | committed size of bets.csv after it (float64)      |
- * | 21 × n | agency (u32), bets (f64), singles (f64), finished (u8) |
+ * | 4      | CRC-32 of the 16 bytes before it (the header)      |
+ * | 53 × n | agency (u32), bets (f64), singles (f64), finished (u8), SHA-256 of the agency's rows this commit appended |
  * | 4      | CRC-32 of everything before it                     |
  *
  * Each entry is the agency's whole new record, so replaying the records in
- * order rebuilds the state.
+ * order rebuilds the state; its digest lets start-up check bets.csv.
  *
- * A stream record (written once per agency, at its first proven hello):
+ * A stream record (once per agency, with its first commit):
+ * magic `TLS1`, agency (u32), total (u32), the stream's SHA-256 (32), CRC-32.
  *
- * | bytes | field                                   |
- * |-------|-----------------------------------------|
- * | 4     | magic `TLS1`                            |
- * | 4     | agency (u32)                            |
- * | 4     | total: bets in its whole stream (u32)   |
- * | 32    | digest: SHA-256 of the stream's rows    |
- * | 4     | CRC-32 of everything before it          |
+ * A draw record: magic `TLD1`, agencies (u32), SHA-256 of the winners file
+ * (32), logged (u8: 0 made, 1 its `sorteo` line written), CRC-32.
+ *
+ * @module
  */
 
 /** What the central knows of one agency. */
@@ -49,12 +49,24 @@ export const EMPTY_RECORD: AgencyRecord = {
   finished: false,
 };
 
+/** SHA-256 of no bytes: the rows of an agency a commit appended none of. */
+export const EMPTY_DIGEST: Uint8Array = Uint8Array.from(
+  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    .match(/../g)!,
+  (h) => parseInt(h, 16),
+);
+
 /** One commit: the agencies it changed and the committed size of bets.csv. */
 export interface LedgerCommit {
   /** Committed bytes of bets.csv after this commit. */
   readonly betsSize: number;
   /** The changed agencies' new records. */
   readonly changed: ReadonlyMap<number, AgencyRecord>;
+  /**
+   * SHA-256 of the rows each changed agency has in what this commit
+   * appended to bets.csv, in file order (missing: none, {@linkcode EMPTY_DIGEST}).
+   */
+  readonly digests?: ReadonlyMap<number, Uint8Array>;
 }
 
 /** The stream an agency announced in its hello: the identity of its bets. */
@@ -73,13 +85,26 @@ export interface StreamRecord {
   readonly stream: StreamIdentity;
 }
 
-const MAGIC = 0x544c4731; // "TLG1"
+/** One draw record: the draw of `agencies` agencies, made or logged. */
+export interface DrawRecord {
+  /** Agencies the draw was made for (ids 1 to this). */
+  readonly agencies: number;
+  /** SHA-256 of the winners file, 32 bytes. */
+  readonly digest: Uint8Array;
+  /** True once its `sorteo` line was written. */
+  readonly logged: boolean;
+}
+
+const MAGIC = 0x544c4732; // "TLG2"
+const OLD_MAGIC = 0x544c4731; // "TLG1", before the rows' digests
 const STREAM_MAGIC = 0x544c5331; // "TLS1"
-const HEADER = 16;
-const ENTRY = 21;
-const TRAILER = 4;
+const DRAW_MAGIC = 0x544c4431; // "TLD1"
+const HEADER = 20;
 const DIGEST = 32;
+const ENTRY = 21 + DIGEST;
+const TRAILER = 4;
 const STREAM_RECORD = 12 + DIGEST + TRAILER;
+const DRAW_RECORD = 8 + DIGEST + 1 + TRAILER;
 
 /** Encodes one commit record. */
 export function encodeLedgerRecord(commit: LedgerCommit): Uint8Array {
@@ -89,12 +114,14 @@ export function encodeLedgerRecord(commit: LedgerCommit): Uint8Array {
   view.setUint32(0, MAGIC);
   view.setUint32(4, n);
   view.setFloat64(8, commit.betsSize);
+  view.setUint32(16, crc32(bytes.subarray(0, 16)));
   let at = HEADER;
   for (const [agency, record] of commit.changed) {
     view.setUint32(at, agency);
     view.setFloat64(at + 4, record.bets);
     view.setFloat64(at + 12, record.singles);
     view.setUint8(at + 20, record.finished ? 1 : 0);
+    bytes.set(digestOf(commit.digests?.get(agency) ?? EMPTY_DIGEST), at + 21);
     at += ENTRY;
   }
   view.setUint32(at, crc32(bytes.subarray(0, at)));
@@ -104,19 +131,39 @@ export function encodeLedgerRecord(commit: LedgerCommit): Uint8Array {
 /** Encodes one stream record. Throws `RangeError` for a digest not of 32 bytes. */
 export function encodeStreamRecord(record: StreamRecord): Uint8Array {
   const { agency, stream } = record;
-  if (stream.digest.length !== DIGEST) {
-    throw new RangeError(
-      `Cannot encode stream record: the digest has ${stream.digest.length} bytes, not ${DIGEST}`,
-    );
-  }
   const bytes = new Uint8Array(STREAM_RECORD);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, STREAM_MAGIC);
   view.setUint32(4, agency);
   view.setUint32(8, stream.total);
-  bytes.set(stream.digest, 12);
-  const end = STREAM_RECORD - TRAILER;
-  view.setUint32(end, crc32(bytes.subarray(0, end)));
+  bytes.set(digestOf(stream.digest), 12);
+  return sealed(bytes);
+}
+
+/** Encodes one draw record. Throws `RangeError` for a digest not of 32 bytes. */
+export function encodeDrawRecord(record: DrawRecord): Uint8Array {
+  const bytes = new Uint8Array(DRAW_RECORD);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, DRAW_MAGIC);
+  view.setUint32(4, record.agencies);
+  bytes.set(digestOf(record.digest), 8);
+  view.setUint8(8 + DIGEST, record.logged ? 1 : 0);
+  return sealed(bytes);
+}
+
+function digestOf(digest: Uint8Array): Uint8Array {
+  if (digest.length !== DIGEST) {
+    throw new RangeError(
+      `Cannot encode ledger record: the digest has ${digest.length} bytes, not ${DIGEST}`,
+    );
+  }
+  return digest;
+}
+
+/** `bytes` with the CRC-32 of all but its last 4 bytes written there. */
+function sealed(bytes: Uint8Array): Uint8Array {
+  const end = bytes.length - TRAILER;
+  new DataView(bytes.buffer).setUint32(end, crc32(bytes.subarray(0, end)));
   return bytes;
 }
 
@@ -126,66 +173,98 @@ export interface DecodedLedger {
   readonly commits: LedgerCommit[];
   /** The whole stream records, in order. */
   readonly streams: StreamRecord[];
+  /** The whole draw records, in order. */
+  readonly draws: DrawRecord[];
   /** Bytes those records take; what follows is a torn tail, if anything. */
   readonly length: number;
 }
 
 /**
  * Decodes the records of `bytes` (a ledger, or its part after a record
- * boundary). A last record cut short or not matching its checksum is a torn
- * tail (a writer died while appending it, so it was never acknowledged) and
- * is left out: `length` says where the whole records end. Throws
- * `SyntaxError` when a bad record is followed by more bytes, which a torn
- * write cannot cause: the ledger is damaged.
+ * boundary). A last record cut short (a writer died while appending it, so
+ * it was never acknowledged), or a zero-filled end (a power loss), is a
+ * torn tail and left out: `length` says where the whole records end. A
+ * record of full length whose checksum fails is damage, never a torn
+ * write, wherever it is: throws `SyntaxError` naming its byte, as for
+ * bytes where no record starts. (A commit record's header has its own
+ * checksum, so a damaged count cannot make a whole record look cut short.)
  */
 export function decodeLedgerRecords(bytes: Uint8Array): DecodedLedger {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const commits: LedgerCommit[] = [];
-  const streams: StreamRecord[] = [];
+  const decoded: DecodedLedger = {
+    commits: [],
+    streams: [],
+    draws: [],
+    length: 0,
+  };
   let at = 0;
+  const damaged = (what: string) =>
+    new SyntaxError(`Cannot read the ledger: ${what} at byte ${at} is damaged`);
   while (at < bytes.length) {
     const rest = bytes.length - at;
-    if (rest < HEADER + TRAILER) break;
+    if (rest < 4) break;
     const magic = view.getUint32(at);
-    if (magic !== MAGIC && magic !== STREAM_MAGIC) {
-      // A power loss can leave the end of a file zero-filled.
+    let size: number;
+    if (magic === STREAM_MAGIC) size = STREAM_RECORD;
+    else if (magic === DRAW_MAGIC) size = DRAW_RECORD;
+    else if (magic === MAGIC) {
+      if (rest < HEADER) break;
+      if (view.getUint32(at + 16) !== crc32(bytes.subarray(at, at + 16))) {
+        throw damaged("the record header");
+      }
+      size = HEADER + ENTRY * view.getUint32(at + 4) + TRAILER;
+    } else {
       if (bytes.subarray(at).every((b) => b === 0)) break;
+      if (magic === OLD_MAGIC) {
+        throw new SyntaxError(
+          "Cannot read the ledger: it was written by an older version (no digests of the stored rows); move the storage directory away to start afresh",
+        );
+      }
       throw new SyntaxError(
         `Cannot read the ledger: no record starts at byte ${at}`,
       );
     }
-    const size = magic === STREAM_MAGIC
-      ? STREAM_RECORD
-      : HEADER + ENTRY * view.getUint32(at + 4) + TRAILER;
     if (rest < size) break;
     const end = at + size - TRAILER;
     if (view.getUint32(end) !== crc32(bytes.subarray(at, end))) {
-      if (rest === size) break;
-      throw new SyntaxError(
-        `Cannot read the ledger: the record at byte ${at} is damaged`,
-      );
+      throw damaged("the record");
     }
     if (magic === STREAM_MAGIC) {
-      streams.push({
+      decoded.streams.push({
         agency: view.getUint32(at + 4),
         stream: {
           total: view.getUint32(at + 8),
           digest: bytes.slice(at + 12, at + 12 + DIGEST),
         },
       });
-      at += size;
-      continue;
-    }
-    const changed = new Map<number, AgencyRecord>();
-    for (let e = at + HEADER; e < end; e += ENTRY) {
-      changed.set(view.getUint32(e), {
-        bets: view.getFloat64(e + 4),
-        singles: view.getFloat64(e + 12),
-        finished: view.getUint8(e + 20) === 1,
+    } else if (magic === DRAW_MAGIC) {
+      decoded.draws.push({
+        agencies: view.getUint32(at + 4),
+        digest: bytes.slice(at + 8, at + 8 + DIGEST),
+        logged: view.getUint8(at + 8 + DIGEST) === 1,
       });
-    }
-    commits.push({ betsSize: view.getFloat64(at + 8), changed });
+    } else decoded.commits.push(decodeCommit(bytes, view, at, end));
     at += size;
   }
-  return { commits, streams, length: at };
+  return { ...decoded, length: at };
+}
+
+function decodeCommit(
+  bytes: Uint8Array,
+  view: DataView,
+  at: number,
+  end: number,
+): LedgerCommit {
+  const changed = new Map<number, AgencyRecord>();
+  const digests = new Map<number, Uint8Array>();
+  for (let e = at + HEADER; e < end; e += ENTRY) {
+    const agency = view.getUint32(e);
+    changed.set(agency, {
+      bets: view.getFloat64(e + 4),
+      singles: view.getFloat64(e + 12),
+      finished: view.getUint8(e + 20) === 1,
+    });
+    digests.set(agency, bytes.slice(e + 21, e + ENTRY));
+  }
+  return { betsSize: view.getFloat64(at + 8), changed, digests };
 }

@@ -8,6 +8,9 @@ import { concat } from "../../protocol/test_fixtures.ts";
 import {
   type AgencyRecord,
   decodeLedgerRecords,
+  type DrawRecord,
+  EMPTY_DIGEST,
+  encodeDrawRecord,
   encodeLedgerRecord,
   encodeStreamRecord,
   type LedgerCommit,
@@ -17,7 +20,16 @@ import {
 const commit = (
   betsSize: number,
   entries: [number, AgencyRecord][],
-): LedgerCommit => ({ betsSize, changed: new Map(entries) });
+): LedgerCommit => ({
+  betsSize,
+  changed: new Map(entries),
+  digests: new Map(
+    entries.map(([agency], i) => [
+      agency,
+      i === 0 ? EMPTY_DIGEST : new Uint8Array(32).fill(agency & 0xff),
+    ]),
+  ),
+});
 
 const COMMITS = [
   commit(4_096, [[1, { bets: 160, singles: 0, finished: false }], [
@@ -45,12 +57,39 @@ Deno.test("ledger records round-trip", () => {
   assert.deepEqual(decodeLedgerRecords(bytes), {
     commits: COMMITS,
     streams: [],
+    draws: [],
     length: bytes.length,
   });
   assert.deepEqual(decodeLedgerRecords(new Uint8Array()), {
     commits: [],
     streams: [],
+    draws: [],
     length: 0,
+  });
+  // An agency given no digest: its rows in the commit were none.
+  const bare = { betsSize: 5, changed: COMMITS[0]!.changed };
+  const decoded = decodeLedgerRecords(encodeLedgerRecord(bare)).commits[0]!;
+  assert.deepEqual([...decoded.digests!.values()], [
+    EMPTY_DIGEST,
+    EMPTY_DIGEST,
+  ]);
+});
+
+Deno.test("draw records round-trip among the others", () => {
+  const draws: DrawRecord[] = [
+    { agencies: 5, digest: new Uint8Array(32).fill(9), logged: false },
+    { agencies: 5, digest: new Uint8Array(32).fill(9), logged: true },
+  ];
+  const bytes = concat(
+    encodeLedgerRecord(COMMITS[0]!),
+    encodeDrawRecord(draws[0]!),
+    encodeDrawRecord(draws[1]!),
+  );
+  assert.deepEqual(decodeLedgerRecords(bytes), {
+    commits: [COMMITS[0]!],
+    streams: [],
+    draws,
+    length: bytes.length,
   });
 });
 
@@ -64,6 +103,7 @@ Deno.test("stream records round-trip among commit records", () => {
   assert.deepEqual(decodeLedgerRecords(bytes), {
     commits: COMMITS.slice(0, 2),
     streams: STREAMS,
+    draws: [],
     length: bytes.length,
   });
   // A torn stream record at the end is left out, wherever it was cut.
@@ -97,10 +137,21 @@ Deno.test("a torn last record is left out, whatever its length", () => {
     assert.equal(decoded.length, whole, `cut at ${cut}`);
     assert.deepEqual(decoded.commits, COMMITS.slice(0, 2));
   }
-  // The last record complete but garbled (a write lost in a power cut).
+  // The last record complete but failing its check is damage, not a torn
+  // write: its rows were acknowledged.
   const garbled = bytes.slice();
-  garbled[bytes.length - 6]! ^= 0xff;
-  assert.equal(decodeLedgerRecords(garbled).length, whole);
+  garbled[bytes.length - 2]! ^= 0xff;
+  assert.throws(
+    () => decodeLedgerRecords(garbled),
+    /the record at byte \d+ is damaged/,
+  );
+  // A damaged count in the last header cannot pass for a record cut short.
+  const counted = bytes.slice();
+  counted[whole + 7]! ^= 0x40;
+  assert.throws(
+    () => decodeLedgerRecords(counted),
+    /the record header at byte \d+ is damaged/,
+  );
   // A zero-filled end.
   const zeros = concat(...records, new Uint8Array(50));
   assert.equal(decodeLedgerRecords(zeros).length, bytes.length);

@@ -92,7 +92,7 @@ Deno.test("a torn last record is cut off; a shrunk ledger is refused", async () 
     }
     const whole = (await Deno.stat(path)).size;
     // A writer that died half-way through its record.
-    await Deno.writeFile(path, new Uint8Array([0x54, 0x4c, 0x47, 0x31, 0, 0]), {
+    await Deno.writeFile(path, new Uint8Array([0x54, 0x4c, 0x47, 0x32, 0, 0]), {
       append: true,
     });
     using b = Ledger.open(path);

@@ -29,7 +29,8 @@ export function streamConflict(
   );
 }
 
-function sameStream(a: StreamIdentity, b: StreamIdentity): boolean {
+/** True if `a` and `b` are the same stream: the same total and digest. */
+export function sameStream(a: StreamIdentity, b: StreamIdentity): boolean {
   return a.total === b.total && a.digest.length === b.digest.length &&
     a.digest.every((byte, i) => byte === b.digest[i]);
 }

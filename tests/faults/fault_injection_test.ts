@@ -38,7 +38,7 @@ Deno.test(`fault injection: ${TRIALS} trials of kill -9 during a 5-agency ingest
   const next = random(SEED);
   let workerKills = 0;
   let centralKills = 0;
-  let drawLinesLost = 0;
+  let drawLinesRepeated = 0;
   for (let trial = 1; trial <= TRIALS; trial++) {
     await using dir = await tempDir("tp0-faults-");
     const storage = join(dir.path, "storage");
@@ -132,17 +132,19 @@ Deno.test(`fault injection: ${TRIALS} trials of kill -9 during a 5-agency ingest
         `trial ${trial}: every bet exactly once`,
       );
       // The draw is made once (the agencies' winners above prove it was
-      // made). Its `sorteo` line is written by the worker whose KV commit
-      // recorded it, right after that commit: a worker killed in between
-      // takes the line with it, so under kill -9 it is at most once.
+      // made), and its `sorteo` line written once: by its maker under the
+      // storage lock, or, if the maker was killed before the ledger said
+      // the line was written, by the next worker or start-up that finds the
+      // draw. Never zero times; twice only if a kill lands between the
+      // line and that record's flush (counted).
       const draws = centrals.flatMap((c) =>
         c.stdout.matching(/action: sorteo \| result: success/)
       );
       assert.ok(
-        draws.length <= 1,
+        draws.length === 1 || draws.length === 2,
         `trial ${trial} (seed ${SEED}): ${draws.length} sorteo lines`,
       );
-      if (draws.length === 0) drawLinesLost++;
+      if (draws.length === 2) drawLinesRepeated++;
     } finally {
       for (const program of agencies) await program[Symbol.asyncDispose]();
       for (const c of centrals) {
@@ -154,6 +156,6 @@ Deno.test(`fault injection: ${TRIALS} trials of kill -9 during a 5-agency ingest
   console.log(
     `fault injection (seed ${SEED}): ${TRIALS} trials, ${
       workerKills + centralKills
-    } kills (${workerKills} of a worker, ${centralKills} of the whole central), every bet stored exactly once; sorteo lines lost to a kill: ${drawLinesLost}`,
+    } kills (${workerKills} of a worker, ${centralKills} of the whole central), every bet stored exactly once; sorteo lines repeated by a kill in the window: ${drawLinesRepeated}`,
   );
 });

@@ -144,10 +144,13 @@ Deno.test("store: a full disk refuses batches busy, logs once, and resumes when 
     lines.some((l) => l.startsWith("storage_write success")),
     lines.join("\n"),
   );
-  const finish = await lottery.finish(1, 200);
+  const text = await Deno.readTextFile(join(storage, BETS_FILE));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+  const finish = await lottery.finish(1, 200, digest);
   assert.equal(finish.status, "finished");
-  const stored = (await Deno.readTextFile(join(storage, BETS_FILE)))
-    .split("\n").filter((l) => l !== "");
+  const stored = text.split("\n").filter((l) => l !== "");
   assert.deepEqual(
     stored.map((row) => Number(row.split(",")[3]) - 10_000),
     Array.from({ length: 200 }, (_, i) => i),

@@ -1,9 +1,10 @@
 /**
- * What the benchmark samples from /proc: CPU seconds of a process, and the
- * memory of the central and the agencies while a run goes on.
+ * What the benchmark reads from /proc: the processes' CPU time and their
+ * memory, sampled while a scenario runs.
  *
  * @module
  */
+
 /** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
 
@@ -45,13 +46,16 @@ export function cpuSeconds(pid: number | "self", children = false): number {
  * read costs the machine about 70 µs at that load).
  */
 export class MemorySampler {
-  readonly peaks = new Map<number, number>();
+  /** The peak resident set (kB) of every pid seen. */
+  readonly peaks: Map<number, number> = new Map();
+  /** The peak of the central's processes' summed PSS, kB. */
   centralPssPeakKb = 0;
   #timer: ReturnType<typeof setInterval>;
   /** PSS minus private pages at the last reading. */
   #fileShareKb = 0;
   #pssAt = -Infinity;
   #tick = 0;
+  /** Starts sampling the `central` pids and the `agencies` pids. */
   constructor(central: readonly number[], agencies: readonly number[]) {
     const read = (path: string): string | null => {
       try {
@@ -96,6 +100,7 @@ export class MemorySampler {
       for (let i = turn; i < agencies.length; i += turns) status(agencies[i]!);
     }, 50);
   }
+  /** Stops sampling. */
   stop(): void {
     clearInterval(this.#timer);
   }

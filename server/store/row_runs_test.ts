@@ -1,0 +1,51 @@
+/**
+ * Tests of reading bets.csv as runs of one agency's rows.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { agencyRuns, NO_AGENCY, readRows } from "./row_runs.ts";
+
+const encoder = new TextEncoder();
+
+Deno.test("rows are grouped in runs of one agency, with their counts", () => {
+  const text = "1,a\n1,b\n12,c\n2,d\nx,e\n2,f\n2,g";
+  const bytes = encoder.encode(text);
+  const runs: [number, string, number][] = [];
+  agencyRuns(bytes, 0, bytes.length, (agency, start, end, rows) => {
+    runs.push([agency, text.slice(start, end), rows]);
+  });
+  assert.deepEqual(runs, [
+    [1, "1,a\n1,b\n", 2],
+    [12, "12,c\n", 1],
+    [2, "2,d\n", 1],
+    [NO_AGENCY, "x,e\n", 1],
+    [2, "2,f\n2,g", 2],
+  ]);
+});
+
+Deno.test("readRows yields whole rows from one offset to another, and refuses a short file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tp0-row-runs-" });
+  try {
+    const path = join(dir, "bets.csv");
+    const rows = Array.from({ length: 50 }, (_, i) => `1,row ${i}\n`).join("");
+    await Deno.writeTextFile(path, rows + "1,past the end\n");
+    const from = rows.indexOf("1,row 10");
+    let read = "";
+    for await (
+      const { bytes, end, offset } of readRows(path, from, rows.length, 16)
+    ) {
+      assert.equal(offset, from + read.length);
+      const chunk = new TextDecoder().decode(bytes.subarray(0, end));
+      assert.ok(chunk.endsWith("\n"), chunk);
+      read += chunk;
+    }
+    assert.equal(read, rows.slice(from));
+    await assert.rejects(async () => {
+      for await (const _ of readRows(path, 0, rows.length + 100)) { /* read */ }
+    }, /ends at byte \d+, before byte \d+/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

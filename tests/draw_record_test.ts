@@ -1,0 +1,110 @@
+/**
+ * The draw's record outlives the loss of the KV file, and its `sorteo`
+ * line is written exactly once in the system's life: never again after a
+ * restart, and at the restart when the central died between committing
+ * the draw and writing the line.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  agency,
+  Central,
+  field,
+  tempDir,
+  writeSampleFiles,
+} from "./harness.ts";
+
+/** Bytes of the ledger record saying the draw's line was written. */
+const DRAW_RECORD = 45;
+
+/** Two agencies load and get their winners; the central stops cleanly. */
+async function drawMade(dir: string, storage: string): Promise<string[]> {
+  await writeSampleFiles(dir, 2, 150, 3);
+  await using central = new Central(storage, { AGENCIES: "2" });
+  const port = await central.ready();
+  const runs = [1, 2].map((k) =>
+    agency(k, port, { CLI_DATA_PATH: join(dir, `agency-${k}.csv`) })
+  );
+  const winners: string[] = [];
+  for (const run of runs) {
+    assert.equal(await run.exit(), 0);
+    const line = await run.stdout.waitFor(/action: consulta_ganadores/);
+    winners.push(field(line, "cant_ganadores"));
+    await run[Symbol.asyncDispose]();
+  }
+  assert.equal(central.stdout.matching(/action: sorteo \|/).length, 1);
+  central.kill("SIGTERM");
+  assert.equal(await central.exit(), 0);
+  return winners;
+}
+
+/** Starts the central again; returns it once ready, with its recovery line. */
+async function restarted(storage: string) {
+  const central = new Central(storage, { AGENCIES: "2" });
+  const port = await central.ready();
+  const recovered = await central.stdout.waitFor(/action: storage_recovered/);
+  return { central, port, recovered };
+}
+
+/** Agency 1 runs again on its file: its winners' count. */
+async function againWinners(dir: string, port: number): Promise<string> {
+  await using run = agency(1, port, {
+    CLI_DATA_PATH: join(dir, "agency-1.csv"),
+  });
+  assert.equal(await run.exit(), 0);
+  const line = await run.stdout.waitFor(/action: consulta_ganadores/);
+  return field(line, "cant_ganadores");
+}
+
+Deno.test("with central.kv deleted after the draw, the restart keeps the draw and logs no second sorteo", async () => {
+  await using dir = await tempDir("tp0-draw-record-");
+  const storage = join(dir.path, "storage");
+  const winners = await drawMade(dir.path, storage);
+  for await (const entry of Deno.readDir(storage)) {
+    if (entry.name.startsWith("central.kv")) {
+      await Deno.remove(join(storage, entry.name));
+    }
+  }
+  const { central, port, recovered } = await restarted(storage);
+  await using _central = central;
+  assert.equal(field(recovered, "draw"), "done");
+  assert.equal(field(recovered, "finished_agencies"), "2");
+  assert.equal(await againWinners(dir.path, port), winners[0]);
+  assert.deepEqual(central.stdout.matching(/action: sorteo/), []);
+  assert.deepEqual(central.stdout.matching(/result: fail/), []);
+  central.kill("SIGTERM");
+  assert.equal(await central.exit(), 0);
+});
+
+Deno.test("a draw committed whose line was never written is logged at the restart, once", async () => {
+  await using dir = await tempDir("tp0-draw-record-");
+  const storage = join(dir.path, "storage");
+  const winners = await drawMade(dir.path, storage);
+  // The state a kill -9 leaves between the draw's commit and its line: the
+  // ledger's last record (the line written) is not there.
+  const ledger = join(storage, "ledger.bin");
+  const size = (await Deno.stat(ledger)).size;
+  await Deno.truncate(ledger, size - DRAW_RECORD);
+  {
+    const { central, port } = await restarted(storage);
+    await using _central = central;
+    const sorteo = await central.stdout.waitFor(/action: sorteo \|/);
+    assert.match(sorteo, /result: success/);
+    const lines = await central.stdout.waitFor(
+      /action: ganadores_por_agencia/,
+    );
+    assert.equal(field(lines, "agencia_1"), winners[0]);
+    assert.equal(field(lines, "agencia_2"), winners[1]);
+    assert.equal(await againWinners(dir.path, port), winners[0]);
+    assert.equal(central.stdout.matching(/action: sorteo \|/).length, 1);
+    central.kill("SIGTERM");
+    assert.equal(await central.exit(), 0);
+  }
+  assert.equal((await Deno.stat(ledger)).size, size, "marked as written");
+  const { central, port } = await restarted(storage);
+  await using _central = central;
+  assert.equal(await againWinners(dir.path, port), winners[0]);
+  assert.deepEqual(central.stdout.matching(/action: sorteo/), []);
+  central.kill("SIGTERM");
+  assert.equal(await central.exit(), 0);
+});

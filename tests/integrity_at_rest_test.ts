@@ -1,0 +1,139 @@
+/**
+ * What the central stores is checked when it starts: bets.csv edited or
+ * damaged while the central was stopped, or a damaged ledger record, stops
+ * the start with one line naming the file (and for bets, the agency and
+ * the bytes), and nothing acknowledged is cut; the storage directory is
+ * the central's alone (0700, its files 0600, whatever the umask).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CentralProcess } from "../scripts/processes.ts";
+import { agency, Central, tempDir, writeSampleFiles } from "./harness.ts";
+
+/**
+ * Agencies 1 and 2 of 3 load their files and finish (the draw waits for
+ * agency 3; the two, waiting for it, are stopped), then a clean stop.
+ */
+async function loadTwoOfThree(dir: string, storage: string): Promise<void> {
+  await writeSampleFiles(dir, 2, 120, 7);
+  await using central = new Central(storage, { AGENCIES: "3" });
+  const port = await central.ready();
+  for (const k of [1, 2]) {
+    await using run = agency(k, port, {
+      CLI_DATA_PATH: join(dir, `agency-${k}.csv`),
+    });
+    await central.stdout.waitFor(
+      new RegExp(
+        `action: agencia_finalizada \\| result: success \\| agencia: ${k} `,
+      ),
+    );
+    run.kill("SIGKILL");
+    await run.exit();
+  }
+  central.kill("SIGTERM");
+  assert.equal(await central.exit(), 0);
+}
+
+/** Starts a central on `storage` that must refuse to start; returns its fail line. */
+async function refusedStart(storage: string): Promise<string> {
+  await using central = new Central(storage, { AGENCIES: "3" });
+  assert.equal(await central.exit(), 1);
+  assert.deepEqual(central.stdout.matching(/action: central_ready/), []);
+  return await central.stdout.waitFor(/action: central \| result: fail/);
+}
+
+Deno.test("a same-size edit of a stored row is found at start-up: the file, the agency and the bytes are named", async () => {
+  await using dir = await tempDir("tp0-at-rest-");
+  const storage = join(dir.path, "storage");
+  await loadTwoOfThree(dir.path, storage);
+  const path = join(storage, "bets.csv");
+  const text = await Deno.readTextFile(path);
+  // Agency 2's last row: its number's last digit changed, same size.
+  const at = text.lastIndexOf("\n2,", text.length - 2) + 1;
+  const end = text.indexOf("\n", at);
+  const digit = text[end - 1] === "7" ? "8" : "7";
+  const edited = text.slice(0, end - 1) + digit + text.slice(end);
+  assert.equal(edited.length, text.length);
+  await Deno.writeTextFile(path, edited);
+  const failed = await refusedStart(storage);
+  assert.match(
+    failed,
+    /Cannot trust bets\.csv: agency 2's rows at bytes (\d+) to (\d+) differ from the \d+ rows committed there/,
+  );
+  const [, from, to] = /bytes (\d+) to (\d+)/.exec(failed)!;
+  const offset = new TextEncoder().encode(text.slice(0, end)).length;
+  assert.ok(Number(from) <= offset && offset < Number(to), failed);
+  assert.equal(await Deno.readTextFile(path), edited, "nothing cut");
+});
+
+Deno.test("a flipped byte anywhere in bets.csv stops the start", async () => {
+  await using dir = await tempDir("tp0-at-rest-");
+  const storage = join(dir.path, "storage");
+  await loadTwoOfThree(dir.path, storage);
+  const path = join(storage, "bets.csv");
+  const original = await Deno.readFile(path);
+  for (
+    const at of [0, 37, Math.floor(original.length / 2), original.length - 1]
+  ) {
+    const flipped = original.slice();
+    flipped[at]! ^= 0x04;
+    await Deno.writeFile(path, flipped);
+    const failed = await refusedStart(storage);
+    assert.match(failed, /Cannot trust bets\.csv: .*(agency|byte)/, failed);
+  }
+});
+
+Deno.test("a damaged last ledger record stops the start; no acknowledged row is cut", async () => {
+  await using dir = await tempDir("tp0-at-rest-");
+  const storage = join(dir.path, "storage");
+  await loadTwoOfThree(dir.path, storage);
+  const ledger = join(storage, "ledger.bin");
+  const bytes = await Deno.readFile(ledger);
+  const rows = await Deno.readFile(join(storage, "bets.csv"));
+  // A byte inside the last record (agency 2's finish), not its last one.
+  bytes[bytes.length - 10]! ^= 0x01;
+  await Deno.writeFile(ledger, bytes);
+  const failed = await refusedStart(storage);
+  assert.match(
+    failed,
+    /Cannot read the ledger: the record at byte \d+ is damaged/,
+  );
+  assert.deepEqual(await Deno.readFile(join(storage, "bets.csv")), rows);
+  assert.deepEqual(await Deno.readFile(ledger), bytes, "the ledger is kept");
+});
+
+Deno.test("the storage directory is 0700 and its files 0600, whatever the umask", async () => {
+  await using dir = await tempDir("tp0-at-rest-");
+  const storage = join(dir.path, "storage");
+  {
+    await using central = new CentralProcess(storage, {
+      env: { AGENCIES: "1" },
+      umask: "000",
+    });
+    await central.ready();
+    central.kill("SIGTERM");
+    assert.equal(await central.exit(), 0);
+  }
+  const modes = async () => {
+    const found: Record<string, string> = {};
+    for await (const entry of Deno.readDir(storage)) {
+      const mode = (await Deno.stat(join(storage, entry.name))).mode! & 0o777;
+      found[entry.name] = mode.toString(8);
+    }
+    return found;
+  };
+  assert.equal((await Deno.stat(storage)).mode! & 0o777, 0o700);
+  const created = await modes();
+  for (const name of ["bets.csv", "ledger.bin", "central.kv", "central.lock"]) {
+    assert.equal(created[name], "600", JSON.stringify(created));
+  }
+  // What an older version left open is closed at the next start, and the
+  // files made while loading (the KV's journal, winners.json) are 0600 too.
+  await Deno.chmod(storage, 0o755);
+  await Deno.chmod(join(storage, "bets.csv"), 0o644);
+  await loadTwoOfThree(dir.path, storage);
+  assert.equal((await Deno.stat(storage)).mode! & 0o777, 0o700);
+  for (const [name, mode] of Object.entries(await modes())) {
+    assert.equal(mode, "600", name);
+  }
+});
