@@ -6,11 +6,18 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SAMPLE_BET } from "../scripts/generate_compose.ts";
 import { sampleAgency } from "../scripts/sample_bets.ts";
 import { agency, Central, field, tempDir } from "./harness.ts";
 
-const BET = { CLI_MODE: "bet", ...SAMPLE_BET };
+/** The bet stage's sample bet, as generar-compose.sh gives agency 1. */
+const BET = {
+  CLI_MODE: "bet",
+  NOMBRE: "Santiago Lionel",
+  APELLIDO: "Lorca",
+  DOCUMENTO: "30904465",
+  NACIMIENTO: "1999-03-17",
+  NUMERO: "7574",
+};
 
 async function storedRows(storageDir: string): Promise<string[]> {
   return (await Deno.readTextFile(join(storageDir, "bets.csv")))
