@@ -89,17 +89,30 @@ async function composeCommand(): Promise<string[]> {
   return v2.code === 0 ? ["docker", "compose"] : ["docker-compose"];
 }
 
-/** PATH without its directories that hold a `deno`: a course machine's. */
-function withoutDeno(): string {
-  return (Deno.env.get("PATH") ?? "").split(":").filter((dir) => {
+/**
+ * A course machine's PATH: one directory of links to every command on
+ * this PATH but `deno` (it shares /usr/bin with bash, so dropping
+ * directories would not do).
+ */
+async function withoutDeno(dir: string): Promise<string> {
+  await Deno.mkdir(dir);
+  for (const from of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (from === "") continue;
     try {
-      Deno.statSync(join(dir, "deno"));
-      return false;
+      for await (const entry of Deno.readDir(from)) {
+        if (entry.name === "deno") continue;
+        try {
+          await Deno.symlink(join(from, entry.name), join(dir, entry.name));
+        } catch (error) {
+          // The first directory on PATH wins, as it does for a shell.
+          if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        }
+      }
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return true;
-      throw error;
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-  }).join(":");
+  }
+  return dir;
 }
 
 /**
@@ -155,6 +168,8 @@ async function scratchCopy(): Promise<string> {
 interface Harness {
   readonly repo: string;
   readonly compose: string[];
+  /** PATH for generar-compose.sh: everything but Deno. */
+  readonly path: string;
 }
 
 function dc(h: Harness, args: string[], timeoutMs = 120_000) {
@@ -246,7 +261,7 @@ async function up(h: Harness, clients: number): Promise<boolean> {
     "bash",
     ["generar-compose.sh", FILE, String(clients)],
     120_000,
-    { PATH: withoutDeno() },
+    { PATH: h.path },
   );
   if (!check(`generar-compose.sh ${FILE} ${clients}`, generated.code === 0)) {
     console.log(generated.output);
@@ -843,7 +858,11 @@ if (import.meta.main) {
   const started = Date.now();
   const repo = await scratchCopy();
   console.log(`course mode: scratch copy of the tree in ${repo}`);
-  const h: Harness = { repo, compose: await composeCommand() };
+  const h: Harness = {
+    repo,
+    compose: await composeCommand(),
+    path: await withoutDeno(join(repo, "..", "path")),
+  };
   try {
     for (const name of names) await SCENARIOS[name]!(h);
   } finally {
