@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { load as parseYaml } from "js-yaml";
 import { agencyKey } from "../lib/agency_auth.ts";
-import { ROOT } from "../scripts/processes.ts";
+import { ROOT, SAMPLE_BET } from "./harness.ts";
 
 const SCRIPT = join(ROOT, "generar-compose.sh");
 
@@ -72,11 +72,8 @@ async function expected(
         CLI_ID: String(k),
         ...(mode === undefined ? {} : { CLI_MODE: mode }),
         CLI_AUTH_KEY: await agencyKey(secret, k),
-        NOMBRE: "Santiago Lionel",
-        APELLIDO: "Lorca",
-        DOCUMENTO: String(30904465 + k - 1),
-        NACIMIENTO: "1999-03-17",
-        NUMERO: "7574",
+        ...SAMPLE_BET,
+        DOCUMENTO: String(Number(SAMPLE_BET.DOCUMENTO) + k - 1),
       },
       volumes: [
         "./client/config.yaml:/app/config.yaml:ro",

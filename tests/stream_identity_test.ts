@@ -7,17 +7,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sampleAgency } from "../scripts/sample_bets.ts";
-import { agency, Central, field, tempDir } from "./harness.ts";
+import { agency, Central, field, SAMPLE_BET, tempDir } from "./harness.ts";
 
-/** The bet stage's sample bet, as generar-compose.sh gives agency 1. */
-const BET = {
-  CLI_MODE: "bet",
-  NOMBRE: "Santiago Lionel",
-  APELLIDO: "Lorca",
-  DOCUMENTO: "30904465",
-  NACIMIENTO: "1999-03-17",
-  NUMERO: "7574",
-};
+const BET = { CLI_MODE: "bet", ...SAMPLE_BET };
 
 async function storedRows(storageDir: string): Promise<string[]> {
   return (await Deno.readTextFile(join(storageDir, "bets.csv")))
