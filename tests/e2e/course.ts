@@ -20,16 +20,12 @@
  * tree: the tree (tracked files and untracked ones git does not ignore,
  * uncommitted edits included) is copied into a scratch repository under
  * the system's temporary directory, and every scenario runs there.
- * Cross-container order is checked by docker's timestamps, never by
+ * Order is checked in the central's own log (one pipe), never by
  * waiting. Every wait has a deadline.
  */
 import { join } from "node:path";
 import { ROOT } from "../../scripts/processes.ts";
-import {
-  type CourseRecord,
-  dockerStamp,
-  parseCourseLine,
-} from "./course_log.ts";
+import { type CourseRecord, parseCourseLine } from "./course_log.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 const FILE = "docker-compose-dev.yaml";
@@ -746,8 +742,8 @@ async function ej6(h: Harness): Promise<void> {
 
 /**
  * A full lottery: reads until every client has exited, then checks each
- * client's winners and, by docker's timestamps, that every
- * apuesta_recibida comes before sorteo and every consulta_ganadores after.
+ * client's winners and, in the central's log, that every apuesta_recibida
+ * comes before sorteo and every winners answer after.
  */
 async function lotteryRun(h: Harness, winners: number[]): Promise<void> {
   const clients = winners.length;
@@ -766,34 +762,44 @@ async function lotteryRun(h: Harness, winners: number[]): Promise<void> {
       got.join(", "),
     );
   }
-  await checkOrder(h, clients);
+  await checkOrder(h, winners);
 }
 
-/** The order of the merged log, by the timestamps docker gave each line. */
-async function checkOrder(h: Harness, clients: number): Promise<void> {
-  const stamped = async (name: string, pattern: RegExp) => {
-    const { output } = await run(h.repo, "docker", ["logs", "-t", name]);
-    return output.split("\n").filter((l) => pattern.test(l)).map(dockerStamp);
-  };
-  const batches = await stamped("server", /action: apuesta_recibida \|/);
-  const [draw] = await stamped("server", /action: sorteo \| result: success/);
-  const answers: bigint[] = [];
-  for (let k = 1; k <= clients; k++) {
-    answers.push(
-      ...await stamped(
-        `client${k}`,
-        /action: consulta_ganadores \| result: success/,
-      ),
-    );
-  }
-  check(
-    `by timestamp: ${batches.length} apuesta_recibida before sorteo`,
-    draw !== undefined && batches.length > 0 && batches.every((t) => t < draw),
+/**
+ * The order, read in the central's own log: one pipe, so lines stand in
+ * the order its processes wrote them (docker's per-line timestamps come
+ * from a reader per container, and lines of two containers microseconds
+ * apart can swap). Every apuesta_recibida before sorteo, and after it
+ * every respuesta_ganadores (the central logs it at DEBUG before the
+ * answer leaves), one per agency, with the count its client logged.
+ */
+async function checkOrder(h: Harness, winners: number[]): Promise<void> {
+  const { output } = await run(h.repo, "docker", ["logs", "server"]);
+  const lines = output.split("\n");
+  const at = (pattern: RegExp) =>
+    lines.flatMap((line, i) => pattern.test(line) ? [i] : []);
+  const [draw] = at(/action: sorteo \| result: success/);
+  const batches = at(/action: apuesta_recibida \|/);
+  const answers = at(/action: respuesta_ganadores \| result: success/).map(
+    (i) => ({ i, record: parseCourseLine(`server | ${lines[i]}`)! }),
   );
   check(
-    `by timestamp: ${answers.length} consulta_ganadores after sorteo`,
-    draw !== undefined && answers.length === clients &&
-      answers.every((t) => t > draw),
+    `in the central's log: ${batches.length} apuesta_recibida before sorteo`,
+    draw !== undefined && batches.length > 0 && batches.every((i) => i < draw),
+  );
+  const counts = answers.map(({ record }) =>
+    `${record.details.agencia}:${record.details.cant_ganadores}`
+  ).sort();
+  const expected = winners.map((n, k) => `${k + 1}:${n}`).sort();
+  check(
+    `in the central's log: respuesta_ganadores ${
+      expected.join(" ")
+    } after sorteo`,
+    draw !== undefined && answers.every(({ i }) => i > draw) &&
+      counts.join(" ") === expected.join(" "),
+    `sorteo at line ${draw}, answers ${
+      answers.map(({ i, record }) => `${record.details.agencia}@${i}`).join(" ")
+    }`,
   );
 }
 
@@ -807,7 +813,7 @@ async function ej7(h: Harness): Promise<void> {
       }`,
     );
     await reset(h, "ej7");
-    await serverConfig(h);
+    await serverConfig(h, { level: "DEBUG" });
     await agencyConfig(h);
     for (const [i, w] of winners.entries()) await betsFile(h, i + 1, bets, w);
     await lotteryRun(h, [...winners]);
@@ -818,7 +824,7 @@ async function ej7(h: Harness): Promise<void> {
 async function ej8(h: Harness): Promise<void> {
   console.log("ej8: the course dataset, 5 clients");
   await reset(h, "ej8");
-  await serverConfig(h);
+  await serverConfig(h, { level: "DEBUG" });
   await agencyConfig(h, { maxAmount: 64 });
   const winners: number[] = [];
   for (let k = 1; k <= 5; k++) {
