@@ -62,8 +62,10 @@ case "$data_dir" in
   *) data_dir="./$data_dir" ;;
 esac
 
-# The secret on the first line, agency K's key on line K + 1.
-mapfile -t auth < <(python3 - "$clients" <<'PY'
+# The secret on the first line, agency K's key on line K + 1 (a read loop,
+# not mapfile: macOS has bash 3.2).
+auth=()
+while IFS= read -r line; do auth+=("$line"); done < <(python3 - "$clients" <<'PY'
 import hashlib, hmac, secrets, sys
 secret = secrets.token_hex(32)
 print(secret)
