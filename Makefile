@@ -12,7 +12,7 @@ IMAGES ?= auto
 E2E ?= all
 export DOCKER_BUILDKIT ?= 0
 
-.PHONY: help build test e2e docker-image docker-compose-up docker-compose-down docker-compose-logs demo
+.PHONY: help build test e2e course-branches docker-image docker-compose-up docker-compose-down docker-compose-logs demo
 
 help:
 	@echo "make docker-compose-up    build the images and start the central and $(CLIENTS) agencies"
@@ -21,6 +21,7 @@ help:
 	@echo "make docker-image         build server:latest, client:latest (the names the course harness builds) and tp0-netcat (IMAGES=compiled|airgapped|auto)"
 	@echo "make build                bin/central and bin/agency for the host"
 	@echo "make test                 the test suite (deno task test)"
+	@echo "make course-branches      the course's delivery branches ej1 … ej8 from this commit (then git push origin ej1 … ej8)"
 	@echo "make e2e                  the end-to-end scenarios in Docker: ours, then the course harness's way (E2E=project|course)"
 
 build:
@@ -36,6 +37,9 @@ endif
 ifneq ($(E2E),project)
 	deno run --allow-run --allow-read --allow-write --allow-env tests/e2e/course.ts
 endif
+
+course-branches:
+	@bash scripts/course_branches.sh
 
 docker-image:
 	bash scripts/docker_images.sh $(IMAGES)

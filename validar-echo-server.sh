@@ -27,6 +27,14 @@ address=$(ini_value SERVER_IP)
 port=$(ini_value SERVER_PORT)
 { [ -n "$address" ] && [ -n "$port" ]; } || fail "Cannot find SERVER_IP and SERVER_PORT in $CONFIG"
 
+# The course's tests build only server and client: on a machine that has
+# never run `make docker-image`, the netcat image is built here, once
+# (from BusyBox on the registry).
+if [ "$IMAGE" = tp0-netcat:latest ] && ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  docker build -q -t "$IMAGE" -f docker/netcat.Dockerfile docker >/dev/null 2>&1 ||
+    fail "Cannot build $IMAGE from docker/netcat.Dockerfile: no registry? (make docker-image builds it without one)"
+fi
+
 # A server that is still starting (its name not yet known, its port not yet
 # open: netcat fails at once) gets up to 8 tries a second apart; an answer,
 # or a try that lasted (a connection that stayed silent), ends the tries.

@@ -21,6 +21,18 @@ export {
   ROOT,
 } from "../scripts/processes.ts";
 
+/**
+ * The bet stage's sample bet as environment variables: what
+ * generar-compose.sh gives agency 1 (agency K gets DOCUMENTO + K - 1).
+ */
+export const SAMPLE_BET = {
+  NOMBRE: "Santiago Lionel",
+  APELLIDO: "Lorca",
+  DOCUMENTO: "30904465",
+  NACIMIENTO: "1999-03-17",
+  NUMERO: "7574",
+} as const;
+
 /** The course dataset, beside the project. */
 export const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 

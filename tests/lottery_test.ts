@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sampleAgency } from "../scripts/sample_bets.ts";
-import { agency, Central, DATASET, field, tempDir } from "./harness.ts";
+import {
+  agency,
+  Central,
+  DATASET,
+  field,
+  SAMPLE_BET,
+  tempDir,
+} from "./harness.ts";
 
 /** Stored rows of bets.csv, without their agency, as a sorted list. */
 async function storedRows(dir: string): Promise<string[]> {
@@ -216,14 +223,7 @@ Deno.test("the bet stage: the DNI the agency confirms is the one the central sto
   await using dir = await tempDir("tp0-bet-");
   await using central = new Central(dir.path);
   const port = await central.ready();
-  await using client = agency(2, port, {
-    CLI_MODE: "bet",
-    NOMBRE: "Santiago Lionel",
-    APELLIDO: "Lorca",
-    DOCUMENTO: "30904465",
-    NACIMIENTO: "1999-03-17",
-    NUMERO: "7574",
-  });
+  await using client = agency(2, port, { CLI_MODE: "bet", ...SAMPLE_BET });
   assert.equal(await client.exit(), 0);
   const sent = await client.stdout.waitFor(
     /action: apuesta_enviada \| result: success/,

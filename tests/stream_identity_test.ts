@@ -6,9 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SAMPLE_BET } from "../scripts/generate_compose.ts";
 import { sampleAgency } from "../scripts/sample_bets.ts";
-import { agency, Central, field, tempDir } from "./harness.ts";
+import { agency, Central, field, SAMPLE_BET, tempDir } from "./harness.ts";
 
 const BET = { CLI_MODE: "bet", ...SAMPLE_BET };
 

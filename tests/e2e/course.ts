@@ -5,10 +5,12 @@
  *
  *   deno run --allow-run --allow-read --allow-write --allow-env tests/e2e/course.ts [ej1 … ej8]
  *
- * Before every scenario: `git checkout .` and `git clean -fd`, the
- * project's containers and network removed; then the config files are
- * overwritten with only the course's keys (plus `mode:`), `bash
- * generar-compose.sh docker-compose-dev.yaml N`, `compose up -d`, and the
+ * The scratch copy gets the delivery branches from `make course-branches`.
+ * Before every scenario: `git checkout .`, `git clean -fd` and `git switch
+ * ejN`, the project's containers and network removed; then the config
+ * files are overwritten with only the course's keys (never `mode:`: the
+ * branch pins the stage), `bash generar-compose.sh docker-compose-dev.yaml
+ * N` with no Deno on PATH, `compose up -d`, and the
  * merged `compose logs -f` read line by line, every line held to the
  * harness's parser (course_log.ts). Afterwards every line of every
  * container is parsed again, and the run ends with `compose stop` and
@@ -18,16 +20,12 @@
  * tree: the tree (tracked files and untracked ones git does not ignore,
  * uncommitted edits included) is copied into a scratch repository under
  * the system's temporary directory, and every scenario runs there.
- * Cross-container order is checked by docker's timestamps, never by
+ * Order is checked in the central's own log (one pipe), never by
  * waiting. Every wait has a deadline.
  */
 import { join } from "node:path";
 import { ROOT } from "../../scripts/processes.ts";
-import {
-  type CourseRecord,
-  dockerStamp,
-  parseCourseLine,
-} from "./course_log.ts";
+import { type CourseRecord, parseCourseLine } from "./course_log.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 const FILE = "docker-compose-dev.yaml";
@@ -53,10 +51,12 @@ async function run(
   command: string,
   args: string[],
   timeoutMs = 120_000,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; output: string }> {
   const child = new Deno.Command(command, {
     args,
     cwd,
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -85,7 +85,36 @@ async function composeCommand(): Promise<string[]> {
   return v2.code === 0 ? ["docker", "compose"] : ["docker-compose"];
 }
 
-/** A scratch git repository holding a copy of the project's tree. */
+/**
+ * A course machine's PATH: one directory of links to every command on
+ * this PATH but `deno` (it shares /usr/bin with bash, so dropping
+ * directories would not do).
+ */
+async function withoutDeno(dir: string): Promise<string> {
+  await Deno.mkdir(dir);
+  for (const from of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (from === "") continue;
+    try {
+      for await (const entry of Deno.readDir(from)) {
+        if (entry.name === "deno") continue;
+        try {
+          await Deno.symlink(join(from, entry.name), join(dir, entry.name));
+        } catch (error) {
+          // The first directory on PATH wins, as it does for a shell.
+          if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  return dir;
+}
+
+/**
+ * A scratch git repository holding a copy of the project's tree, with the
+ * delivery branches ej1 … ej8 that `make course-branches` makes.
+ */
 async function scratchCopy(): Promise<string> {
   const parent = await Deno.makeTempDir({ prefix: "tp0-course-" });
   const repo = join(parent, "tp0");
@@ -114,12 +143,29 @@ async function scratchCopy(): Promise<string> {
   await must(repo, "git", ["init", "-q"]);
   await must(repo, "git", ["add", "-A"]);
   await must(repo, "git", [...git, "commit", "-q", "-m", "scratch copy"]);
+  const branches = await run(
+    repo,
+    "make",
+    ["--no-print-directory", "course-branches"],
+    60_000,
+    {
+      GIT_AUTHOR_NAME: "e2e",
+      GIT_AUTHOR_EMAIL: "e2e@localhost",
+      GIT_COMMITTER_NAME: "e2e",
+      GIT_COMMITTER_EMAIL: "e2e@localhost",
+    },
+  );
+  if (!check("make course-branches in the scratch copy", branches.code === 0)) {
+    throw new Error(`Cannot make the course branches:\n${branches.output}`);
+  }
   return repo;
 }
 
 interface Harness {
   readonly repo: string;
   readonly compose: string[];
+  /** PATH for generar-compose.sh: everything but Deno. */
+  readonly path: string;
 }
 
 function dc(h: Harness, args: string[], timeoutMs = 120_000) {
@@ -138,7 +184,7 @@ async function serverConfig(
   );
 }
 
-/** The course's config.yaml: exactly its five keys, and `mode:` if given. */
+/** The course's config.yaml: exactly its five keys. */
 async function agencyConfig(
   h: Harness,
   {
@@ -146,13 +192,11 @@ async function agencyConfig(
     period = "50ms",
     level = "INFO",
     maxAmount = 10,
-    mode = "",
   } = {},
 ): Promise<void> {
   await Deno.writeTextFile(
     join(h.repo, "client", "config.yaml"),
-    `server:\n  address: "server:12345"\nloop:\n  amount: ${amount}\n  period: "${period}"\nlog:\n  level: "${level}"\nbatch:\n  maxAmount: ${maxAmount}\n` +
-      (mode === "" ? "" : `mode: "${mode}"\n`),
+    `server:\n  address: "server:12345"\nloop:\n  amount: ${amount}\n  period: "${period}"\nlog:\n  level: "${level}"\nbatch:\n  maxAmount: ${maxAmount}\n`,
   );
 }
 
@@ -175,10 +219,14 @@ async function betsFile(
   );
 }
 
-/** Back to the committed tree, nothing of ours running. */
-async function reset(h: Harness): Promise<void> {
+/**
+ * Back to the committed tree (of `branch`, when given, as the harness
+ * switches before each exercise), nothing of ours running.
+ */
+async function reset(h: Harness, branch?: string): Promise<void> {
   await must(h.repo, "git", ["checkout", "."]);
   await must(h.repo, "git", ["clean", "-fd"]);
+  if (branch !== undefined) await must(h.repo, "git", ["switch", branch]);
   const names = [
     "server",
     ...Array.from({ length: 10 }, (_, i) => `client${i + 1}`),
@@ -204,11 +252,13 @@ async function down(h: Harness, grace?: number): Promise<void> {
 }
 
 async function up(h: Harness, clients: number): Promise<boolean> {
-  const generated = await run(h.repo, "bash", [
-    "generar-compose.sh",
-    FILE,
-    String(clients),
-  ]);
+  const generated = await run(
+    h.repo,
+    "bash",
+    ["generar-compose.sh", FILE, String(clients)],
+    120_000,
+    { PATH: h.path },
+  );
   if (!check(`generar-compose.sh ${FILE} ${clients}`, generated.code === 0)) {
     console.log(generated.output);
     return false;
@@ -399,9 +449,9 @@ async function echoRun(
 async function ej1(h: Harness): Promise<void> {
   for (const [clients, messages] of [[1, 1], [1, 3], [2, 1], [5, 1], [5, 5]]) {
     console.log(`ej1: ${clients} client(s), ${messages} message(s)`);
-    await reset(h);
+    await reset(h, "ej1");
     await serverConfig(h);
-    await agencyConfig(h, { amount: messages!, mode: "echo" });
+    await agencyConfig(h, { amount: messages! });
     if (await up(h, clients!)) await echoRun(h, clients!, messages!);
     await down(h);
   }
@@ -424,20 +474,19 @@ async function ej2(h: Harness): Promise<void> {
   ];
   for (const [name, values, server] of cases) {
     console.log(`ej2: ${name} ${JSON.stringify(values)}`);
-    await reset(h);
+    await reset(h, "ej2");
     if (server) {
       await serverConfig(h, {
         backlog: Number(values.listen_backlog),
         level: String(values.logging_level),
       });
-      await agencyConfig(h, { mode: "echo" });
+      await agencyConfig(h);
     } else {
       await serverConfig(h);
       await agencyConfig(h, {
         amount: Number(values.loop_amount),
         period: String(values.loop_period),
         level: String(values.log_level),
-        mode: "echo",
       });
     }
     if (await up(h, 1)) {
@@ -479,7 +528,7 @@ async function ej3(h: Harness): Promise<void> {
   console.log(
     "ej3: sh validar-echo-server.sh against the central, right after up",
   );
-  await reset(h);
+  await reset(h, "ej3");
   await serverConfig(h);
   if (await up(h, 0)) {
     const out = await validator(h);
@@ -502,7 +551,7 @@ async function ej3(h: Harness): Promise<void> {
   await down(h);
 
   console.log("ej3: against a healthy and an unhealthy mock server");
-  await reset(h);
+  await reset(h, "ej3");
   await must(h.repo, "docker", [
     "network",
     "create",
@@ -592,16 +641,16 @@ async function stopRun(
 async function ej4(h: Harness): Promise<void> {
   for (const target of ["client1", "server", "all"]) {
     console.log(`ej4: SIGTERM to ${target} during 500 × 150 ms echoes`);
-    await reset(h);
+    await reset(h, "ej4");
     await serverConfig(h, { level: "DEBUG" });
-    await agencyConfig(h, { amount: 500, period: "150ms", mode: "echo" });
+    await agencyConfig(h, { amount: 500, period: "150ms" });
     if (await up(h, 1)) await stopRun(h, 1, target, 10);
     await down(h);
   }
   console.log(
     "ej4: SIGTERM to the server alone (0 clients) after its second line",
   );
-  await reset(h);
+  await reset(h, "ej4");
   await serverConfig(h, { level: "DEBUG" });
   if (await up(h, 0)) await stopRun(h, 0, "server", 2);
   await down(h);
@@ -644,9 +693,9 @@ function successes(records: CourseRecord[], action: string): CourseRecord[] {
 async function ej5(h: Harness): Promise<void> {
   const clients = 5;
   console.log(`ej5: one bet from each of ${clients} clients`);
-  await reset(h);
+  await reset(h, "ej5");
   await serverConfig(h);
-  await agencyConfig(h, { mode: "bet" });
+  await agencyConfig(h);
   if (await up(h, clients)) {
     const { records } = await untilClientsExit(h, clients, 60_000);
     const bet = (r: CourseRecord) => `${r.details.dni}/${r.details.numero}`;
@@ -669,7 +718,7 @@ async function ej5(h: Harness): Promise<void> {
 async function ej6(h: Harness): Promise<void> {
   for (const bets of [64, 99]) {
     console.log(`ej6: ${bets} bets, batch.maxAmount 64`);
-    await reset(h);
+    await reset(h, "ej6");
     await serverConfig(h);
     await agencyConfig(h, { maxAmount: 64 });
     await betsFile(h, 1, bets);
@@ -693,8 +742,8 @@ async function ej6(h: Harness): Promise<void> {
 
 /**
  * A full lottery: reads until every client has exited, then checks each
- * client's winners and, by docker's timestamps, that every
- * apuesta_recibida comes before sorteo and every consulta_ganadores after.
+ * client's winners and, in the central's log, that every apuesta_recibida
+ * comes before sorteo and every winners answer after.
  */
 async function lotteryRun(h: Harness, winners: number[]): Promise<void> {
   const clients = winners.length;
@@ -713,34 +762,44 @@ async function lotteryRun(h: Harness, winners: number[]): Promise<void> {
       got.join(", "),
     );
   }
-  await checkOrder(h, clients);
+  await checkOrder(h, winners);
 }
 
-/** The order of the merged log, by the timestamps docker gave each line. */
-async function checkOrder(h: Harness, clients: number): Promise<void> {
-  const stamped = async (name: string, pattern: RegExp) => {
-    const { output } = await run(h.repo, "docker", ["logs", "-t", name]);
-    return output.split("\n").filter((l) => pattern.test(l)).map(dockerStamp);
-  };
-  const batches = await stamped("server", /action: apuesta_recibida \|/);
-  const [draw] = await stamped("server", /action: sorteo \| result: success/);
-  const answers: bigint[] = [];
-  for (let k = 1; k <= clients; k++) {
-    answers.push(
-      ...await stamped(
-        `client${k}`,
-        /action: consulta_ganadores \| result: success/,
-      ),
-    );
-  }
-  check(
-    `by timestamp: ${batches.length} apuesta_recibida before sorteo`,
-    draw !== undefined && batches.length > 0 && batches.every((t) => t < draw),
+/**
+ * The order, read in the central's own log: one pipe, so lines stand in
+ * the order its processes wrote them (docker's per-line timestamps come
+ * from a reader per container, and lines of two containers microseconds
+ * apart can swap). Every apuesta_recibida before sorteo, and after it
+ * every respuesta_ganadores (the central logs it at DEBUG before the
+ * answer leaves), one per agency, with the count its client logged.
+ */
+async function checkOrder(h: Harness, winners: number[]): Promise<void> {
+  const { output } = await run(h.repo, "docker", ["logs", "server"]);
+  const lines = output.split("\n");
+  const at = (pattern: RegExp) =>
+    lines.flatMap((line, i) => pattern.test(line) ? [i] : []);
+  const [draw] = at(/action: sorteo \| result: success/);
+  const batches = at(/action: apuesta_recibida \|/);
+  const answers = at(/action: respuesta_ganadores \| result: success/).map(
+    (i) => ({ i, record: parseCourseLine(`server | ${lines[i]}`)! }),
   );
   check(
-    `by timestamp: ${answers.length} consulta_ganadores after sorteo`,
-    draw !== undefined && answers.length === clients &&
-      answers.every((t) => t > draw),
+    `in the central's log: ${batches.length} apuesta_recibida before sorteo`,
+    draw !== undefined && batches.length > 0 && batches.every((i) => i < draw),
+  );
+  const counts = answers.map(({ record }) =>
+    `${record.details.agencia}:${record.details.cant_ganadores}`
+  ).sort();
+  const expected = winners.map((n, k) => `${k + 1}:${n}`).sort();
+  check(
+    `in the central's log: respuesta_ganadores ${
+      expected.join(" ")
+    } after sorteo`,
+    draw !== undefined && answers.every(({ i }) => i > draw) &&
+      counts.join(" ") === expected.join(" "),
+    `sorteo at line ${draw}, answers ${
+      answers.map(({ i, record }) => `${record.details.agencia}@${i}`).join(" ")
+    }`,
   );
 }
 
@@ -753,8 +812,8 @@ async function ej7(h: Harness): Promise<void> {
         winners.join(", ")
       }`,
     );
-    await reset(h);
-    await serverConfig(h);
+    await reset(h, "ej7");
+    await serverConfig(h, { level: "DEBUG" });
     await agencyConfig(h);
     for (const [i, w] of winners.entries()) await betsFile(h, i + 1, bets, w);
     await lotteryRun(h, [...winners]);
@@ -764,8 +823,8 @@ async function ej7(h: Harness): Promise<void> {
 
 async function ej8(h: Harness): Promise<void> {
   console.log("ej8: the course dataset, 5 clients");
-  await reset(h);
-  await serverConfig(h);
+  await reset(h, "ej8");
+  await serverConfig(h, { level: "DEBUG" });
   await agencyConfig(h, { maxAmount: 64 });
   const winners: number[] = [];
   for (let k = 1; k <= 5; k++) {
@@ -805,7 +864,11 @@ if (import.meta.main) {
   const started = Date.now();
   const repo = await scratchCopy();
   console.log(`course mode: scratch copy of the tree in ${repo}`);
-  const h: Harness = { repo, compose: await composeCommand() };
+  const h: Harness = {
+    repo,
+    compose: await composeCommand(),
+    path: await withoutDeno(join(repo, "..", "path")),
+  };
   try {
     for (const name of names) await SCENARIOS[name]!(h);
   } finally {

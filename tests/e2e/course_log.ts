@@ -74,18 +74,3 @@ function parseAction(line: string): CourseRecord {
   }
   return record;
 }
-
-/**
- * Nanoseconds since the epoch of a `docker logs -t` line's RFC 3339 stamp
- * (`2026-12-01T19:29:00.123456789Z text`), as a bigint.
- */
-export function dockerStamp(line: string): bigint {
-  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z /.exec(
-    line,
-  );
-  if (match === null) {
-    throw new SyntaxError(`Cannot read a docker timestamp in "${line}"`);
-  }
-  const seconds = BigInt(Date.parse(match[1]! + "Z") / 1000);
-  return seconds * 1_000_000_000n + BigInt((match[2] ?? "").padEnd(9, "0"));
-}
