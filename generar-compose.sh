@@ -98,6 +98,11 @@ document() {
   echo "    networks:"
   echo "      - \"testing_net\""
   echo "    stop_grace_period: \"10s\""
+  # The test is the image's HEALTHCHECK (`central health`); only its timing here.
+  echo "    healthcheck:"
+  echo "      interval: \"2s\""
+  echo "      timeout: \"5s\""
+  echo "      retries: 30"
   local k
   for ((k = 1; k <= clients; k++)); do
     echo "  client$k:"
@@ -120,8 +125,10 @@ document() {
     fi
     echo "    networks:"
     echo "      - \"testing_net\""
+    # The agencies start once `central health` passes in the server.
     echo "    depends_on:"
-    echo "      - \"server\""
+    echo "      server:"
+    echo "        condition: \"service_healthy\""
     echo "    stop_grace_period: \"10s\""
   done
   echo "networks:"

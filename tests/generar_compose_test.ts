@@ -62,6 +62,7 @@ async function expected(
       volumes: ["./server/config.ini:/app/config.ini:ro", "/app/.storage"],
       networks: ["testing_net"],
       stop_grace_period: "10s",
+      healthcheck: { interval: "2s", timeout: "5s", retries: 30 },
     },
   };
   for (let k = 1; k <= clients; k++) {
@@ -80,7 +81,7 @@ async function expected(
         `./.data/agency-${k}.csv:/data/agency.csv:ro`,
       ],
       networks: ["testing_net"],
-      depends_on: ["server"],
+      depends_on: { server: { condition: "service_healthy" } },
       stop_grace_period: "10s",
     };
   }
@@ -115,8 +116,12 @@ Deno.test("generar-compose.sh without Deno: the document, the keys of lib/agency
       secrets.add(secret);
       assert.deepEqual(document, await expected(clients, secret));
       // docker-compose 1.29 reads YAML 1.1: an unquoted 1999-03-17 is a date.
+      // Strings are quoted; the one number is the health check's retries.
       for (const line of text.split("\n").filter((l) => l !== "")) {
-        assert.match(line, /^ *(- )?([A-Za-z_0-9]+:( "[^"]*")?|"[^"]*")$/);
+        assert.match(
+          line,
+          /^ *(- )?([A-Za-z_0-9]+:( "[^"]*")?|"[^"]*"|retries: \d+)$/,
+        );
       }
       assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
     }
