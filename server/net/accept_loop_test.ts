@@ -9,7 +9,8 @@ import type { ActionLog, Fields, Result } from "../../lib/log.ts";
 import { BufferedReader } from "../../protocol/buffered_reader.ts";
 import { readFrame } from "../../protocol/frame.ts";
 import { decodeMessage, isKnownMessageType } from "../../protocol/messages.ts";
-import { serve, type ServeOptions } from "./accept_loop.ts";
+import { RETRY_AFTER_MS, serve, type ServeOptions } from "./accept_loop.ts";
+import type { AdmissionLimits } from "./admission.ts";
 import { Authenticator } from "./authenticator.ts";
 import { FailureLog } from "./failure_log.ts";
 
@@ -20,8 +21,13 @@ function recorder(): { log: ActionLog; lines: string[] } {
   return { lines, log: { debug: at, info: at, warning: at, error: at } };
 }
 
-function options(log: ActionLog, maxConnections = 16): ServeOptions {
+function options(
+  log: ActionLog,
+  maxConnections = 16,
+  admission?: AdmissionLimits,
+): ServeOptions {
   return {
+    admission,
     handler: () => Promise.reject(new Error("no request expected")),
     backlogBytes: () => 0,
     log,
@@ -76,12 +82,24 @@ Deno.test("a failed accept, of a peer or for want of descriptors, never ends the
   assert.ok(lines.includes("listener_closed success {}"));
 });
 
-Deno.test("past the connection limit a peer gets the busy error frame", async () => {
+/** Reads the one frame a refused or evicted peer gets, then the close. */
+async function busyAnswer(conn: Deno.Conn) {
+  const frame = await readFrame(new BufferedReader(conn), {
+    isKnownType: isKnownMessageType,
+  });
+  assert.ok(frame !== null, "an answer before the close");
+  const answer = decodeMessage(frame);
+  assert.equal(await conn.read(new Uint8Array(1)), null, "then the close");
+  return answer;
+}
+
+Deno.test("past the budget of unproven connections a peer is told busy, and when to come back", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr;
   const stop = new AbortController();
   const { log, lines } = recorder();
-  const serving = serve(listener, options(log, 1), stop.signal);
+  const limits = { perWorker: 1, perAddress: 1, graceMs: 60_000 };
+  const serving = serve(listener, options(log, 16, limits), stop.signal);
   using first = await Deno.connect({ hostname: "127.0.0.1", port });
   const deadline = Date.now() + 5_000;
   while (!lines.some((l) => l.startsWith("accept_connections success"))) {
@@ -89,15 +107,39 @@ Deno.test("past the connection limit a peer gets the busy error frame", async ()
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   using second = await Deno.connect({ hostname: "127.0.0.1", port });
-  const frame = await readFrame(new BufferedReader(second), {
-    isKnownType: isKnownMessageType,
+  // Its hello, sent before it reads the refusal, does not reset the refusal.
+  await second.write(new Uint8Array(45).fill(6, 0, 1));
+  assert.deepEqual(await busyAnswer(second), {
+    kind: "error",
+    code: "busy",
+    message:
+      "Cannot accept connection: 1 connections from 127.0.0.1 have not proven an agency, the limit per address is 1; try again later",
+    retryAfterMs: RETRY_AFTER_MS,
   });
-  assert.ok(frame !== null, "an answer before the close");
-  const answer = decodeMessage(frame);
-  assert.equal(answer.kind, "error");
-  assert.equal(answer.kind === "error" && answer.code, "busy");
-  assert.equal(await second.read(new Uint8Array(1)), null, "then the close");
   assert.ok(first.remoteAddr);
+  stop.abort();
+  await serving;
+});
+
+Deno.test("a silent unproven connection past its grace is evicted for a newer one", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const stop = new AbortController();
+  const { log, lines } = recorder();
+  const limits = { perWorker: 1, perAddress: 1, graceMs: 0 };
+  const serving = serve(listener, options(log, 16, limits), stop.signal);
+  using first = await Deno.connect({ hostname: "127.0.0.1", port });
+  const deadline = Date.now() + 5_000;
+  while (!lines.some((l) => l.startsWith("accept_connections success"))) {
+    assert.ok(Date.now() < deadline, "the first connection is accepted");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  using second = await Deno.connect({ hostname: "127.0.0.1", port });
+  const answer = await busyAnswer(first);
+  assert.ok(answer.kind === "error" && answer.code === "busy");
+  assert.equal(answer.retryAfterMs, RETRY_AFTER_MS);
+  assert.ok(second.remoteAddr);
+  assert.deepEqual(lines.filter((l) => / fail /.test(l)), [], "no fail line");
   stop.abort();
   await serving;
 });

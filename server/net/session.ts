@@ -72,9 +72,9 @@ export function startsFrame(firstByte: number): boolean {
 }
 
 /**
- * Longest silence allowed before a connection has proven its agency (or
- * `IDLE_TIMEOUT`, if shorter): a peer without a key holds a connection
- * only this long.
+ * Longest time, in all, a connection may take to prove its agency (or
+ * `IDLE_TIMEOUT`, if shorter): a peer without a key, trickling or silent,
+ * holds a connection only this long.
  */
 export const HANDSHAKE_TIMEOUT_MS = 5_000;
 
@@ -87,7 +87,7 @@ export interface OpeningOptions {
   /** Where the fail lines of connections not proven yet go. */
   readonly failures: FailureLog;
   /**
-   * Longest silence before the proof (default
+   * Longest time from the accept to the proof (default
    * {@linkcode HANDSHAKE_TIMEOUT_MS}; never longer than the idle timeout).
    */
   readonly timeoutMs?: number;
@@ -150,6 +150,12 @@ export class Session implements AsyncDisposable {
   /** The hello and the nonce of the challenge sent for it, until the proof. */
   #opening: { readonly hello: Hello; readonly nonce: Uint8Array } | null = null;
   #state: SessionState = "busy";
+  /** When the proof is due, in `performance.now` ms. */
+  readonly #proofDue: number;
+  /** Called once the connection has proven its agency. */
+  readonly #onProven: () => void;
+  /** Sent away to make room (see {@linkcode Session.evict}): ends quietly. */
+  #evicted = false;
   /** The deadline of the error reply sent before closing. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The idle deadline of the read in progress (one timer, not one per read). */
@@ -158,10 +164,22 @@ export class Session implements AsyncDisposable {
   /** Settles when the session has ended. */
   readonly done: Promise<void>;
 
-  /** Starts serving `conn` at once. */
-  constructor(conn: Deno.Conn, options: SessionOptions) {
+  /**
+   * Starts serving `conn` at once.
+   *
+   * @param conn the accepted connection
+   * @param options what the session needs besides it
+   * @param onProven called once the connection has proven its agency
+   */
+  constructor(
+    conn: Deno.Conn,
+    options: SessionOptions,
+    onProven: () => void = () => {},
+  ) {
     this.#conn = conn;
     this.#options = options;
+    this.#onProven = onProven;
+    this.#proofDue = performance.now() + this.#handshakeMs();
     const address = conn.remoteAddr as Deno.NetAddr;
     this.#ip = address.hostname ?? "unknown";
     this.#replies = new ReplyQueue(conn, (error) => this.#repliesEnded(error), {
@@ -186,6 +204,30 @@ export class Session implements AsyncDisposable {
     const replies = this.#replies;
     if (replies.size === 0) this.#close();
     else void replies.idle().then(() => this.#close());
+  }
+
+  /**
+   * Sends a connection that has not proven its agency away, to make room
+   * for a newer one: the `busy` error, saying to come back after
+   * `retryAfterMs`, then the close; nothing is logged for it. Does nothing
+   * once the connection is proven.
+   */
+  evict(retryAfterMs: number): void {
+    if (this.#peer !== null || this.#evicted) return;
+    this.#evicted = true;
+    if (this.#state === "busy" || this.#state === "waiting") {
+      this.#state = "stopping";
+    }
+    this.#replies.push(Promise.resolve({
+      messages: [{
+        kind: "error",
+        code: "busy",
+        message:
+          "Cannot keep the connection: it has not proven an agency and newer ones wait; try again later",
+        retryAfterMs,
+      }],
+      close: true,
+    }));
   }
 
   /** Closes the connection now and waits for the session to end. */
@@ -369,14 +411,25 @@ export class Session implements AsyncDisposable {
     };
     replies.push(handler(hello, peer));
     await replies.idle();
-    if (!replies.closing) this.#peer = peer;
+    if (replies.closing) return;
+    this.#peer = peer;
+    this.#onProven();
   }
 
-  /** The deadline of each read: shorter until the connection is proven. */
-  #deadlineMs(): number {
+  /** The whole time allowed from the accept to the proof. */
+  #handshakeMs(): number {
     const { idleTimeoutMs, opening } = this.#options;
-    if (this.#peer !== null) return idleTimeoutMs;
     return Math.min(idleTimeoutMs, opening.timeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+  }
+
+  /** The deadline of each read: until the proof is due, if not proven yet. */
+  #deadlineMs(): number {
+    const { idleTimeoutMs } = this.#options;
+    if (this.#peer !== null) return idleTimeoutMs;
+    return Math.max(
+      0,
+      Math.min(idleTimeoutMs, this.#proofDue - performance.now()),
+    );
   }
 
   /** Runs a read with the idle deadline armed; a timeout closes the connection. */
@@ -391,7 +444,9 @@ export class Session implements AsyncDisposable {
       return await read();
     } catch (error) {
       if (this.#state === "timedOut") {
-        throw new TimeoutError(deadline, this.#peer === null, error);
+        throw this.#peer === null
+          ? new TimeoutError(this.#handshakeMs(), true, error)
+          : new TimeoutError(deadline, false, error);
       }
       if (this.#state === "stopping" || this.#state === "closed") {
         throw new StopRequested();
@@ -407,7 +462,7 @@ export class Session implements AsyncDisposable {
   #report(error: unknown): Response | null {
     const { log } = this.#options;
     const ip = this.#ip;
-    if (error instanceof StopRequested) return null;
+    if (error instanceof StopRequested || this.#evicted) return null;
     if (error instanceof Unauthenticated) {
       this.#fail("autenticacion", error.message);
       return { kind: "error", code: "unauthenticated", message: error.message };
@@ -515,9 +570,9 @@ class StopRequested extends Error {
 class TimeoutError extends Error {
   constructor(ms: number, opening: boolean, cause: unknown) {
     super(
-      `Cannot read from peer: silent for ${ms} ms${
-        opening ? " before proving an agency's identity" : ""
-      }`,
+      opening
+        ? `Cannot read from peer: no proof of an agency's identity within ${ms} ms`
+        : `Cannot read from peer: silent for ${ms} ms`,
       { cause },
     );
     this.name = "TimeoutError";
