@@ -20,7 +20,7 @@ export const RETRY_AFTER_MS = 250;
 /**
  * The budget of connections not proven yet, for a worker that serves
  * `maxConnections` agencies: a quarter of it (at least 4, at most 256),
- * half of that per source address, and a grace of 250 ms before a silent
+ * half of that per source address, and a grace of 150 ms before a silent
  * one may be evicted for a newer one.
  */
 export function admissionLimits(maxConnections: number): AdmissionLimits {
@@ -28,7 +28,7 @@ export function admissionLimits(maxConnections: number): AdmissionLimits {
   return {
     perWorker,
     perAddress: Math.max(1, Math.floor(perWorker / 2)),
-    graceMs: 250,
+    graceMs: 150,
   };
 }
 
@@ -114,13 +114,17 @@ export async function serve(
       backoff.reset();
       const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
       const proven = sessions.size - unproven.size;
-      const room: Room = proven >= options.maxConnections
+      let room: Room = proven >= options.maxConnections
         ? {
           admit: false,
           reason:
             `${proven} agencies are connected, the limit is ${options.maxConnections}`,
         }
         : unproven.room(ip);
+      if (room.admit && room.evict !== null) {
+        if (room.evict.evict(RETRY_AFTER_MS)) unproven.delete(room.evict);
+        else room = { admit: false, reason: "no connection can make room" };
+      }
       if (!room.admit) {
         log.error("accept_connections", "fail", {
           ip,
@@ -128,10 +132,6 @@ export async function serve(
         });
         refuseBusy(conn, options, room.reason, draining);
         continue;
-      }
-      if (room.evict !== null) {
-        unproven.delete(room.evict);
-        room.evict.evict(RETRY_AFTER_MS);
       }
       accepted.accepted(ip);
       const session: Session = new Session(

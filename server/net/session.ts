@@ -209,15 +209,14 @@ export class Session implements AsyncDisposable {
   /**
    * Sends a connection that has not proven its agency away, to make room
    * for a newer one: the `busy` error, saying to come back after
-   * `retryAfterMs`, then the close; nothing is logged for it. Does nothing
-   * once the connection is proven.
+   * `retryAfterMs`, then the close; nothing is logged for it. Only while
+   * it waits for its peer: a connection whose proof is being checked, or
+   * that is proven, is kept (false).
    */
-  evict(retryAfterMs: number): void {
-    if (this.#peer !== null || this.#evicted) return;
+  evict(retryAfterMs: number): boolean {
+    if (this.#peer !== null || this.#state !== "waiting") return false;
     this.#evicted = true;
-    if (this.#state === "busy" || this.#state === "waiting") {
-      this.#state = "stopping";
-    }
+    this.#state = "stopping";
     this.#replies.push(Promise.resolve({
       messages: [{
         kind: "error",
@@ -228,6 +227,7 @@ export class Session implements AsyncDisposable {
       }],
       close: true,
     }));
+    return true;
   }
 
   /** Closes the connection now and waits for the session to end. */
