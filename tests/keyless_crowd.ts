@@ -123,7 +123,6 @@ async function loadDataset(
           /action: consulta_ganadores \| result: success/,
         );
         assert.equal(Number(field(line, "cant_ganadores")), WINNERS[i]);
-        const rc = program.stdout.matching(/reconnect/);
         assert.deepEqual(
           program.stdout.matching(/Cannot reach the central/),
           [],
