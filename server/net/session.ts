@@ -3,7 +3,6 @@
  *
  * @module
  */
-import type { ActionLog } from "../../lib/log.ts";
 import { Watchdog } from "../../lib/watchdog.ts";
 import { BufferedReader } from "../../protocol/buffered_reader.ts";
 import {
@@ -20,11 +19,23 @@ import {
 } from "../../protocol/messages.ts";
 import { ProtocolError } from "../../protocol/protocol_error.ts";
 import { Pipeline } from "../outcomes.ts";
-import type { Authenticator } from "./authenticator.ts";
-import type { FailureLog } from "./failure_log.ts";
-import type { Hello, HelloHandler, Peer, RequestHandler } from "./handlers.ts";
+import type { Hello, Peer } from "./handlers.ts";
 import { ReplyQueue, WriteStalledError } from "./reply_queue.ts";
 import { ResendRun } from "./resend_run.ts";
+import {
+  EchoLineTooLong,
+  StopRequested,
+  TimeoutError,
+  Unauthenticated,
+  UnexpectedMessageError,
+} from "./session_errors.ts";
+import {
+  HANDSHAKE_TIMEOUT_MS,
+  type SessionOptions,
+} from "./session_options.ts";
+
+export type { OpeningOptions, SessionOptions } from "./session_options.ts";
+export { HANDSHAKE_TIMEOUT_MS } from "./session_options.ts";
 
 /**
  * Batches a session reads ahead of their acknowledgements. Above an
@@ -69,49 +80,6 @@ export const MAX_ECHO_LINE = MAX_FRAME_SIZE;
 export function startsFrame(firstByte: number): boolean {
   return firstByte < 0x20 && firstByte !== 0x09 && firstByte !== 0x0a &&
     firstByte !== 0x0d;
-}
-
-/**
- * Longest time, in all, a connection may take to prove its agency (or
- * `IDLE_TIMEOUT`, if shorter): a peer without a key, trickling or silent,
- * holds a connection only this long.
- */
-export const HANDSHAKE_TIMEOUT_MS = 5_000;
-
-/** How a session serves the opening exchange. */
-export interface OpeningOptions {
-  /** Makes the challenge's nonce and checks the proof. */
-  readonly authenticator: Authenticator;
-  /** Answers a hello once its proof holds. */
-  readonly hello: HelloHandler;
-  /** Where the fail lines of connections not proven yet go. */
-  readonly failures: FailureLog;
-  /**
-   * Longest time from the accept to the proof (default
-   * {@linkcode HANDSHAKE_TIMEOUT_MS}; never longer than the idle timeout).
-   */
-  readonly timeoutMs?: number;
-}
-
-/** What a session needs besides its connection. */
-export interface SessionOptions {
-  /** Answers requests. */
-  readonly handler: RequestHandler;
-  /**
-   * Bytes of batches the worker has read and not yet committed, across its
-   * sessions. Above {@linkcode MAX_BACKLOG_BYTES} a session stops reading
-   * ahead, so memory stays flat however many agencies send at once.
-   */
-  readonly backlogBytes: () => number;
-  /** Where the session's lines go. */
-  readonly log: ActionLog;
-  /**
-   * Longest silence allowed between frames, for a frame to complete, and
-   * for a write to the peer to make progress.
-   */
-  readonly idleTimeoutMs: number;
-  /** The opening exchange: hello, challenge, proof, welcome. */
-  readonly opening: OpeningOptions;
 }
 
 /**
@@ -533,48 +501,5 @@ export class Session implements AsyncDisposable {
     } catch (error) {
       if (!(error instanceof Deno.errors.BadResource)) throw error;
     }
-  }
-}
-
-/** A peer sent a message that only the central sends, or a second opening. */
-class UnexpectedMessageError extends ProtocolError {
-  constructor(kind: string, why: string) {
-    super("malformed", `Cannot serve a ${kind} message: ${why}`);
-    this.name = "UnexpectedMessageError";
-  }
-}
-
-/** A frame before the connection proved its agency, or a proof that does not hold. */
-class Unauthenticated extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "Unauthenticated";
-  }
-}
-
-/** An echo line with no line feed within {@linkcode MAX_ECHO_LINE}. */
-class EchoLineTooLong extends RangeError {
-  constructor(cause: RangeError) {
-    super(cause.message, { cause });
-    this.name = "EchoLineTooLong";
-  }
-}
-
-class StopRequested extends Error {
-  constructor() {
-    super("Cannot keep serving: the worker is stopping");
-    this.name = "StopRequested";
-  }
-}
-
-class TimeoutError extends Error {
-  constructor(ms: number, opening: boolean, cause: unknown) {
-    super(
-      opening
-        ? `Cannot read from peer: no proof of an agency's identity within ${ms} ms`
-        : `Cannot read from peer: silent for ${ms} ms`,
-      { cause },
-    );
-    this.name = "TimeoutError";
   }
 }
