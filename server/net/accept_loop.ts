@@ -9,8 +9,8 @@ import type { ActionLog } from "../../lib/log.ts";
 import { writeAll } from "../../lib/net.ts";
 import { Timer } from "../../lib/timer.ts";
 import { encodeMessage } from "../../protocol/messages.ts";
-import { AcceptLog } from "./accept_log.ts";
 import { Admission, type AdmissionLimits } from "./admission.ts";
+import { LineBudget } from "./failure_log.ts";
 import type { RequestHandler } from "./handlers.ts";
 import { type OpeningOptions, Session } from "./session.ts";
 
@@ -79,7 +79,16 @@ export async function serve(
   const unproven = new Admission<Session>(
     options.admission ?? admissionLimits(options.maxConnections),
   );
-  using accepted = new AcceptLog(log);
+  // The course's two lines per connection, up to a budget per window; past
+  // it a flood of connections is counted, and summed up in one line.
+  using acceptLines = new LineBudget((left) =>
+    log.info("accept_connections", "success", {
+      unlogged: left.suppressed,
+      peers: left.peers,
+      ips: left.ips,
+      window_ms: left.windowMs,
+    })
+  );
   const closeListener = () => {
     try {
       listener.close();
@@ -133,7 +142,10 @@ export async function serve(
         refuseBusy(conn, options, room.reason, draining);
         continue;
       }
-      accepted.accepted(ip);
+      if (acceptLines.take(ip, "")) {
+        log.info("accept_connections", "success", { ip });
+        log.info("accept_connections", "in_progress");
+      }
       const session: Session = new Session(
         conn,
         options,

@@ -82,6 +82,17 @@ Deno.test("a failed accept, of a peer or for want of descriptors, never ends the
   assert.ok(lines.includes("listener_closed success {}"));
 });
 
+/** Connects to `port` and waits until the loop has accepted the connection. */
+async function accepted(port: number, lines: string[]): Promise<Deno.Conn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const deadline = Date.now() + 5_000;
+  while (!lines.some((l) => l.startsWith("accept_connections success"))) {
+    assert.ok(Date.now() < deadline, "the first connection is accepted");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return conn;
+}
+
 /** Reads the one frame a refused or evicted peer gets, then the close. */
 async function busyAnswer(conn: Deno.Conn) {
   const frame = await readFrame(new BufferedReader(conn), {
@@ -100,12 +111,7 @@ Deno.test("past the budget of unproven connections a peer is told busy, and when
   const { log, lines } = recorder();
   const limits = { perWorker: 1, perAddress: 1, graceMs: 60_000 };
   const serving = serve(listener, options(log, 16, limits), stop.signal);
-  using first = await Deno.connect({ hostname: "127.0.0.1", port });
-  const deadline = Date.now() + 5_000;
-  while (!lines.some((l) => l.startsWith("accept_connections success"))) {
-    assert.ok(Date.now() < deadline, "the first connection is accepted");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  using first = await accepted(port, lines);
   using second = await Deno.connect({ hostname: "127.0.0.1", port });
   // Its hello, sent before it reads the refusal, does not reset the refusal.
   await second.write(new Uint8Array(45).fill(6, 0, 1));
@@ -128,12 +134,7 @@ Deno.test("a silent unproven connection past its grace is evicted for a newer on
   const { log, lines } = recorder();
   const limits = { perWorker: 1, perAddress: 1, graceMs: 0 };
   const serving = serve(listener, options(log, 16, limits), stop.signal);
-  using first = await Deno.connect({ hostname: "127.0.0.1", port });
-  const deadline = Date.now() + 5_000;
-  while (!lines.some((l) => l.startsWith("accept_connections success"))) {
-    assert.ok(Date.now() < deadline, "the first connection is accepted");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  using first = await accepted(port, lines);
   using second = await Deno.connect({ hostname: "127.0.0.1", port });
   const answer = await busyAnswer(first);
   assert.ok(answer.kind === "error" && answer.code === "busy");

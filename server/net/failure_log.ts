@@ -1,6 +1,7 @@
 /**
  * The fail lines of connections that never proved an agency, with a bound
- * on how many a burst of them writes.
+ * on how many a burst of them writes; its window budget, LineBudget, also
+ * bounds the accept loop's per-connection lines.
  *
  * It is not `lib/log_throttle.ts`'s ThrottledLog, which repeats one line
  * per action with a count: here each attempt is a different peer with its
