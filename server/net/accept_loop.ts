@@ -15,7 +15,7 @@ import type { RequestHandler } from "./handlers.ts";
 import { type OpeningOptions, Session } from "./session.ts";
 
 /** When a peer refused for want of room is told to come back, in ms. */
-export const RETRY_AFTER_MS = 250;
+export const RETRY_AFTER_MS = 100;
 
 /**
  * The budget of connections not proven yet, for a worker that serves

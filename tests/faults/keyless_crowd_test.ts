@@ -9,69 +9,18 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { encodeMessage } from "../../protocol/messages.ts";
-import { agency, Central, DATASET, field, tempDir, until } from "../harness.ts";
-import { helloOf } from "../raw_peer.ts";
+import {
+  agency,
+  Central,
+  DATASET,
+  field,
+  Program,
+  tempDir,
+} from "../harness.ts";
+import type { CrowdCount } from "./crowd.ts";
 
 /** Winners of course agency K, at index K − 1. */
 const WINNERS = [2, 3, 3, 2, 0];
-
-/** What a crowd did: connections opened, and how many were told busy. */
-interface CrowdCount {
-  connections: number;
-  busy: number;
-}
-
-/** The central refused, reset or closed the connection (or the crowd stopped). */
-function isHungUp(error: unknown): boolean {
-  return error instanceof Deno.errors.ConnectionRefused ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.BadResource ||
-    error instanceof Deno.errors.Interrupted;
-}
-
-/**
- * `size` connections to 127.0.0.1:`port`, each sending a hello and never
- * its proof, and opening a new one as soon as it is closed, until `stop`.
- */
-function crowd(port: number, size: number, stop: AbortSignal) {
-  const count: CrowdCount = { connections: 0, busy: 0 };
-  const hello = encodeMessage({ kind: "hello", ...helloOf(1, 1) });
-  const buffer = new Uint8Array(256);
-  const member = async () => {
-    while (!stop.aborted) {
-      let conn: Deno.Conn;
-      try {
-        conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      } catch (error) {
-        // Refused: the central is gone (a full backlog drops, not refuses).
-        if (error instanceof Deno.errors.ConnectionRefused) return;
-        if (!isHungUp(error)) throw error;
-        continue;
-      }
-      count.connections++;
-      const hangUp = () => conn.close();
-      stop.addEventListener("abort", hangUp, { once: true });
-      try {
-        await conn.write(hello);
-        for (;;) {
-          const n = await conn.read(buffer);
-          if (n === null) break;
-          // The error frame's code byte follows its 5-byte header.
-          if (buffer[0] === 0x1f && buffer[5] === 7) count.busy++;
-        }
-      } catch (error) {
-        if (!isHungUp(error)) throw error;
-      } finally {
-        stop.removeEventListener("abort", hangUp);
-        if (!stop.aborted) conn.close();
-      }
-    }
-  };
-  const done = Promise.all(Array.from({ length: size }, member));
-  return { count, done };
-}
 
 /** The crowd of a trial: how many, for how long. */
 interface CrowdPlan {
@@ -84,7 +33,8 @@ interface CrowdPlan {
  * with default settings (and, with `plan`, once a crowd fills its door,
  * kept there for the plan's seconds); returns how long until the last
  * agency exited, in ms. Each must exit 0 with its winners within
- * `deadlineMs`, and none may have run out of patience or attempts.
+ * `deadlineMs` of the central being ready (of the crowd's start), and none
+ * may have run out of patience or attempts.
  */
 async function loadDataset(
   dir: string,
@@ -98,53 +48,53 @@ async function loadDataset(
     SERVER_LISTEN_BACKLOG: "1024",
   });
   const port = await central.ready();
-  const stop = new AbortController();
-  const crowdStarted = performance.now();
-  const members = plan && crowd(port, plan.size, stop.signal);
-  try {
-    if (members) {
-      // The agencies come once the crowd fills the door: it is told busy.
-      const { count } = members;
-      await until(() => count.busy > 0, "the crowd is told busy", 30_000);
-    }
-    const started = performance.now();
-    const agencies = WINNERS.map((_, i) =>
-      agency(i + 1, port, {
-        CLI_DATA_PATH: join(DATASET, `agency-${i + 1}.csv`),
-      })
-    );
-    try {
-      for (const [i, program] of agencies.entries()) {
-        const left = Math.max(1, started + deadlineMs - performance.now());
-        assert.equal(
-          await program.exit(left),
-          0,
-          `agency ${i + 1}: ${program.stdout.all.slice(-5).join("\n")}`,
-        );
-        const line = await program.stdout.waitFor(
-          /action: consulta_ganadores \| result: success/,
-        );
-        assert.equal(Number(field(line, "cant_ganadores")), WINNERS[i]);
-        assert.deepEqual(
-          program.stdout.matching(/Cannot reach the central/),
-          [],
-        );
-      }
-    } finally {
-      for (const program of agencies) await program[Symbol.asyncDispose]();
-    }
-    const ms = performance.now() - started;
-    if (plan) {
-      // The crowd goes on to its end; the central stays up through it.
-      const left = plan.seconds * 1_000 - (performance.now() - crowdStarted);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, left)));
-    }
-    return { ms, crowd: members?.count ?? null };
-  } finally {
-    stop.abort();
-    await members?.done;
-    assert.equal(central.stdout.matching(/action: worker_exited/).length, 0);
+  const opened = performance.now();
+  await using crowd = plan
+    ? new Program("crowd", "tests/faults/crowd.ts", [
+      String(port),
+      String(plan.size),
+      String(plan.seconds),
+    ], {})
+    : null;
+  if (crowd) {
+    // The agencies come once the crowd fills the door: it is told busy.
+    await crowd.stdout.waitFor(/^crowd_busy$/, 30_000);
   }
+  const started = performance.now();
+  const agencies = WINNERS.map((_, i) =>
+    agency(i + 1, port, {
+      CLI_DATA_PATH: join(DATASET, `agency-${i + 1}.csv`),
+    })
+  );
+  try {
+    for (const [i, program] of agencies.entries()) {
+      const left = Math.max(1, opened + deadlineMs - performance.now());
+      assert.equal(
+        await program.exit(left),
+        0,
+        `agency ${i + 1}: ${program.stdout.all.slice(-5).join("\n")}`,
+      );
+      const line = await program.stdout.waitFor(
+        /action: consulta_ganadores \| result: success/,
+      );
+      assert.equal(Number(field(line, "cant_ganadores")), WINNERS[i]);
+      assert.deepEqual(
+        program.stdout.matching(/Cannot reach the central/),
+        [],
+      );
+    }
+  } finally {
+    for (const program of agencies) await program[Symbol.asyncDispose]();
+  }
+  const ms = performance.now() - started;
+  let count: CrowdCount | null = null;
+  if (crowd && plan) {
+    // The crowd goes on to its end; the central stays up through it.
+    assert.equal(await crowd.exit(plan.seconds * 1_000 + 60_000), 0);
+    count = JSON.parse(crowd.stdout.all.at(-1)!) as CrowdCount;
+  }
+  assert.deepEqual(central.stdout.matching(/action: worker_exited/), []);
+  return { ms, crowd: count };
 }
 
 /**
