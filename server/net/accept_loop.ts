@@ -76,6 +76,7 @@ export async function serve(
 ): Promise<void> {
   const { log } = options;
   const sessions = new Set<Session>();
+  const proven = new Set<Session>();
   const unproven = new Admission<Session>(
     options.admission ?? admissionLimits(options.maxConnections),
   );
@@ -122,12 +123,11 @@ export async function serve(
       }
       backoff.reset();
       const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
-      const proven = sessions.size - unproven.size;
-      let room: Room = proven >= options.maxConnections
+      let room: Room = proven.size >= options.maxConnections
         ? {
           admit: false,
           reason:
-            `${proven} agencies are connected, the limit is ${options.maxConnections}`,
+            `${proven.size} agencies are connected, the limit is ${options.maxConnections}`,
         }
         : unproven.room(ip);
       if (room.admit && room.evict !== null) {
@@ -149,13 +149,17 @@ export async function serve(
       const session: Session = new Session(
         conn,
         options,
-        () => unproven.delete(session),
+        () => {
+          unproven.delete(session);
+          proven.add(session);
+        },
       );
       sessions.add(session);
       unproven.add(session, ip);
       session.done.then(() => {
         sessions.delete(session);
         unproven.delete(session);
+        proven.delete(session);
       });
     }
   } finally {

@@ -8,11 +8,18 @@ import assert from "node:assert/strict";
 import type { ActionLog, Fields, Result } from "../../lib/log.ts";
 import { BufferedReader } from "../../protocol/buffered_reader.ts";
 import { readFrame } from "../../protocol/frame.ts";
-import { decodeMessage, isKnownMessageType } from "../../protocol/messages.ts";
+import {
+  decodeMessage,
+  isKnownMessageType,
+  type Response,
+} from "../../protocol/messages.ts";
 import { RETRY_AFTER_MS, serve, type ServeOptions } from "./accept_loop.ts";
 import type { AdmissionLimits } from "./admission.ts";
 import { Authenticator } from "./authenticator.ts";
 import { FailureLog } from "./failure_log.ts";
+import { openConnection } from "../../agency/handshake.ts";
+import { agencyKey } from "../../lib/agency_auth.ts";
+import { writeAll } from "../../lib/net.ts";
 
 function recorder(): { log: ActionLog; lines: string[] } {
   const lines: string[] = [];
@@ -141,6 +148,55 @@ Deno.test("a silent unproven connection past its grace is evicted for a newer on
   assert.equal(answer.retryAfterMs, RETRY_AFTER_MS);
   assert.ok(second.remoteAddr);
   assert.deepEqual(lines.filter((l) => / fail /.test(l)), [], "no fail line");
+  stop.abort();
+  await serving;
+});
+
+Deno.test("past MAX_CONNECTIONS proven agencies a newcomer is told busy; unproven ones never count", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const stop = new AbortController();
+  const { log } = recorder();
+  const secret = "the secret of this test, long enough to derive keys";
+  const serving = serve(listener, {
+    ...options(log, 1),
+    opening: {
+      authenticator: new Authenticator(secret),
+      hello: () =>
+        Promise.resolve({
+          messages: [{ kind: "welcome", stored: 0 }],
+          close: false,
+        }),
+      failures: new FailureLog(log),
+    },
+  }, stop.signal);
+  // A silent unproven connection first: it takes no agency's place.
+  using _silent = await Deno.connect({ hostname: "127.0.0.1", port });
+  using agency = await Deno.connect({ hostname: "127.0.0.1", port });
+  const reader = new BufferedReader(agency);
+  const stored = await openConnection(
+    {
+      send: (bytes) => writeAll(agency, bytes),
+      receive: async () => {
+        const frame = await readFrame(reader, {
+          isKnownType: isKnownMessageType,
+        });
+        assert.ok(frame !== null);
+        return decodeMessage(frame) as Response;
+      },
+    },
+    { agency: 1, total: 0, digest: new Uint8Array(32) },
+    await agencyKey(secret, 1),
+  );
+  assert.equal(stored, 0);
+  using late = await Deno.connect({ hostname: "127.0.0.1", port });
+  assert.deepEqual(await busyAnswer(late), {
+    kind: "error",
+    code: "busy",
+    message:
+      "Cannot accept connection: 1 agencies are connected, the limit is 1; try again later",
+    retryAfterMs: RETRY_AFTER_MS,
+  });
   stop.abort();
   await serving;
 });
