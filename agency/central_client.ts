@@ -12,15 +12,12 @@ import { writeAll } from "../lib/net.ts";
 import { Timer } from "../lib/timer.ts";
 import { Watchdog } from "../lib/watchdog.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
-import { readFrame } from "../protocol/frame.ts";
+import type { Response } from "../protocol/messages.ts";
 import {
-  decodeMessage,
-  isKnownMessageType,
-  isOpening,
-  isRequest,
-  type Response,
-} from "../protocol/messages.ts";
-import { ProtocolError } from "../protocol/protocol_error.ts";
+  isNetworkError,
+  readResponse,
+  TransientRefusal,
+} from "./central_answers.ts";
 import type { BatchFrame } from "./bet_file.ts";
 import { expectAnswer } from "./central_refused_error.ts";
 import { openConnection } from "./handshake.ts";
@@ -42,6 +39,12 @@ export interface ClientOptions {
   readonly dial: Dialer;
   /** The agency's key (`auth.key`), for the proof; none: connecting fails. */
   readonly key: string | null;
+  /**
+   * How long the agency keeps coming back, when the central says `busy`
+   * and when to retry (a crowd at its door), before giving up; these
+   * refusals count no attempt.
+   */
+  readonly busyPatienceMs: number;
 }
 
 /** Defaults: about a minute of retries in all, for a central that restarts. */
@@ -52,6 +55,7 @@ export const DEFAULT_CLIENT_OPTIONS: ClientOptions = {
   responseTimeoutMs: 60_000,
   dial: (hostname, port) => Deno.connect({ hostname, port }),
   key: null,
+  busyPatienceMs: 10 * 60_000,
 };
 
 /** The central could not be reached, or kept failing, after every attempt. */
@@ -92,6 +96,8 @@ export class CentralClient implements Disposable {
   #conn: Deno.Conn | null = null;
   #reader: BufferedReader | null = null;
   #hello: ProvenHello | null = null;
+  /** When the central's run of `busy` refusals began, or null. */
+  #busySince: number | null = null;
 
   /**
    * @param hostname the central's host
@@ -159,6 +165,9 @@ export class CentralClient implements Disposable {
     this.#disconnect();
     if (this.#stop.aborted) throw new StoppedError();
     if (!isNetworkError(error)) throw error;
+    if (error instanceof TransientRefusal && error.retryAfterMs > 0) {
+      return await this.#comeBack(error);
+    }
     if (attempt >= this.#options.attempts) {
       throw new CentralUnreachableError(
         `Cannot reach the central at ${this.#hostname}:${this.#port}: ${attempt} attempts failed (${
@@ -172,6 +181,30 @@ export class CentralClient implements Disposable {
       attempt,
       delay_ms: delay,
       error: (error as Error).message,
+    });
+    await sleep(delay, this.#stop);
+  }
+
+  /**
+   * The central is up but full, and said when to come back: wait that long
+   * (0.5 to 1.5 times, so refused agencies do not return together), for
+   * up to `busyPatienceMs` in a row.
+   */
+  async #comeBack(refusal: TransientRefusal): Promise<void> {
+    const now = performance.now();
+    this.#busySince ??= now;
+    const busyMs = Math.round(now - this.#busySince);
+    if (busyMs >= this.#options.busyPatienceMs) {
+      throw new CentralUnreachableError(
+        `Cannot reach the central at ${this.#hostname}:${this.#port}: busy for ${busyMs} ms (${refusal.message})`,
+        { cause: refusal },
+      );
+    }
+    const delay = Math.round(refusal.retryAfterMs * (0.5 + Math.random()));
+    this.#log.warning("reconnect", "in_progress", {
+      busy_ms: busyMs,
+      delay_ms: delay,
+      error: refusal.message,
     });
     await sleep(delay, this.#stop);
   }
@@ -295,6 +328,7 @@ export class CentralClient implements Disposable {
           key,
         );
       }
+      this.#busySince = null;
       this.#log.debug("connect", "success", {
         server: `${this.#hostname}:${this.#port}`,
         stored,
@@ -324,65 +358,6 @@ export class CentralClient implements Disposable {
   [Symbol.dispose](): void {
     this.#disconnect();
   }
-}
-
-/**
- * Reads one message from the central: throws {@linkcode TransientRefusal}
- * for a refusal worth retrying, {@linkcode ProtocolError} for a message
- * only agencies send, `UnexpectedEof` when the central hangs up.
- */
-async function readResponse(reader: BufferedReader): Promise<Response> {
-  const incoming = await readFrame(reader, { isKnownType: isKnownMessageType });
-  if (incoming === null) {
-    throw new Deno.errors.UnexpectedEof(
-      "Cannot read answer: the central closed the connection",
-    );
-  }
-  const message = decodeMessage(incoming);
-  if (isRequest(message) || isOpening(message)) {
-    throw new ProtocolError(
-      "malformed",
-      `Cannot accept a ${message.kind} message from the central`,
-    );
-  }
-  if (message.kind === "error" && TRANSIENT.has(message.code)) {
-    throw new TransientRefusal(message.code, message.message);
-  }
-  return message;
-}
-
-/**
- * Refusals that say nothing about the request itself: the central failed
- * (`internal`: it stored nothing of it) or is full (`busy`). The request is
- * sent again like after a network error.
- */
-const TRANSIENT: ReadonlySet<string> = new Set(["internal", "busy"]);
-
-class TransientRefusal extends Error {
-  constructor(code: string, message: string) {
-    super(`the central answered ${code}: ${message}`);
-    this.name = "TransientRefusal";
-  }
-}
-
-/** Errors after which the request may be sent again on a new connection. */
-function isNetworkError(error: unknown): boolean {
-  if (error instanceof TransientRefusal) return true;
-  if (error instanceof ProtocolError) return error.reason === "truncated";
-  return error instanceof Deno.errors.ConnectionRefused ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.ConnectionAborted ||
-    error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.UnexpectedEof ||
-    error instanceof Deno.errors.NotConnected ||
-    error instanceof Deno.errors.TimedOut ||
-    error instanceof Deno.errors.BadResource ||
-    error instanceof Deno.errors.Interrupted ||
-    error instanceof Deno.errors.AddrNotAvailable ||
-    error instanceof Deno.errors.NetworkUnreachable ||
-    // DNS: in Docker the central's name may not resolve until it starts.
-    (error instanceof Error &&
-      /failed to lookup address|name resolution/i.test(error.message));
 }
 
 /** Waits `ms`, or less if `signal` aborts (then throws {@linkcode StoppedError}). */

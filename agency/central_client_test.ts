@@ -212,6 +212,61 @@ Deno.test("busy from a central at its connection limit is retried after a pause"
   );
 });
 
+Deno.test("busy with a time to come back: waited for, past the attempts, up to the patience", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const openings: Opening[] = [];
+  const busy = encodeMessage({
+    kind: "error",
+    code: "busy",
+    message: "Cannot accept connection: a crowd",
+    retryAfterMs: 40,
+  });
+  // Five refusals in a row, more than the two attempts allowed.
+  const central = (async () => {
+    let connections = 0;
+    for await (const conn of listener) {
+      using _conn = conn;
+      if (++connections <= 5) await conn.write(busy);
+      else if (await ackBatches(conn, openings)) return connections;
+    }
+  })();
+  const lines: string[] = [];
+  const started = performance.now();
+  {
+    using agency = client(
+      listener.addr.port,
+      createLog("WARNING", (line) => lines.push(line)),
+      { attempts: 2, initialBackoffMs: 5_000 },
+    );
+    await agency.sendBatches(threeBatches(), 8, () => {});
+  }
+  assert.equal(await central, 6);
+  assert.ok(performance.now() - started >= 5 * 20, "waited each time");
+  assert.equal(lines.length, 5, lines.join(""));
+  for (const line of lines) {
+    assert.match(
+      line,
+      /action: reconnect \| result: in_progress \| busy_ms: \d+ \| delay_ms: (2\d|[3-5]\d|60) \| error: .*busy/,
+    );
+  }
+
+  // Busy for longer than the patience: the agency gives up.
+  using full = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const refusing = (async () => {
+    for await (const conn of full) {
+      using _conn = conn;
+      await conn.write(busy);
+    }
+  })();
+  using patient = client(full.addr.port, undefined, { busyPatienceMs: 150 });
+  await assert.rejects(
+    patient.sendBatches(threeBatches(), 8, () => {}),
+    /Cannot reach the central at 127\.0\.0\.1:\d+: busy for \d+ ms/,
+  );
+  full.close();
+  await refusing;
+});
+
 Deno.test("a connection lost after some acknowledgements, or in the handshake, starts a new series of attempts at 1", async () => {
   const cases: [
     string,

@@ -71,7 +71,8 @@ export interface AgencyConfig {
 interface KeySpec {
   readonly path: readonly string[];
   readonly env: string;
-  readonly flag: string;
+  /** Its flag; none for the key (a flag shows in `ps` to every user). */
+  readonly flag?: string;
   readonly fallback?: string;
   readonly help: string;
 }
@@ -139,9 +140,8 @@ export const KEYS = {
   authKey: {
     path: ["auth", "key"],
     env: "CLI_AUTH_KEY",
-    flag: "auth-key",
     help:
-      "the agency's key, 64 hex digits (`central agency-key K`); not needed in echo mode",
+      "the agency's key, 64 hex digits (`central agency-key K`); environment or config.yaml only, never a flag; not needed in echo mode",
   },
   drawTimeout: {
     path: ["draw", "timeout"],
@@ -175,10 +175,25 @@ export interface AgencyArgs {
   readonly overrides: Readonly<Partial<Record<Key, string>>>;
 }
 
-/** Parses the agency's command line; throws {@linkcode ConfigError}. */
+/**
+ * Parses the agency's command line; throws {@linkcode ConfigError}, also
+ * for `--auth-key`: a key given as a flag would show in `ps`.
+ */
 export function parseAgencyArgs(argv: readonly string[]): AgencyArgs {
+  const end = argv.indexOf("--");
+  const flagged = (end === -1 ? argv : argv.slice(0, end)).some((arg) =>
+    arg === "--auth-key" || arg.startsWith("--auth-key=")
+  );
+  if (flagged) {
+    throw new ConfigError(
+      "--auth-key",
+      "is not accepted: a flag shows in `ps` to every user; set CLI_AUTH_KEY or auth.key in config.yaml",
+    );
+  }
   const flags = Object.fromEntries(
-    Object.entries(KEYS).map(([key, spec]) => [key, spec.flag]),
+    Object.entries(KEYS).flatMap(([key, spec]: [string, KeySpec]) =>
+      spec.flag === undefined ? [] : [[key, spec.flag]]
+    ),
   ) as Record<Key, string>;
   const { configPath, overrides, help, version } = parseFlags(
     argv,
@@ -248,10 +263,10 @@ export function loadAgencyConfig(
       values.get(spec.path.join(".")) ?? spec.fallback;
     const name = spec.path.join(".");
     if (value === undefined || value === null || value === "") {
-      throw new ConfigError(
-        name,
-        `is missing (set it in config.yaml, as ${spec.env} or with --${spec.flag})`,
-      );
+      const where = spec.flag === undefined
+        ? `config.yaml or as ${spec.env}`
+        : `config.yaml, as ${spec.env} or with --${spec.flag}`;
+      throw new ConfigError(name, `is missing (set it in ${where})`);
     }
     if (typeof value === "object") {
       throw new ConfigError(name, "must be a single value");

@@ -106,7 +106,7 @@ Deno.test("the bet stage takes its bet from NOMBRE … NUMERO and validates it",
   );
 });
 
-Deno.test("auth.key and draw.timeout: flag over CLI_ environment over file", () => {
+Deno.test("auth.key: CLI_ environment over file; draw.timeout: flag over both", () => {
   const other = "0".repeat(64);
   const file =
     `${FILE}auth:\n  key: "${KEY.toUpperCase()}"\ndraw:\n  timeout: 90s\n`;
@@ -117,19 +117,34 @@ Deno.test("auth.key and draw.timeout: flag over CLI_ environment over file", () 
   const fromEnv = loadAgencyConfig(file, env);
   assert.equal(fromEnv.authKey, other);
   assert.equal(fromEnv.drawTimeoutNs, 120e9);
-  const args = parseAgencyArgs([`--auth-key=${KEY}`, "--draw-timeout", "1s"]);
+  const args = parseAgencyArgs(["--draw-timeout", "1s"]);
   const fromFlags = loadAgencyConfig(file, env, args.overrides);
-  assert.equal(fromFlags.authKey, KEY);
+  assert.equal(fromFlags.authKey, other);
   assert.equal(fromFlags.drawTimeoutNs, 1e9);
   // Echo mode sends no frame and needs no key.
   const echo = loadAgencyConfig(FILE, { CLI_ID: "1", CLI_MODE: "echo" });
   assert.equal(echo.authKey, null);
 });
 
+Deno.test("the key as a flag (it would show in ps) is refused, naming where it goes", () => {
+  for (
+    const argv of [[`--auth-key=${KEY}`], ["--id", "1", "--auth-key", KEY]]
+  ) {
+    assert.throws(
+      () => parseAgencyArgs(argv),
+      (e) =>
+        e instanceof ConfigError && e.key === "--auth-key" &&
+        /set CLI_AUTH_KEY or auth.key in config.yaml/.test(e.message) &&
+        !e.message.includes(KEY),
+    );
+  }
+  assert.doesNotMatch(agencyHelp(), /--auth-key/);
+});
+
 Deno.test("a missing or malformed auth.key is refused without quoting it", () => {
   assert.throws(
     () => loadAgencyConfig(FILE, { CLI_ID: "1" }),
-    /auth.key is missing \(set it in config.yaml, as CLI_AUTH_KEY or with --auth-key\)/,
+    /auth.key is missing \(set it in config.yaml or as CLI_AUTH_KEY\)$/,
   );
   for (const bad of [KEY.slice(1), KEY + "0", KEY.replace("e", "g")]) {
     assert.throws(
@@ -299,7 +314,8 @@ Deno.test("--help lists every key with its env var, flag and default; --version"
   for (const spec of Object.values(KEYS)) {
     const key = spec.path.join(".");
     const row = help.find((line) => line.trim().startsWith(key + " "));
-    assert.ok(row?.includes(spec.env) && row.includes(`--${spec.flag}`), key);
+    const flag = "flag" in spec ? `--${spec.flag}` : "(none)";
+    assert.ok(row?.includes(spec.env) && row.includes(flag), key);
     const fallback = "fallback" in spec ? spec.fallback : "(required)";
     assert.ok(row?.includes(fallback), `${key}: ${fallback}`);
   }

@@ -170,7 +170,16 @@ export type Message =
   | { kind: "winners"; last: boolean; documents: string[] }
   | { kind: "pending"; pendingAgencies: number }
   | { kind: "total"; totalWinners: number }
-  | { kind: "error"; code: ErrorCodeName; message: string };
+  | {
+    kind: "error";
+    code: ErrorCodeName;
+    message: string;
+    /**
+     * When to come back, in ms (a `busy` refusal); absent, and 0 on the
+     * wire: no advice.
+     */
+    retryAfterMs?: number;
+  };
 
 /**
  * The messages an agency sends once its connection is open: each one is
@@ -440,7 +449,8 @@ export function encodeMessage(message: Message): Uint8Array {
       break;
     case "error":
       // An error reply always fits: its text is cut to the frame.
-      w.u8(ErrorCode[message.code]).stringTruncated(message.message);
+      w.u8(ErrorCode[message.code]).u32(message.retryAfterMs ?? 0)
+        .stringTruncated(message.message);
       break;
   }
   return w.frame(MessageType[message.kind]);
@@ -520,7 +530,11 @@ function decodePayload(kind: MessageKind, r: PayloadReader): Message {
     case "error": {
       const code = ERROR_NAME_BY_CODE.get(r.u8());
       if (code === undefined) throw r.malformed("unknown error code");
-      return { kind, code, message: r.string() };
+      const retryAfterMs = r.u32();
+      const message = r.string();
+      return retryAfterMs === 0
+        ? { kind, code, message }
+        : { kind, code, message, retryAfterMs };
     }
   }
 }

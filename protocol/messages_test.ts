@@ -146,11 +146,20 @@ Deno.test("the opening messages have the documented byte layout", () => {
   );
   assert.deepEqual(
     [...encodeMessage({ kind: "error", code: "unauthenticated", message: "" })],
-    [0x1f, 0, 0, 0, 3, 11, 0, 0],
+    [0x1f, 0, 0, 0, 7, 11, 0, 0, 0, 0, 0, 0],
   );
   assert.deepEqual(
     [...encodeMessage({ kind: "error", code: "conflict", message: "" })],
-    [0x1f, 0, 0, 0, 3, 12, 0, 0],
+    [0x1f, 0, 0, 0, 7, 12, 0, 0, 0, 0, 0, 0],
+  );
+  assert.deepEqual(
+    [...encodeMessage({
+      kind: "error",
+      code: "busy",
+      message: "",
+      retryAfterMs: 500,
+    })],
+    [0x1f, 0, 0, 0, 7, 7, 0, 0, 0x01, 0xf4, 0, 0],
   );
 });
 
@@ -386,9 +395,10 @@ Deno.test("encoding refuses what does not fit in a frame", () => {
 Deno.test("an error reply always fits: its text is cut on a character boundary", () => {
   const decode = (frame: Uint8Array) =>
     decodeMessage({ type: frame[0]!, payload: frame.subarray(HEADER_SIZE) });
-  // code u8 + length u16 + text: exactly the payload limit is kept whole.
-  const fits = "é".repeat((MAX_FRAME_SIZE - HEADER_SIZE - 3) / 2) + "x".repeat(
-    (MAX_FRAME_SIZE - HEADER_SIZE - 3) % 2,
+  // code u8 + retry after u32 + length u16 + text: exactly the payload
+  // limit is kept whole.
+  const fits = "é".repeat((MAX_FRAME_SIZE - HEADER_SIZE - 7) / 2) + "x".repeat(
+    (MAX_FRAME_SIZE - HEADER_SIZE - 7) % 2,
   );
   const frame = encodeMessage({ kind: "error", code: "busy", message: fits });
   assert.equal(frame.length, MAX_FRAME_SIZE);
@@ -505,7 +515,8 @@ const message: fc.Arbitrary<Message> = fc.oneof(
       ...(Object.keys(ErrorCode) as (keyof typeof ErrorCode)[]),
     ),
     message: text,
-  }),
+    retryAfterMs: fc.integer({ min: 1, max: 0xffff_ffff }),
+  }, { requiredKeys: ["kind", "code", "message"] }),
 );
 
 Deno.test("property: decode(encode(m)) equals m, whatever the read sizes", async () => {

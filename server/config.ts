@@ -32,7 +32,7 @@ export interface CentralConfig {
   readonly workers: number;
   /** `STORAGE_DIR`: where bets.csv, the ledger, the lockfile and the KV file live (default `.storage`). */
   readonly storageDir: string;
-  /** `MAX_CONNECTIONS`: open connections per worker before new ones are refused (default 1024). */
+  /** `MAX_CONNECTIONS`: proven agencies per worker before new ones are refused (default 1024). */
   readonly maxConnections: number;
   /** `IDLE_TIMEOUT`: how long a connection may stay silent, in ms (default 30s). */
   readonly idleTimeoutMs: number;
@@ -99,7 +99,8 @@ export const KEYS = {
   MAX_CONNECTIONS: {
     flag: "max-connections",
     fallback: "1024",
-    help: "open connections per worker before new ones are refused",
+    help:
+      "proven agencies per worker before new ones are refused (unproven connections have their own budget)",
   },
   IDLE_TIMEOUT: {
     flag: "idle-timeout",

@@ -32,6 +32,7 @@ import {
 } from "./store/instance_lock.ts";
 import { KV_FILE, LEDGER_FILE, LOCK_FILE } from "./store/store.ts";
 import { makePrivate, openPrivateSync } from "./store/private_files.ts";
+import { runtimeDir } from "./store/runtime_dir.ts";
 import { Supervisor } from "./process/supervisor.ts";
 import { runTool } from "./ops/tools.ts";
 import { StorageView } from "./ops/storage_view.ts";
@@ -141,8 +142,9 @@ async function supervisorMain(
   // The port's lock before its probe: a central started at the same moment
   // waits for neither, and one of the two is refused here.
   using _port = InstanceLock.acquire(
-    portLockPath(tmpDir(), config.port),
+    portLockPath(runtimeDir(Deno.env.toObject()), config.port),
     `port ${config.port}`,
+    true,
   );
   if (given.port !== 0) probePort(config.listenIp, config.port);
   await makePrivate(config.storageDir);
@@ -350,9 +352,9 @@ function stopSignal() {
  * bind has no `SO_REUSEPORT`, so it fails while any listener holds the
  * port. It is closed before the workers bind; a second central started in
  * that gap is refused by the port's lockfile, taken before the probe and
- * held while the central runs. The lockfile is per machine (its temporary
- * directory): containers, each with its own network namespace, do not
- * share ports anyway.
+ * held while the central runs. The lockfile is per user (in a private
+ * runtime directory): containers, each with its own network namespace, do
+ * not share ports anyway.
  */
 function probePort(hostname: string, port: number): void {
   try {
@@ -364,11 +366,6 @@ function probePort(hostname: string, port: number): void {
       { cause: error },
     );
   }
-}
-
-/** The system's temporary directory: `TMPDIR`, or `/tmp`. */
-function tmpDir(): string {
-  return Deno.env.get("TMPDIR") || "/tmp";
 }
 
 /** Binds port 0 once to learn a free port for all the workers to share. */

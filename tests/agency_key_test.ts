@@ -14,6 +14,7 @@ import {
   encodeMessage,
   isKnownMessageType,
 } from "../protocol/messages.ts";
+import { agencyProcess } from "../scripts/processes.ts";
 import { agency, harnessKey, ROOT, tempDir } from "./harness.ts";
 
 Deno.test("a refused key ends the agency with one fail line and exit 1; the key is never printed", async () => {
@@ -67,6 +68,23 @@ Deno.test("a refused key ends the agency with one fail line and exit 1; the key 
   assert.match(
     fails[0]!,
     /action: lottery \| result: fail \| client_id: 2 \| error: Cannot continue: the central refused with unauthenticated: Cannot serve agency 2: the proof does not hold \(is auth\.key the key the central's secret gives agency 2\?\)$/,
+  );
+});
+
+Deno.test("a key given as --auth-key (it would show in ps) is refused: one config line, exit 2", async () => {
+  const key = harnessKey(1);
+  await using flagged = agencyProcess(1, 9, {
+    args: ["--auth-key", key],
+    env: { CLI_AUTH_KEY: "" },
+  });
+  assert.equal(await flagged.exit(), 2);
+  const all = [...flagged.stdout.all, ...flagged.stderr.all];
+  assert.equal(all.length, 1, all.join("\n"));
+  assert.ok(
+    all[0]!.endsWith(
+      "action: config | result: fail | error: Cannot load configuration: --auth-key is not accepted: a flag shows in `ps` to every user; set CLI_AUTH_KEY or auth.key in config.yaml",
+    ),
+    all[0],
   );
 });
 

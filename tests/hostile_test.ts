@@ -259,7 +259,7 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
       closedBy >= 900 && closedBy < 5_000,
       `silent peer closed after ${closedBy} ms`,
     );
-    await expectFail(/silent for 1000 ms/);
+    await expectFail(/no proof of an agency.s identity within 1000 ms/);
     using conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const started = Date.now();
     let closed = false;
@@ -272,7 +272,7 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     assert.ok(closed || Date.now() - started < 7_000);
-    await expectFail(/silent for 1000 ms/);
+    await expectFail(/no proof of an agency.s identity within 1000 ms/);
   }
   // A peer that keeps talking is never cut, however long it stays: the idle
   // deadline moves with every frame.
@@ -291,7 +291,8 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
   }
-  // A flood beyond MAX_CONNECTIONS (4 per worker, 2 workers) is refused, not queued.
+  // A flood of connections that prove nothing, beyond their budget (2 per
+  // address and worker with MAX_CONNECTIONS 4), is refused, not queued.
   {
     const conns = await Promise.all(
       Array.from(
@@ -313,7 +314,7 @@ Deno.test("hostile peers get an error and a closed connection, and harm no one",
     const refusedNow = endings.filter((ms) => ms < 500).length;
     assert.ok(refusedNow >= 4, `${refusedNow} of 12 refused at once`);
     await central.stdout.waitFor(
-      /action: accept_connections \| result: fail .*the limit is 4/,
+      /action: accept_connections \| result: fail .*have not proven an agency, the limit per address is 2/,
     );
   }
 

@@ -9,8 +9,28 @@ import type { ActionLog } from "../../lib/log.ts";
 import { writeAll } from "../../lib/net.ts";
 import { Timer } from "../../lib/timer.ts";
 import { encodeMessage, type ErrorCodeName } from "../../protocol/messages.ts";
+import { Admission, type AdmissionLimits } from "./admission.ts";
+import { LineBudget } from "./failure_log.ts";
 import type { RequestHandler } from "./handlers.ts";
 import { type OpeningOptions, Session } from "./session.ts";
+
+/** When a peer refused for want of room is told to come back, in ms. */
+export const RETRY_AFTER_MS = 100;
+
+/**
+ * The budget of connections not proven yet, for a worker that serves
+ * `maxConnections` agencies: a quarter of it (at least 4, at most 256),
+ * half of that per source address, and a grace of 150 ms before a silent
+ * one may be evicted for a newer one.
+ */
+export function admissionLimits(maxConnections: number): AdmissionLimits {
+  const perWorker = Math.min(256, Math.max(4, Math.ceil(maxConnections / 4)));
+  return {
+    perWorker,
+    perAddress: Math.max(1, Math.floor(perWorker / 2)),
+    graceMs: 150,
+  };
+}
 
 /** What a worker's accept loop needs; the listener is opened by `main`. */
 export interface ServeOptions {
@@ -24,8 +44,13 @@ export interface ServeOptions {
   readonly idleTimeoutMs: number;
   /** How each connection proves its agency. */
   readonly opening: OpeningOptions;
-  /** Open connections beyond which new ones are refused. */
+  /** Proven connections (agencies) beyond which new ones are refused. */
   readonly maxConnections: number;
+  /**
+   * The separate budget of connections not proven yet (default
+   * {@linkcode admissionLimits} of `maxConnections`).
+   */
+  readonly admission?: AdmissionLimits;
   /** How long shutdown waits for in-flight requests before closing them. */
   readonly shutdownDeadlineMs: number;
   /** Told the number of open connections whenever it changes (metrics). */
@@ -39,8 +64,12 @@ export interface ServeOptions {
  * {@linkcode Session}, concurrently, until `stop` aborts. An accept that
  * fails (a peer that reset before it was accepted, or no file descriptor
  * left, after which it pauses) is logged and the loop goes on: only the
- * listener's close ends it. Past `maxConnections` a peer gets the `busy`
- * error frame and is closed. Once `stop` aborts it stops
+ * listener's close ends it. Connections that have not proven an agency
+ * have a budget of their own ({@linkcode Admission}), so a crowd without a
+ * key cannot take the places of proven agencies, nor keep new agencies
+ * out for long; past `maxConnections` proven ones, or when no room can be
+ * made, a peer gets the `busy` error frame, saying when to come back, and
+ * is closed. Once `stop` aborts it stops
  * accepting (closes the listener), lets in-flight requests finish within
  * the deadline, closes every connection, and returns.
  */
@@ -51,6 +80,20 @@ export async function serve(
 ): Promise<void> {
   const { log } = options;
   const sessions = new Set<Session>();
+  const proven = new Set<Session>();
+  const unproven = new Admission<Session>(
+    options.admission ?? admissionLimits(options.maxConnections),
+  );
+  // The course's two lines per connection, up to a budget per window; past
+  // it a flood of connections is counted, and summed up in one line.
+  using acceptLines = new LineBudget((left) =>
+    log.info("accept_connections", "success", {
+      unlogged: left.suppressed,
+      peers: left.peers,
+      ips: left.ips,
+      window_ms: left.windowMs,
+    })
+  );
   const closeListener = () => {
     try {
       listener.close();
@@ -60,6 +103,8 @@ export async function serve(
   };
   stop.addEventListener("abort", closeListener, { once: true });
   log.info("accept_connections", "in_progress");
+  // Refused peers whose close is not yet done (see refuseBusy).
+  const draining = { count: 0 };
   // Out of file descriptors (or memory): pause, so the loop does not spin.
   const backoff = new Backoff(10, 1_000);
   try {
@@ -82,25 +127,47 @@ export async function serve(
       }
       backoff.reset();
       const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
-      if (sessions.size >= options.maxConnections) {
+      let room: Room = proven.size >= options.maxConnections
+        ? {
+          admit: false,
+          reason:
+            `${proven.size} agencies are connected, the limit is ${options.maxConnections}`,
+        }
+        : unproven.room(ip);
+      if (room.admit && room.evict !== null) {
+        if (room.evict.evict(RETRY_AFTER_MS)) unproven.delete(room.evict);
+        else room = { admit: false, reason: "no connection can make room" };
+      }
+      if (!room.admit) {
         log.error("accept_connections", "fail", {
           ip,
-          error:
-            `Cannot accept connection: ${sessions.size} are open, the limit is ${options.maxConnections}`,
+          error: `Cannot accept connection: ${room.reason}`,
         });
         options.onRefusal?.("busy");
-        refuseBusy(conn, options);
+        refuseBusy(conn, options, room.reason, draining);
         continue;
       }
-      log.info("accept_connections", "success", { ip });
-      const session = new Session(conn, options);
+      if (acceptLines.take(ip, "")) {
+        log.info("accept_connections", "success", { ip });
+        log.info("accept_connections", "in_progress");
+      }
+      const session: Session = new Session(
+        conn,
+        options,
+        () => {
+          unproven.delete(session);
+          proven.add(session);
+        },
+      );
       sessions.add(session);
+      unproven.add(session, ip);
       options.onConnections?.(sessions.size);
       session.done.then(() => {
         sessions.delete(session);
+        unproven.delete(session);
+        proven.delete(session);
         options.onConnections?.(sessions.size);
       });
-      log.info("accept_connections", "in_progress");
     }
   } finally {
     stop.removeEventListener("abort", closeListener);
@@ -145,30 +212,73 @@ function isShortage(error: unknown): boolean {
   return typeof code === "string" && SHORTAGES.has(code);
 }
 
+/** Refused peers at most whose close waits for their end (see refuseBusy). */
+const MAX_DRAINING = 1_024;
+/** How long a refused peer's close waits for its end. */
+const DRAIN_MS = 1_000;
+
 /**
- * Past the connection limit: the protocol's `busy` error frame (the agency
- * retries later), then the close. Written in the background, within the
- * idle deadline, so the accept loop never waits on a peer.
+ * No room: the protocol's `busy` error frame, saying to come back after
+ * {@linkcode RETRY_AFTER_MS}, then the close. Written in the background,
+ * within the idle deadline, so the accept loop never waits on a peer. The
+ * close waits (up to {@linkcode DRAIN_MS}) for the peer's end, reading what
+ * it sent meanwhile: closing with its hello unread would reset the
+ * connection, and the peer might lose the frame that tells it when to
+ * come back.
  */
-function refuseBusy(conn: Deno.Conn, options: ServeOptions): void {
+function refuseBusy(
+  conn: Deno.Conn,
+  options: ServeOptions,
+  reason: string,
+  draining: { count: number },
+): void {
   const frame = encodeMessage({
     kind: "error",
     code: "busy",
-    message:
-      `Cannot accept connection: the central is at its limit of ${options.maxConnections}; try again later`,
+    message: `Cannot accept connection: ${reason}; try again later`,
+    retryAfterMs: RETRY_AFTER_MS,
   });
-  const deadline = new Timer(options.idleTimeoutMs, () => close(conn));
+  const drain = draining.count < MAX_DRAINING;
+  if (drain) draining.count++;
+  const deadline = new Timer(
+    drain ? Math.min(options.idleTimeoutMs, DRAIN_MS) : options.idleTimeoutMs,
+    () => close(conn),
+  );
   writeAll(conn, frame).then(
-    () => {},
+    () => drain ? drainThenClose(conn, options.log) : undefined,
     (error: unknown) =>
       options.log.debug("send_error_reply", "fail", {
         error: (error as Error).message,
       }),
   ).finally(() => {
+    if (drain) draining.count--;
     deadline.cancel();
     close(conn);
   });
 }
+
+/**
+ * Ends our side, then reads until the peer's end, an error (logged at
+ * DEBUG: a refused peer's failure is no news), or the close. Never throws.
+ */
+async function drainThenClose(conn: Deno.Conn, log: ActionLog): Promise<void> {
+  const buffer = new Uint8Array(1024);
+  try {
+    await conn.closeWrite();
+    while (await conn.read(buffer) !== null) {
+      // What the peer sent before it read the refusal is of no use.
+    }
+  } catch (error) {
+    log.debug("refused_connection_closed", "fail", {
+      error: (error as Error).message,
+    });
+  }
+}
+
+/** Whether a connection gets in, and whom it evicts. */
+type Room =
+  | { readonly admit: true; readonly evict: Session | null }
+  | { readonly admit: false; readonly reason: string };
 
 function close(conn: Deno.Conn): void {
   try {

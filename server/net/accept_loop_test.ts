@@ -8,10 +8,18 @@ import assert from "node:assert/strict";
 import type { ActionLog, Fields, Result } from "../../lib/log.ts";
 import { BufferedReader } from "../../protocol/buffered_reader.ts";
 import { readFrame } from "../../protocol/frame.ts";
-import { decodeMessage, isKnownMessageType } from "../../protocol/messages.ts";
-import { serve, type ServeOptions } from "./accept_loop.ts";
+import {
+  decodeMessage,
+  isKnownMessageType,
+  type Response,
+} from "../../protocol/messages.ts";
+import { RETRY_AFTER_MS, serve, type ServeOptions } from "./accept_loop.ts";
+import type { AdmissionLimits } from "./admission.ts";
 import { Authenticator } from "./authenticator.ts";
 import { FailureLog } from "./failure_log.ts";
+import { openConnection } from "../../agency/handshake.ts";
+import { agencyKey } from "../../lib/agency_auth.ts";
+import { writeAll } from "../../lib/net.ts";
 
 function recorder(): { log: ActionLog; lines: string[] } {
   const lines: string[] = [];
@@ -20,8 +28,13 @@ function recorder(): { log: ActionLog; lines: string[] } {
   return { lines, log: { debug: at, info: at, warning: at, error: at } };
 }
 
-function options(log: ActionLog, maxConnections = 16): ServeOptions {
+function options(
+  log: ActionLog,
+  maxConnections = 16,
+  admission?: AdmissionLimits,
+): ServeOptions {
   return {
+    admission,
     handler: () => Promise.reject(new Error("no request expected")),
     backlogBytes: () => 0,
     log,
@@ -76,28 +89,114 @@ Deno.test("a failed accept, of a peer or for want of descriptors, never ends the
   assert.ok(lines.includes("listener_closed success {}"));
 });
 
-Deno.test("past the connection limit a peer gets the busy error frame", async () => {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  const stop = new AbortController();
-  const { log, lines } = recorder();
-  const serving = serve(listener, options(log, 1), stop.signal);
-  using first = await Deno.connect({ hostname: "127.0.0.1", port });
+/** Connects to `port` and waits until the loop has accepted the connection. */
+async function accepted(port: number, lines: string[]): Promise<Deno.Conn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const deadline = Date.now() + 5_000;
   while (!lines.some((l) => l.startsWith("accept_connections success"))) {
     assert.ok(Date.now() < deadline, "the first connection is accepted");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  using second = await Deno.connect({ hostname: "127.0.0.1", port });
-  const frame = await readFrame(new BufferedReader(second), {
+  return conn;
+}
+
+/** Reads the one frame a refused or evicted peer gets, then the close. */
+async function busyAnswer(conn: Deno.Conn) {
+  const frame = await readFrame(new BufferedReader(conn), {
     isKnownType: isKnownMessageType,
   });
   assert.ok(frame !== null, "an answer before the close");
   const answer = decodeMessage(frame);
-  assert.equal(answer.kind, "error");
-  assert.equal(answer.kind === "error" && answer.code, "busy");
-  assert.equal(await second.read(new Uint8Array(1)), null, "then the close");
+  assert.equal(await conn.read(new Uint8Array(1)), null, "then the close");
+  return answer;
+}
+
+Deno.test("past the budget of unproven connections a peer is told busy, and when to come back", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const stop = new AbortController();
+  const { log, lines } = recorder();
+  const limits = { perWorker: 1, perAddress: 1, graceMs: 60_000 };
+  const serving = serve(listener, options(log, 16, limits), stop.signal);
+  using first = await accepted(port, lines);
+  using second = await Deno.connect({ hostname: "127.0.0.1", port });
+  // Its hello, sent before it reads the refusal, does not reset the refusal.
+  await second.write(new Uint8Array(45).fill(6, 0, 1));
+  assert.deepEqual(await busyAnswer(second), {
+    kind: "error",
+    code: "busy",
+    message:
+      "Cannot accept connection: 1 connections from 127.0.0.1 have not proven an agency, the limit per address is 1; try again later",
+    retryAfterMs: RETRY_AFTER_MS,
+  });
   assert.ok(first.remoteAddr);
+  stop.abort();
+  await serving;
+});
+
+Deno.test("a silent unproven connection past its grace is evicted for a newer one", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const stop = new AbortController();
+  const { log, lines } = recorder();
+  const limits = { perWorker: 1, perAddress: 1, graceMs: 0 };
+  const serving = serve(listener, options(log, 16, limits), stop.signal);
+  using first = await accepted(port, lines);
+  using second = await Deno.connect({ hostname: "127.0.0.1", port });
+  const answer = await busyAnswer(first);
+  assert.ok(answer.kind === "error" && answer.code === "busy");
+  assert.equal(answer.retryAfterMs, RETRY_AFTER_MS);
+  assert.ok(second.remoteAddr);
+  assert.deepEqual(lines.filter((l) => / fail /.test(l)), [], "no fail line");
+  stop.abort();
+  await serving;
+});
+
+Deno.test("past MAX_CONNECTIONS proven agencies a newcomer is told busy; unproven ones never count", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const stop = new AbortController();
+  const { log } = recorder();
+  const secret = "the secret of this test, long enough to derive keys";
+  const serving = serve(listener, {
+    ...options(log, 1),
+    opening: {
+      authenticator: new Authenticator(secret),
+      hello: () =>
+        Promise.resolve({
+          messages: [{ kind: "welcome", stored: 0 }],
+          close: false,
+        }),
+      failures: new FailureLog(log),
+    },
+  }, stop.signal);
+  // A silent unproven connection first: it takes no agency's place.
+  using _silent = await Deno.connect({ hostname: "127.0.0.1", port });
+  using agency = await Deno.connect({ hostname: "127.0.0.1", port });
+  const reader = new BufferedReader(agency);
+  const stored = await openConnection(
+    {
+      send: (bytes) => writeAll(agency, bytes),
+      receive: async () => {
+        const frame = await readFrame(reader, {
+          isKnownType: isKnownMessageType,
+        });
+        assert.ok(frame !== null);
+        return decodeMessage(frame) as Response;
+      },
+    },
+    { agency: 1, total: 0, digest: new Uint8Array(32) },
+    await agencyKey(secret, 1),
+  );
+  assert.equal(stored, 0);
+  using late = await Deno.connect({ hostname: "127.0.0.1", port });
+  assert.deepEqual(await busyAnswer(late), {
+    kind: "error",
+    code: "busy",
+    message:
+      "Cannot accept connection: 1 agencies are connected, the limit is 1; try again later",
+    retryAfterMs: RETRY_AFTER_MS,
+  });
   stop.abort();
   await serving;
 });

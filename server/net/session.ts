@@ -3,7 +3,6 @@
  *
  * @module
  */
-import type { ActionLog } from "../../lib/log.ts";
 import { Watchdog } from "../../lib/watchdog.ts";
 import { BufferedReader } from "../../protocol/buffered_reader.ts";
 import {
@@ -21,11 +20,23 @@ import {
 } from "../../protocol/messages.ts";
 import { ProtocolError } from "../../protocol/protocol_error.ts";
 import { Pipeline } from "../outcomes.ts";
-import type { Authenticator } from "./authenticator.ts";
-import type { FailureLog } from "./failure_log.ts";
-import type { Hello, HelloHandler, Peer, RequestHandler } from "./handlers.ts";
+import type { Hello, Peer } from "./handlers.ts";
 import { ReplyQueue, WriteStalledError } from "./reply_queue.ts";
 import { ResendRun } from "./resend_run.ts";
+import {
+  EchoLineTooLong,
+  StopRequested,
+  TimeoutError,
+  Unauthenticated,
+  UnexpectedMessageError,
+} from "./session_errors.ts";
+import {
+  HANDSHAKE_TIMEOUT_MS,
+  type SessionOptions,
+} from "./session_options.ts";
+
+export type { OpeningOptions, SessionOptions } from "./session_options.ts";
+export { HANDSHAKE_TIMEOUT_MS } from "./session_options.ts";
 
 /**
  * Batches a session reads ahead of their acknowledgements. Above an
@@ -73,51 +84,6 @@ export function startsFrame(firstByte: number): boolean {
 }
 
 /**
- * Longest silence allowed before a connection has proven its agency (or
- * `IDLE_TIMEOUT`, if shorter): a peer without a key holds a connection
- * only this long.
- */
-export const HANDSHAKE_TIMEOUT_MS = 5_000;
-
-/** How a session serves the opening exchange. */
-export interface OpeningOptions {
-  /** Makes the challenge's nonce and checks the proof. */
-  readonly authenticator: Authenticator;
-  /** Answers a hello once its proof holds. */
-  readonly hello: HelloHandler;
-  /** Where the fail lines of connections not proven yet go. */
-  readonly failures: FailureLog;
-  /**
-   * Longest silence before the proof (default
-   * {@linkcode HANDSHAKE_TIMEOUT_MS}; never longer than the idle timeout).
-   */
-  readonly timeoutMs?: number;
-}
-
-/** What a session needs besides its connection. */
-export interface SessionOptions {
-  /** Answers requests. */
-  readonly handler: RequestHandler;
-  /**
-   * Bytes of batches the worker has read and not yet committed, across its
-   * sessions. Above {@linkcode MAX_BACKLOG_BYTES} a session stops reading
-   * ahead, so memory stays flat however many agencies send at once.
-   */
-  readonly backlogBytes: () => number;
-  /** Where the session's lines go. */
-  readonly log: ActionLog;
-  /**
-   * Longest silence allowed between frames, for a frame to complete, and
-   * for a write to the peer to make progress.
-   */
-  readonly idleTimeoutMs: number;
-  /** The opening exchange: hello, challenge, proof, welcome. */
-  readonly opening: OpeningOptions;
-  /** Told the code of each error reply the session itself sends (metrics). */
-  readonly onRefusal?: (code: ErrorCodeName) => void;
-}
-
-/**
  * Where a session is; every change of state is in one of its methods:
  * - `busy`: reading a frame, or working on a request;
  * - `waiting`: waiting for the peer between requests (a stop closes the
@@ -153,6 +119,12 @@ export class Session implements AsyncDisposable {
   /** The hello and the nonce of the challenge sent for it, until the proof. */
   #opening: { readonly hello: Hello; readonly nonce: Uint8Array } | null = null;
   #state: SessionState = "busy";
+  /** When the proof is due, in `performance.now` ms. */
+  readonly #proofDue: number;
+  /** Called once the connection has proven its agency. */
+  readonly #onProven: () => void;
+  /** Sent away to make room (see {@linkcode Session.evict}): ends quietly. */
+  #evicted = false;
   /** The deadline of the error reply sent before closing. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The idle deadline of the read in progress (one timer, not one per read). */
@@ -161,10 +133,22 @@ export class Session implements AsyncDisposable {
   /** Settles when the session has ended. */
   readonly done: Promise<void>;
 
-  /** Starts serving `conn` at once. */
-  constructor(conn: Deno.Conn, options: SessionOptions) {
+  /**
+   * Starts serving `conn` at once.
+   *
+   * @param conn the accepted connection
+   * @param options what the session needs besides it
+   * @param onProven called once the connection has proven its agency
+   */
+  constructor(
+    conn: Deno.Conn,
+    options: SessionOptions,
+    onProven: () => void = () => {},
+  ) {
     this.#conn = conn;
     this.#options = options;
+    this.#onProven = onProven;
+    this.#proofDue = performance.now() + this.#handshakeMs();
     const address = conn.remoteAddr as Deno.NetAddr;
     this.#ip = address.hostname ?? "unknown";
     this.#replies = new ReplyQueue(conn, (error) => this.#repliesEnded(error), {
@@ -189,6 +173,30 @@ export class Session implements AsyncDisposable {
     const replies = this.#replies;
     if (replies.size === 0) this.#close();
     else void replies.idle().then(() => this.#close());
+  }
+
+  /**
+   * Sends a connection that has not proven its agency away, to make room
+   * for a newer one: the `busy` error, saying to come back after
+   * `retryAfterMs`, then the close; nothing is logged for it. Only while
+   * it waits for its peer: a connection whose proof is being checked, or
+   * that is proven, is kept (false).
+   */
+  evict(retryAfterMs: number): boolean {
+    if (this.#peer !== null || this.#state !== "waiting") return false;
+    this.#evicted = true;
+    this.#state = "stopping";
+    this.#replies.push(Promise.resolve({
+      messages: [{
+        kind: "error",
+        code: "busy",
+        message:
+          "Cannot keep the connection: it has not proven an agency and newer ones wait; try again later",
+        retryAfterMs,
+      }],
+      close: true,
+    }));
+    return true;
   }
 
   /** Closes the connection now and waits for the session to end. */
@@ -373,14 +381,25 @@ export class Session implements AsyncDisposable {
     };
     replies.push(handler(hello, peer));
     await replies.idle();
-    if (!replies.closing) this.#peer = peer;
+    if (replies.closing) return;
+    this.#peer = peer;
+    this.#onProven();
   }
 
-  /** The deadline of each read: shorter until the connection is proven. */
-  #deadlineMs(): number {
+  /** The whole time allowed from the accept to the proof. */
+  #handshakeMs(): number {
     const { idleTimeoutMs, opening } = this.#options;
-    if (this.#peer !== null) return idleTimeoutMs;
     return Math.min(idleTimeoutMs, opening.timeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+  }
+
+  /** The deadline of each read: until the proof is due, if not proven yet. */
+  #deadlineMs(): number {
+    const { idleTimeoutMs } = this.#options;
+    if (this.#peer !== null) return idleTimeoutMs;
+    return Math.max(
+      0,
+      Math.min(idleTimeoutMs, this.#proofDue - performance.now()),
+    );
   }
 
   /** Runs a read with the idle deadline armed; a timeout closes the connection. */
@@ -395,7 +414,9 @@ export class Session implements AsyncDisposable {
       return await read();
     } catch (error) {
       if (this.#state === "timedOut") {
-        throw new TimeoutError(deadline, this.#peer === null, error);
+        throw this.#peer === null
+          ? new TimeoutError(this.#handshakeMs(), true, error)
+          : new TimeoutError(deadline, false, error);
       }
       if (this.#state === "stopping" || this.#state === "closed") {
         throw new StopRequested();
@@ -411,7 +432,7 @@ export class Session implements AsyncDisposable {
   #report(error: unknown): Response | null {
     const { log } = this.#options;
     const ip = this.#ip;
-    if (error instanceof StopRequested) return null;
+    if (error instanceof StopRequested || this.#evicted) return null;
     if (error instanceof Unauthenticated) {
       this.#fail("autenticacion", error.message);
       return { kind: "error", code: "unauthenticated", message: error.message };
@@ -482,48 +503,5 @@ export class Session implements AsyncDisposable {
     } catch (error) {
       if (!(error instanceof Deno.errors.BadResource)) throw error;
     }
-  }
-}
-
-/** A peer sent a message that only the central sends, or a second opening. */
-class UnexpectedMessageError extends ProtocolError {
-  constructor(kind: string, why: string) {
-    super("malformed", `Cannot serve a ${kind} message: ${why}`);
-    this.name = "UnexpectedMessageError";
-  }
-}
-
-/** A frame before the connection proved its agency, or a proof that does not hold. */
-class Unauthenticated extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "Unauthenticated";
-  }
-}
-
-/** An echo line with no line feed within {@linkcode MAX_ECHO_LINE}. */
-class EchoLineTooLong extends RangeError {
-  constructor(cause: RangeError) {
-    super(cause.message, { cause });
-    this.name = "EchoLineTooLong";
-  }
-}
-
-class StopRequested extends Error {
-  constructor() {
-    super("Cannot keep serving: the worker is stopping");
-    this.name = "StopRequested";
-  }
-}
-
-class TimeoutError extends Error {
-  constructor(ms: number, opening: boolean, cause: unknown) {
-    super(
-      `Cannot read from peer: silent for ${ms} ms${
-        opening ? " before proving an agency's identity" : ""
-      }`,
-      { cause },
-    );
-    this.name = "TimeoutError";
   }
 }

@@ -30,3 +30,26 @@ Deno.test("one holder at a time; the next one is refused with the holder's pid",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a symlink at the path is refused, never followed; remove deletes the file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const victim = join(dir, "victim");
+    await Deno.writeTextFile(victim, "precious\n");
+    const path = join(dir, "central-1.lock");
+    await Deno.symlink(victim, path);
+    assert.throws(
+      () => InstanceLock.acquire(path, "port 1", true),
+      /central-1\.lock is a symlink; a lockfile is never followed/,
+    );
+    assert.equal(await Deno.readTextFile(victim), "precious\n");
+    await Deno.remove(path);
+    {
+      using _lock = InstanceLock.acquire(path, "port 1", true);
+      assert.equal(await Deno.readTextFile(path), `${Deno.pid}\n`);
+    }
+    await assert.rejects(Deno.lstat(path), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

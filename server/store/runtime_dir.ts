@@ -1,0 +1,72 @@
+/**
+ * The private directory where the central keeps its port's lockfile: no
+ * other user can write there, so none can hold, plant or redirect it.
+ *
+ * @module
+ */
+
+/** Where a {@linkcode runtimeDir} is looked for: the environment's say. */
+export interface RuntimeDirEnv {
+  /** The user's runtime directory (systemd's, 0700), if set. */
+  readonly XDG_RUNTIME_DIR?: string;
+  /** The temporary directory (default `/tmp`). */
+  readonly TMPDIR?: string;
+}
+
+/**
+ * The user's private runtime directory: `XDG_RUNTIME_DIR` when set, else
+ * `TMPDIR` (or `/tmp`)`/tp0-central-UID`, made 0700 if missing. Either way
+ * it must be a real directory (not a symlink) owned by this user that no
+ * one else can write; otherwise it throws, saying what is wrong, and the
+ * central does not start. The directory is per user, not per port: it is
+ * left in place, empty, when the central exits.
+ */
+export function runtimeDir(env: RuntimeDirEnv): string {
+  const uid = ownUid();
+  const xdg = env.XDG_RUNTIME_DIR;
+  if (xdg !== undefined && xdg !== "") return checkPrivate(xdg, uid);
+  const tmp = (env.TMPDIR || "/tmp").replace(/\/+$/, "") || "/";
+  const dir = `${tmp}/tp0-central-${uid}`;
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  return checkPrivate(dir, uid);
+}
+
+/**
+ * This process's user id, without the `sys` permission `Deno.uid` needs:
+ * the owner of a directory it makes (then removes) in the temporary
+ * directory.
+ */
+function ownUid(): number {
+  const probe = Deno.makeTempDirSync({ prefix: "tp0-uid-" });
+  try {
+    const { uid } = Deno.lstatSync(probe);
+    if (uid === null) throw new Error("Cannot start: no file owners here");
+    return uid;
+  } finally {
+    Deno.removeSync(probe);
+  }
+}
+
+function checkPrivate(dir: string, uid: number): string {
+  const info = Deno.lstatSync(dir);
+  const mode = info.mode ?? 0;
+  const problem = info.isSymlink
+    ? "is a symlink"
+    : !info.isDirectory
+    ? "is not a directory"
+    : info.uid !== uid
+    ? `belongs to user ${info.uid}, not ${uid}`
+    : (mode & 0o022) !== 0
+    ? `is writable by other users (mode ${(mode & 0o777).toString(8)})`
+    : null;
+  if (problem !== null) {
+    throw new Error(
+      `Cannot start: the runtime directory ${dir} ${problem}; remove it, or set XDG_RUNTIME_DIR or TMPDIR to a directory only this user can write`,
+    );
+  }
+  return dir;
+}

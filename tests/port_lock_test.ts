@@ -1,0 +1,78 @@
+/**
+ * The port's lockfile lives where no other user can write: a symlink or a
+ * file planted at the old shared path in the temporary directory is
+ * ignored (never followed, never truncated), a runtime directory that is
+ * a symlink or writable by others is refused, and the lockfile is removed
+ * when the central exits.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Central, tempDir } from "./harness.ts";
+
+/** A port free right now, for a central started with `--port`. */
+function freePort(): number {
+  using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return probe.addr.port;
+}
+
+Deno.test("a planted symlink is never followed; the lock is private and removed on exit", async () => {
+  await using tmp = await tempDir("tp0-port-lock-");
+  const uid = (await Deno.lstat(tmp.path)).uid;
+  const port = freePort();
+  // What another user of the machine could plant in a shared /tmp.
+  const victim = join(tmp.path, "victim");
+  await Deno.writeTextFile(victim, "precious\n", { mode: 0o600 });
+  await Deno.symlink(victim, join(tmp.path, `tp0-central-${port}.lock`));
+  await Deno.writeTextFile(join(tmp.path, "held.lock"), "");
+
+  const env = { TMPDIR: tmp.path, XDG_RUNTIME_DIR: "" };
+  await using central = new Central(join(tmp.path, "storage"), env, [
+    "--port",
+    String(port),
+  ]);
+  assert.equal(await central.ready(), port);
+  assert.equal(await Deno.readTextFile(victim), "precious\n");
+  const dir = join(tmp.path, `tp0-central-${uid}`);
+  const info = await Deno.lstat(dir);
+  assert.ok(info.isDirectory && !info.isSymlink);
+  assert.equal(info.mode! & 0o777, 0o700);
+  const lock = join(dir, `central-${port}.lock`);
+  assert.equal(
+    await Deno.readTextFile(lock),
+    `${central.child.pid}\n`,
+  );
+  central.kill("SIGTERM");
+  assert.equal(await central.exit(30_000), 0);
+  await assert.rejects(Deno.lstat(lock), Deno.errors.NotFound);
+  assert.equal(await Deno.readTextFile(victim), "precious\n");
+});
+
+Deno.test("a runtime directory that is a symlink or open to other users is refused", async () => {
+  await using tmp = await tempDir("tp0-port-lock-");
+  const uid = (await Deno.lstat(tmp.path)).uid;
+  const start = async (why: RegExp) => {
+    await using central = new Central(join(tmp.path, "storage"), {
+      TMPDIR: tmp.path,
+      XDG_RUNTIME_DIR: "",
+    });
+    assert.equal(await central.exit(30_000), 1);
+    const fail = central.stdout.matching(/action: central \| result: fail/);
+    assert.equal(fail.length, 1, central.stdout.all.join("\n"));
+    assert.match(fail[0]!, why);
+    assert.deepEqual(central.stdout.matching(/worker_started/), []);
+  };
+  const dir = join(tmp.path, `tp0-central-${uid}`);
+  const elsewhere = join(tmp.path, "elsewhere");
+  await Deno.mkdir(elsewhere, { mode: 0o700 });
+  await Deno.symlink(elsewhere, dir);
+  await start(/Cannot start: the runtime directory .* is a symlink; remove it/);
+  await Deno.remove(dir);
+  await Deno.mkdir(dir);
+  await Deno.chmod(dir, 0o777);
+  await start(/is writable by other users \(mode 777\)/);
+  assert.deepEqual(
+    [...Deno.readDirSync(elsewhere)],
+    [],
+    "nothing written through the symlink",
+  );
+});
