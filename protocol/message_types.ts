@@ -45,10 +45,8 @@ export const MessageType = {
 export type MessageKind = keyof typeof MessageType;
 
 /** Message kind by type code; the decoder's lookup. */
-export const KIND_BY_CODE: ReadonlyMap<number, MessageKind> = new Map(
-  (Object.entries(MessageType) as [MessageKind, number][]).map((
-    [kind, code],
-  ) => [code, kind]),
+export const KIND_BY_CODE: ReadonlyMap<number, MessageKind> = byCode(
+  MessageType,
 );
 
 /** True when `type` is one of the codes in {@linkcode MessageType}. */
@@ -91,11 +89,20 @@ export const ErrorCode = {
 export type ErrorCodeName = keyof typeof ErrorCode;
 
 /** Error code name by its byte; the decoder's lookup. */
-export const ERROR_NAME_BY_CODE: ReadonlyMap<number, ErrorCodeName> = new Map(
-  (Object.entries(ErrorCode) as [ErrorCodeName, number][]).map((
-    [name, code],
-  ) => [code, name]),
+export const ERROR_NAME_BY_CODE: ReadonlyMap<number, ErrorCodeName> = byCode(
+  ErrorCode,
 );
+
+/** A code table turned around: each name by its code. */
+function byCode<Name extends string>(
+  table: Readonly<Record<Name, number>>,
+): ReadonlyMap<number, Name> {
+  return new Map(
+    (Object.entries(table) as [Name, number][]).map((
+      [name, code],
+    ) => [code, name]),
+  );
+}
 
 /**
  * A bet as it travels: five strings. The codec does not judge them; the
