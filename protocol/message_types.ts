@@ -8,7 +8,7 @@
 /**
  * Message type bytes. Every code is an ASCII control character other than
  * TAB, LF and CR, so the first byte of a connection tells a framed peer from
- * a text line (an echo probe); see `server/net/session.ts`.
+ * a text line (an echo probe); see `server/net/echo_probe.ts`.
  */
 export const MessageType = {
   /** agency → central: one bet (exercise 5). */
