@@ -3,7 +3,27 @@
  *
  * @module
  */
-import type { ByteSource } from "./buffered_reader.ts";
+import assert from "node:assert/strict";
+import { BufferedReader, type ByteSource } from "./buffered_reader.ts";
+import { readFrame } from "./frame.ts";
+import {
+  decodeMessage,
+  encodeMessage,
+  isKnownMessageType,
+  type Message,
+  type WireBet,
+} from "./messages.ts";
+
+/** A bet whose fields need CSV quoting and hold non-ASCII text. */
+export const BET: WireBet = {
+  firstName: "Santiago Lionel",
+  lastName: 'Fornerón, "el Tano"',
+  document: "30904465",
+  birthdate: "1999-03-17",
+  number: "7574",
+};
+
+const encoder = new TextEncoder();
 
 /**
  * A byte source over fixed bytes that hands them out `chunk` at a time, to
@@ -31,4 +51,33 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
     at += part.length;
   }
   return out;
+}
+
+/** A batch message of these bet lines (stored rows: the agency first). */
+export function batch(agency: number, first: number, lines: string[]): Message {
+  return {
+    kind: "batch",
+    agency,
+    first,
+    count: lines.length,
+    rows: encoder.encode(lines.map((line) => `${agency},${line}\n`).join("")),
+  };
+}
+
+/**
+ * Encodes `message`, reads it back `chunk` bytes at a time and decodes it,
+ * asserting the frame is the whole stream.
+ */
+export async function roundTrip(message: Message, chunk = 1): Promise<Message> {
+  const reader = new BufferedReader(
+    chunkedSource(encodeMessage(message), chunk),
+  );
+  const frame = await readFrame(reader, { isKnownType: isKnownMessageType });
+  assert.ok(frame);
+  const decoded = decodeMessage(frame);
+  assert.equal(
+    await readFrame(reader, { isKnownType: isKnownMessageType }),
+    null,
+  );
+  return decoded;
 }

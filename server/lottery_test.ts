@@ -1,95 +1,23 @@
 /**
- * Tests of the central's rules over a real store in a temporary directory.
+ * Tests of the central's rules over a real store in a temporary directory:
+ * streams, batches, resends and refusals (the draw: lottery_draw_test.ts).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Bet } from "../lib/bet.ts";
-import type { ActionLog, Fields, Result } from "../lib/log.ts";
 import { MAX_GROUP_AGENCIES } from "./store/batch_writer.ts";
-import { Lottery } from "./lottery.ts";
-import { Ledger } from "./store/ledger.ts";
-import { LotteryState } from "./store/lottery_state.ts";
 import { betRows, BETS_FILE } from "./store/bets_csv.ts";
-import { StorageLock } from "./store/storage_lock.ts";
 import { createHandler } from "./net/handlers.ts";
 import { Pipeline } from "./outcomes.ts";
-import { ResendRun } from "./net/resend_run.ts";
-
-function recordingLog(lines: string[]): ActionLog {
-  const at = (action: string, result: Result, fields: Fields = {}) =>
-    lines.push(
-      [action, result, ...Object.entries(fields).map(([k, v]) => `${k}=${v}`)]
-        .join(" "),
-    );
-  return { debug: at, info: at, warning: at, error: at };
-}
-
-const bet = (agency: number, i: number, number = i) =>
-  new Bet(agency, "Ana", "Díaz", String(1000 + i), "1990-01-01", number);
-
-/** A proven connection of agency 1 (a stream of 10 bets), logging to `log`. */
-function testPeer(log: string[]) {
-  return {
-    ip: "127.0.0.1",
-    agency: 1,
-    total: 10,
-    digest: new Uint8Array(32),
-    pipeline: new Pipeline(),
-    resends: new ResendRun(recordingLog(log), 1),
-  };
-}
-
-async function withLottery(
-  agencies: number,
-  fn: (
-    lottery: Lottery,
-    dir: string,
-    log: string[],
-    /** Another lottery on the same storage: the other worker. */
-    another: () => Lottery,
-  ) => Promise<void>,
-) {
-  const dir = await Deno.makeTempDir({ prefix: "tp0-lottery-unit-" });
-  try {
-    using lock = StorageLock.open(join(dir, "central.lock"));
-    using state = await LotteryState.open(join(dir, "central.kv"));
-    using ledger = Ledger.open(join(dir, "ledger.bin"));
-    using betsFile = await Deno.open(join(dir, BETS_FILE), {
-      append: true,
-      create: true,
-    });
-    const lines: string[] = [];
-    const make = () =>
-      new Lottery({
-        lock,
-        state,
-        ledger,
-        betsFile,
-        storageDir: dir,
-        agencies,
-        log: recordingLog(lines),
-      });
-    await fn(make(), dir, lines, make);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-/** SHA-256 of the rows of `agency` stored in `dir`'s bets.csv: its stream's digest. */
-async function storedDigest(dir: string, agency: number): Promise<Uint8Array> {
-  const text = (await rows(dir)).filter((r) => r.startsWith(`${agency},`))
-    .map((r) => r + "\n").join("");
-  return new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
-  );
-}
-
-const rows = async (dir: string) =>
-  (await Deno.readTextFile(join(dir, BETS_FILE))).split("\n").filter((l) =>
-    l !== ""
-  );
+import {
+  bet,
+  recordingLog,
+  rows,
+  storedDigest,
+  testPeer,
+  withLottery,
+} from "./lottery_fixtures.ts";
 
 Deno.test("resends are skipped whatever their batch size; gaps are refused", async () => {
   await withLottery(2, async (lottery, dir) => {
@@ -317,79 +245,6 @@ Deno.test("a hello costs no ledger write: a stream is recorded with its first st
   });
 });
 
-Deno.test("finish needs every announced bet, counts once, and the draw is made once", async () => {
-  await withLottery(2, async (lottery, dir, log) => {
-    await lottery.store(1, 0, betRows([bet(1, 0, 7574), bet(1, 1)]));
-    const early = await lottery.finish(1, 3, await storedDigest(dir, 1));
-    assert.equal(early.status === "refused" && early.code, "incomplete");
-    assert.deepEqual(await lottery.winners(1), {
-      status: "pending",
-      pendingAgencies: 2,
-    });
-    assert.deepEqual(await lottery.finish(1, 2, await storedDigest(dir, 1)), {
-      status: "finished",
-      first: true,
-      bets: 2,
-    });
-    assert.deepEqual(await lottery.finish(1, 2, await storedDigest(dir, 1)), {
-      status: "finished",
-      first: false,
-      bets: 2,
-    });
-    assert.deepEqual(await lottery.total(), {
-      status: "pending",
-      pendingAgencies: 1,
-    });
-    const late = await lottery.store(1, 2, betRows([bet(1, 2)]));
-    assert.equal(late.status === "refused" && late.code, "agencyFinished");
-    await lottery.store(2, 0, betRows([bet(2, 5, 7574), bet(2, 6, 7574)]));
-    await lottery.finish(2, 2, await storedDigest(dir, 2));
-    assert.deepEqual(await lottery.winners(1), {
-      status: "ready",
-      documents: ["1000"],
-    });
-    assert.deepEqual(await lottery.winners(2), {
-      status: "ready",
-      documents: ["1005", "1006"],
-    });
-    assert.deepEqual(await lottery.total(), { status: "ready", total: 3 });
-    assert.equal(log.filter((l) => l.startsWith("sorteo success")).length, 1);
-    assert.equal(
-      log.filter((l) => l.startsWith("agencia_finalizada")).length,
-      2,
-    );
-    const unknown = await lottery.winners(3);
-    assert.equal(unknown.status === "refused" && unknown.code, "unknownAgency");
-  });
-});
-
-Deno.test("a query held for a pending draw gets the draw as soon as another worker makes it, or pending after the hold", async () => {
-  await withLottery(2, async (lottery, dir, _log, another) => {
-    await lottery.finish(1, 0, await storedDigest(dir, 1));
-    let started = performance.now();
-    assert.deepEqual(await lottery.total(200), {
-      status: "pending",
-      pendingAgencies: 1,
-    });
-    assert.ok(performance.now() - started >= 195, "held for the hold");
-    // Three queries held at once; the other worker gets the last finish.
-    started = performance.now();
-    const held = [lottery.total(10_000), lottery.winners(1, 10_000)];
-    const total = lottery.total(10_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await another().finish(2, 0, await storedDigest(dir, 2));
-    assert.deepEqual(await Promise.all(held), [
-      { status: "ready", total: 0 },
-      { status: "ready", documents: [] },
-    ]);
-    assert.deepEqual(await total, { status: "ready", total: 0 });
-    const waited = performance.now() - started;
-    assert.ok(waited < 2_000, `answered ${waited} ms after, not at the hold`);
-    // No hold: an immediate answer.
-    assert.deepEqual(await another().total(), { status: "ready", total: 0 });
-  });
-});
-
 Deno.test("bytes past the committed size (a dead writer's batch) are cut before the next write", async () => {
   await withLottery(1, async (lottery, dir) => {
     await lottery.store(1, 0, betRows([bet(1, 0)]));
@@ -432,34 +287,5 @@ Deno.test("batches of more agencies than one group takes are all stored, each ex
         (_, k) => [`${k + 1},Ana,Díaz,1000`, `${k + 1},Ana,Díaz,1001`],
       ).flat(),
     );
-  });
-});
-
-Deno.test("a draw with 500,000 winners for one agency is made and served", async () => {
-  const n = 500_000;
-  const step = 100_000;
-  await withLottery(2, async (lottery, dir) => {
-    for (let first = 0; first < n; first += step) {
-      const batch = Array.from(
-        { length: step },
-        (_, i) => bet(1, first + i, 7574),
-      );
-      assert.deepEqual(await lottery.store(1, first, betRows(batch)), {
-        status: "stored",
-        stored: step,
-        skipped: 0,
-      });
-    }
-    assert.equal(
-      (await lottery.finish(2, 0, await storedDigest(dir, 2))).status,
-      "finished",
-    );
-    assert.equal(
-      (await lottery.finish(1, n, await storedDigest(dir, 1))).status,
-      "finished",
-    );
-    const winners = await lottery.winners(1);
-    assert.equal(winners.status === "ready" && winners.documents.length, n);
-    assert.deepEqual(await lottery.total(), { status: "ready", total: n });
   });
 });

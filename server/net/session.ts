@@ -5,83 +5,42 @@
  */
 import { Watchdog } from "../../lib/watchdog.ts";
 import { BufferedReader } from "../../protocol/buffered_reader.ts";
-import {
-  HEADER_SIZE,
-  MAX_FRAME_SIZE,
-  readFrameAfterHeader,
-} from "../../protocol/frame.ts";
+import { HEADER_SIZE, readFrameAfterHeader } from "../../protocol/frame.ts";
 import {
   decodeMessage,
-  type ErrorCodeName,
   isKnownMessageType,
   isRequest,
   type Message,
   type Response,
 } from "../../protocol/messages.ts";
-import { ProtocolError } from "../../protocol/protocol_error.ts";
-import { Pipeline } from "../outcomes.ts";
-import type { Hello, Peer } from "./handlers.ts";
+import { serveEcho, startsFrame } from "./echo_probe.ts";
+import type { Peer } from "./handlers.ts";
+import { OpeningExchange } from "./opening_exchange.ts";
 import { ReplyQueue, WriteStalledError } from "./reply_queue.ts";
-import { ResendRun } from "./resend_run.ts";
+import { endReply } from "./session_end.ts";
 import {
-  EchoLineTooLong,
   StopRequested,
   TimeoutError,
-  Unauthenticated,
   UnexpectedMessageError,
 } from "./session_errors.ts";
 import {
-  HANDSHAKE_TIMEOUT_MS,
-  type SessionOptions,
-} from "./session_options.ts";
+  MAX_BACKLOG_BYTES,
+  MAX_IN_FLIGHT,
+  MAX_UNSENT_BYTES,
+  READER_CAPACITY,
+  READER_GROWN,
+  READER_GROWS_AFTER,
+} from "./session_limits.ts";
+import type { SessionOptions } from "./session_options.ts";
 
 export type { OpeningOptions, SessionOptions } from "./session_options.ts";
 export { HANDSHAKE_TIMEOUT_MS } from "./session_options.ts";
-
-/**
- * Batches a session reads ahead of their acknowledgements. Above an
- * agency's window (192), so a well-behaved agency never waits on it.
- */
-export const MAX_IN_FLIGHT = 256;
-
-/**
- * Bytes of uncommitted batches a worker holds before its sessions stop
- * reading ahead: large enough to keep groups large, small enough to keep
- * the writer's spools small (measurements in docs/performance.md).
- */
-export const MAX_BACKLOG_BYTES = 4 << 20;
-
-/**
- * Bytes of replies a peer may leave unread before its session stops
- * reading its frames: a peer that does not read its acks cannot make the
- * worker hold more for it (a write that then makes no progress for the
- * idle timeout closes the connection).
- */
-export const MAX_UNSENT_BYTES = 64 << 10;
-
-/** A connection's read buffer: two frames. */
-const READER_CAPACITY = 2 * MAX_FRAME_SIZE;
-
-/**
- * After 1 MB from one peer its read buffer grows to 64 kB: a quarter of
- * the reads for an agency that sends a large file, while the many small
- * connections of 1,000 agencies keep 16 kB each.
- */
-const READER_GROWS_AFTER = 1 << 20;
-const READER_GROWN = 64 << 10;
-
-/** Longest echo line served (the skeleton's messages are far shorter). */
-export const MAX_ECHO_LINE = MAX_FRAME_SIZE;
-
-/**
- * True when the first byte of a connection starts a frame: every message
- * type is an ASCII control byte other than TAB, LF and CR. Anything else
- * (text, as netcat sends) is served as an echo line.
- */
-export function startsFrame(firstByte: number): boolean {
-  return firstByte < 0x20 && firstByte !== 0x09 && firstByte !== 0x0a &&
-    firstByte !== 0x0d;
-}
+export { MAX_ECHO_LINE, startsFrame } from "./echo_probe.ts";
+export {
+  MAX_BACKLOG_BYTES,
+  MAX_IN_FLIGHT,
+  MAX_UNSENT_BYTES,
+} from "./session_limits.ts";
 
 /**
  * Where a session is; every change of state is in one of its methods:
@@ -116,11 +75,9 @@ export class Session implements AsyncDisposable {
   readonly #ip: string;
   /** Who the requests come from, once the opening proof bound its agency. */
   #peer: Peer | null = null;
-  /** The hello and the nonce of the challenge sent for it, until the proof. */
-  #opening: { readonly hello: Hello; readonly nonce: Uint8Array } | null = null;
+  /** The opening exchange, which binds the connection to its agency. */
+  readonly #exchange: OpeningExchange;
   #state: SessionState = "busy";
-  /** When the proof is due, in `performance.now` ms. */
-  readonly #proofDue: number;
   /** Called once the connection has proven its agency. */
   readonly #onProven: () => void;
   /** Sent away to make room (see {@linkcode Session.evict}): ends quietly. */
@@ -148,12 +105,12 @@ export class Session implements AsyncDisposable {
     this.#conn = conn;
     this.#options = options;
     this.#onProven = onProven;
-    this.#proofDue = performance.now() + this.#handshakeMs();
     const address = conn.remoteAddr as Deno.NetAddr;
     this.#ip = address.hostname ?? "unknown";
     this.#replies = new ReplyQueue(conn, (error) => this.#repliesEnded(error), {
       writeTimeoutMs: options.idleTimeoutMs,
     });
+    this.#exchange = new OpeningExchange(options, this.#replies, this.#ip);
     this.done = this.#serve();
   }
 
@@ -238,7 +195,15 @@ export class Session implements AsyncDisposable {
       const first = await this.#wait(() => reader.peekByte());
       if (first === null) return;
       if (startsFrame(first)) await this.#serveFrames(reader);
-      else await this.#serveEcho(reader);
+      else {
+        await serveEcho(
+          reader,
+          this.#replies,
+          (read) => this.#wait(read),
+          this.#options.log,
+          this.#ip,
+        );
+      }
     } catch (error) {
       const answer = this.#report(error);
       if (answer?.kind === "error") this.#options.onRefusal?.(answer.code);
@@ -251,26 +216,6 @@ export class Session implements AsyncDisposable {
       this.#close();
       log.debug("connection_closed", "success", { ip: this.#ip });
     }
-  }
-
-  async #serveEcho(reader: BufferedReader): Promise<void> {
-    const line = await this.#wait(async () => {
-      try {
-        return await reader.readLine(MAX_ECHO_LINE);
-      } catch (error) {
-        if (error instanceof RangeError) throw new EchoLineTooLong(error);
-        throw error;
-      }
-    });
-    if (line === null) return;
-    this.#replies.pushBytes(line);
-    await this.#replies.idle();
-    if (this.#replies.closing) return;
-    const text = new TextDecoder().decode(line).replace(/\r?\n$/, "");
-    this.#options.log.info("receive_message", "success", {
-      ip: this.#ip,
-      msg: text,
-    });
   }
 
   async #serveFrames(reader: BufferedReader): Promise<void> {
@@ -338,68 +283,19 @@ export class Session implements AsyncDisposable {
     }
   }
 
-  /**
-   * One step of the opening exchange: a hello is answered with a challenge,
-   * and the proof that follows it, if it holds, with the hello handler's
-   * welcome, which binds the connection to the agency. Anything else
-   * before that throws {@linkcode Unauthenticated}.
-   */
+  /** One step of the opening exchange; once proven, the connection is bound. */
   async #open(message: Message): Promise<void> {
-    const { authenticator, hello: handler } = this.#options.opening;
-    const replies = this.#replies;
-    const opening = this.#opening;
-    if (message.kind === "hello" && opening === null) {
-      const nonce = authenticator.nonce();
-      this.#opening = { hello: message, nonce };
-      replies.push(Promise.resolve({
-        messages: [{ kind: "challenge", nonce }],
-        close: false,
-      }));
-      await replies.idle();
-      return;
-    }
-    if (message.kind !== "proof" || opening === null) {
-      throw new Unauthenticated(
-        `Cannot serve a ${message.kind} message: the connection has not proven an agency's identity (${
-          opening === null ? "hello" : "proof"
-        } expected)`,
-      );
-    }
-    const { hello, nonce } = opening;
-    if (!await authenticator.verify(nonce, hello, message.mac)) {
-      throw new Unauthenticated(
-        `Cannot serve agency ${hello.agency}: the proof does not hold`,
-      );
-    }
-    const peer: Peer = {
-      ip: this.#ip,
-      agency: hello.agency,
-      total: hello.total,
-      digest: hello.digest,
-      pipeline: new Pipeline(),
-      resends: new ResendRun(this.#options.log, hello.agency),
-    };
-    replies.push(handler(hello, peer));
-    await replies.idle();
-    if (replies.closing) return;
+    const peer = await this.#exchange.step(message);
+    if (peer === null) return;
     this.#peer = peer;
     this.#onProven();
-  }
-
-  /** The whole time allowed from the accept to the proof. */
-  #handshakeMs(): number {
-    const { idleTimeoutMs, opening } = this.#options;
-    return Math.min(idleTimeoutMs, opening.timeoutMs ?? HANDSHAKE_TIMEOUT_MS);
   }
 
   /** The deadline of each read: until the proof is due, if not proven yet. */
   #deadlineMs(): number {
     const { idleTimeoutMs } = this.#options;
     if (this.#peer !== null) return idleTimeoutMs;
-    return Math.max(
-      0,
-      Math.min(idleTimeoutMs, this.#proofDue - performance.now()),
-    );
+    return this.#exchange.deadlineMs();
   }
 
   /** Runs a read with the idle deadline armed; a timeout closes the connection. */
@@ -415,7 +311,7 @@ export class Session implements AsyncDisposable {
     } catch (error) {
       if (this.#state === "timedOut") {
         throw this.#peer === null
-          ? new TimeoutError(this.#handshakeMs(), true, error)
+          ? new TimeoutError(this.#exchange.handshakeMs(), true, error)
           : new TimeoutError(deadline, false, error);
       }
       if (this.#state === "stopping" || this.#state === "closed") {
@@ -430,39 +326,13 @@ export class Session implements AsyncDisposable {
 
   /** Logs why the session ended; returns the error reply owed to the peer, if any. */
   #report(error: unknown): Response | null {
-    const { log } = this.#options;
-    const ip = this.#ip;
-    if (error instanceof StopRequested || this.#evicted) return null;
-    if (error instanceof Unauthenticated) {
-      this.#fail("autenticacion", error.message);
-      return { kind: "error", code: "unauthenticated", message: error.message };
-    }
-    if (error instanceof TimeoutError || error instanceof EchoLineTooLong) {
-      this.#fail("receive_message", error.message);
-      return null;
-    }
-    if (error instanceof ProtocolError) {
-      this.#fail("receive_message", error.message);
-      const code = error instanceof UnexpectedMessageError
-        ? "unexpectedMessage"
-        : "malformedFrame";
-      return { kind: "error", code, message: error.message };
-    }
-    if (
-      error instanceof Deno.errors.ConnectionReset ||
-      error instanceof Deno.errors.BrokenPipe ||
-      error instanceof Deno.errors.BadResource ||
-      error instanceof Deno.errors.Interrupted
-    ) {
-      log.warning("connection_lost", "fail", { ip, error: error.message });
-      return null;
-    }
-    log.error("session", "fail", { ip, error: String(error) });
-    return {
-      kind: "error",
-      code: "internal",
-      message: "Cannot serve request: internal error",
-    };
+    if (this.#evicted) return null;
+    return endReply(
+      error,
+      this.#options.log,
+      this.#ip,
+      (action, message) => this.#fail(action, message),
+    );
   }
 
   /**

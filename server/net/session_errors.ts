@@ -27,7 +27,7 @@ export class Unauthenticated extends Error {
   }
 }
 
-/** An echo line with no line feed within `MAX_ECHO_LINE` (`session.ts`). */
+/** An echo line with no line feed within `MAX_ECHO_LINE` (`echo_probe.ts`). */
 export class EchoLineTooLong extends RangeError {
   /** @param cause the reader's error */
   constructor(cause: RangeError) {

@@ -38,7 +38,7 @@ export interface SessionOptions {
   readonly handler: RequestHandler;
   /**
    * Bytes of batches the worker has read and not yet committed, across its
-   * sessions. Above `MAX_BACKLOG_BYTES` (`session.ts`) a session stops reading
+   * sessions. Above `MAX_BACKLOG_BYTES` (`session_limits.ts`) a session stops reading
    * ahead, so memory stays flat however many agencies send at once.
    */
   readonly backlogBytes: () => number;
