@@ -135,7 +135,7 @@ async function supervisorMain(
     storage_dir: config.storageDir,
     listen_ip: config.listenIp,
   });
-  await Deno.mkdir(config.storageDir, { recursive: true });
+  await makePrivate(config.storageDir);
   using _instance = InstanceLock.acquire(
     join(config.storageDir, INSTANCE_FILE),
   );
@@ -147,7 +147,6 @@ async function supervisorMain(
     true,
   );
   if (given.port !== 0) probePort(config.listenIp, config.port);
-  await makePrivate(config.storageDir);
   await recoverStorage(config, log);
 
   const stop = stopSignal();
