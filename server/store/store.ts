@@ -267,6 +267,11 @@ export class Store {
           `Cannot recover storage: ${KV_FILE} holds a draw but ${LEDGER_FILE} does not; restore the storage directory as it was, or move it away to start afresh`,
         );
       }
+      if (ledger.draw === null && this.#draws.hasWinnersFile()) {
+        throw new Error(
+          `Cannot recover storage: ${WINNERS_FILE} is there but ${LEDGER_FILE} holds no draw (cut back, or the file put there); restore the storage directory as it was, or move it away to start afresh`,
+        );
+      }
       log.info("storage_recovered", "success", {
         committed_bytes: committed,
         truncated_bytes: cut.cutBytes,
