@@ -10,6 +10,7 @@ import type { ActionLog, Fields, Result } from "../lib/log.ts";
 import { MAX_GROUP_AGENCIES } from "./store/batch_writer.ts";
 import { Lottery } from "./lottery.ts";
 import { Ledger } from "./store/ledger.ts";
+import { Store } from "./store/store.ts";
 import { LotteryState } from "./store/lottery_state.ts";
 import { betRows, BETS_FILE } from "./store/bets_csv.ts";
 import { StorageLock } from "./store/storage_lock.ts";
@@ -63,11 +64,14 @@ async function withLottery(
     const lines: string[] = [];
     const make = () =>
       new Lottery({
-        lock,
-        state,
-        ledger,
-        betsFile,
-        storageDir: dir,
+        store: new Store({
+          lock,
+          state,
+          ledger,
+          betsFile,
+          storageDir: dir,
+          log: recordingLog(lines),
+        }),
         agencies,
         log: recordingLog(lines),
       });

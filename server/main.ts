@@ -30,7 +30,7 @@ import {
   InstanceLock,
   portLockPath,
 } from "./store/instance_lock.ts";
-import { KV_FILE, LEDGER_FILE, LOCK_FILE } from "./store/store.ts";
+import { KV_FILE, LEDGER_FILE, LOCK_FILE, Store } from "./store/store.ts";
 import { makePrivate, openPrivateSync } from "./store/private_files.ts";
 import { Supervisor } from "./process/supervisor.ts";
 import { runTool } from "./ops/tools.ts";
@@ -201,11 +201,7 @@ async function recoverStorage(
     create: true,
   });
   await new Lottery({
-    lock,
-    state,
-    ledger,
-    betsFile,
-    storageDir,
+    store: new Store({ lock, state, ledger, betsFile, storageDir, log }),
     agencies,
     log,
   }).recover();
@@ -248,11 +244,7 @@ async function workerMain(logging: Logging): Promise<number> {
       openPrivateSync(join(dir, BETS_FILE), { append: true, create: true }),
     );
     const deps = {
-      lock,
-      state,
-      ledger,
-      betsFile,
-      storageDir: dir,
+      store: new Store({ lock, state, ledger, betsFile, storageDir: dir, log }),
       agencies: config.agencies,
       log,
     };
