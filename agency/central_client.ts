@@ -12,15 +12,9 @@ import { writeAll } from "../lib/net.ts";
 import { Timer } from "../lib/timer.ts";
 import { Watchdog } from "../lib/watchdog.ts";
 import { BufferedReader } from "../protocol/buffered_reader.ts";
-import { readFrame } from "../protocol/frame.ts";
-import {
-  decodeMessage,
-  isKnownMessageType,
-  isOpening,
-  isRequest,
-  type Response,
-} from "../protocol/messages.ts";
-import { ProtocolError } from "../protocol/protocol_error.ts";
+import type { Response } from "../protocol/messages.ts";
+import { isNetworkError, readResponse } from "./central_answers.ts";
+import { type CentralAddress, CentralAddresses } from "./central_addresses.ts";
 import type { BatchFrame } from "./bet_file.ts";
 import { expectAnswer } from "./central_refused_error.ts";
 import { openConnection } from "./handshake.ts";
@@ -42,6 +36,8 @@ export interface ClientOptions {
   readonly dial: Dialer;
   /** The agency's key (`auth.key`), for the proof; none: connecting fails. */
   readonly key: string | null;
+  /** Further centrals (sharing one database), tried in turn after a failure. */
+  readonly others: readonly CentralAddress[];
 }
 
 /** Defaults: about a minute of retries in all, for a central that restarts. */
@@ -52,6 +48,7 @@ export const DEFAULT_CLIENT_OPTIONS: ClientOptions = {
   responseTimeoutMs: 60_000,
   dial: (hostname, port) => Deno.connect({ hostname, port }),
   key: null,
+  others: [],
 };
 
 /** The central could not be reached, or kept failing, after every attempt. */
@@ -84,8 +81,7 @@ export class StoppedError extends Error {
  * given to {@linkcode CentralClient.announce}.
  */
 export class CentralClient implements Disposable {
-  readonly #hostname: string;
-  readonly #port: number;
+  readonly #centrals: CentralAddresses;
   readonly #log: ActionLog;
   readonly #options: ClientOptions;
   readonly #stop: AbortSignal;
@@ -94,8 +90,8 @@ export class CentralClient implements Disposable {
   #hello: ProvenHello | null = null;
 
   /**
-   * @param hostname the central's host
-   * @param port the central's port
+   * @param hostname the (first) central's host
+   * @param port the (first) central's port
    * @param log where connection lines go
    * @param stop aborts waits and closes the connection when the agency stops
    * @param options retry settings (defaults: {@linkcode DEFAULT_CLIENT_OPTIONS})
@@ -107,11 +103,13 @@ export class CentralClient implements Disposable {
     stop: AbortSignal,
     options: Partial<ClientOptions> = {},
   ) {
-    this.#hostname = hostname;
-    this.#port = port;
     this.#log = log;
     this.#stop = stop;
     this.#options = { ...DEFAULT_CLIENT_OPTIONS, ...options };
+    this.#centrals = new CentralAddresses([
+      { hostname, port },
+      ...this.#options.others,
+    ]);
     stop.addEventListener("abort", () => this.#disconnect(), { once: true });
   }
 
@@ -159,9 +157,12 @@ export class CentralClient implements Disposable {
     this.#disconnect();
     if (this.#stop.aborted) throw new StoppedError();
     if (!isNetworkError(error)) throw error;
+    const failed = String(this.#centrals);
+    // The next central, if there are several: the same request is safe there.
+    this.#centrals.advance();
     if (attempt >= this.#options.attempts) {
       throw new CentralUnreachableError(
-        `Cannot reach the central at ${this.#hostname}:${this.#port}: ${attempt} attempts failed (${
+        `Cannot reach the central at ${failed}: ${attempt} attempts failed (${
           (error as Error).message
         })`,
         { cause: error },
@@ -170,6 +171,7 @@ export class CentralClient implements Disposable {
     const delay = backoff.next();
     this.#log.warning("reconnect", "in_progress", {
       attempt,
+      ...(this.#centrals.size > 1 ? { next: String(this.#centrals) } : {}),
       delay_ms: delay,
       error: (error as Error).message,
     });
@@ -272,7 +274,8 @@ export class CentralClient implements Disposable {
           }`,
         );
       }
-      const conn = await this.#options.dial(this.#hostname, this.#port);
+      const { hostname, port } = this.#centrals.current;
+      const conn = await this.#options.dial(hostname, port);
       if (this.#stop.aborted) {
         conn.close();
         throw new StoppedError();
@@ -296,7 +299,7 @@ export class CentralClient implements Disposable {
         );
       }
       this.#log.debug("connect", "success", {
-        server: `${this.#hostname}:${this.#port}`,
+        server: String(this.#centrals),
         stored,
       });
     }
@@ -324,65 +327,6 @@ export class CentralClient implements Disposable {
   [Symbol.dispose](): void {
     this.#disconnect();
   }
-}
-
-/**
- * Reads one message from the central: throws {@linkcode TransientRefusal}
- * for a refusal worth retrying, {@linkcode ProtocolError} for a message
- * only agencies send, `UnexpectedEof` when the central hangs up.
- */
-async function readResponse(reader: BufferedReader): Promise<Response> {
-  const incoming = await readFrame(reader, { isKnownType: isKnownMessageType });
-  if (incoming === null) {
-    throw new Deno.errors.UnexpectedEof(
-      "Cannot read answer: the central closed the connection",
-    );
-  }
-  const message = decodeMessage(incoming);
-  if (isRequest(message) || isOpening(message)) {
-    throw new ProtocolError(
-      "malformed",
-      `Cannot accept a ${message.kind} message from the central`,
-    );
-  }
-  if (message.kind === "error" && TRANSIENT.has(message.code)) {
-    throw new TransientRefusal(message.code, message.message);
-  }
-  return message;
-}
-
-/**
- * Refusals that say nothing about the request itself: the central failed
- * (`internal`: it stored nothing of it) or is full (`busy`). The request is
- * sent again like after a network error.
- */
-const TRANSIENT: ReadonlySet<string> = new Set(["internal", "busy"]);
-
-class TransientRefusal extends Error {
-  constructor(code: string, message: string) {
-    super(`the central answered ${code}: ${message}`);
-    this.name = "TransientRefusal";
-  }
-}
-
-/** Errors after which the request may be sent again on a new connection. */
-function isNetworkError(error: unknown): boolean {
-  if (error instanceof TransientRefusal) return true;
-  if (error instanceof ProtocolError) return error.reason === "truncated";
-  return error instanceof Deno.errors.ConnectionRefused ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.ConnectionAborted ||
-    error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.UnexpectedEof ||
-    error instanceof Deno.errors.NotConnected ||
-    error instanceof Deno.errors.TimedOut ||
-    error instanceof Deno.errors.BadResource ||
-    error instanceof Deno.errors.Interrupted ||
-    error instanceof Deno.errors.AddrNotAvailable ||
-    error instanceof Deno.errors.NetworkUnreachable ||
-    // DNS: in Docker the central's name may not resolve until it starts.
-    (error instanceof Error &&
-      /failed to lookup address|name resolution/i.test(error.message));
 }
 
 /** Waits `ms`, or less if `signal` aborts (then throws {@linkcode StoppedError}). */
