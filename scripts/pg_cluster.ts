@@ -26,12 +26,19 @@ function binDir(): string {
 }
 
 const BIN = binDir();
-const AS_ROOT = Deno.uid() === 0;
+let root: Promise<boolean> | null = null;
+
+/** True when this process runs as root (`id -u`: no `--allow-sys` needed). */
+function asRoot(): Promise<boolean> {
+  return root ??= new Deno.Command("id", { args: ["-u"] }).output().then(
+    (out) => new TextDecoder().decode(out.stdout).trim() === "0",
+  );
+}
 
 /** Runs a PostgreSQL program (as `postgres` when we are root); throws with its output on failure. */
 export async function pgRun(program: string, args: string[]): Promise<string> {
   const path = BIN === "" ? program : join(BIN, program);
-  const command = AS_ROOT
+  const command = await asRoot()
     ? new Deno.Command("runuser", {
       args: ["-u", "postgres", "--", path, ...args],
     })
@@ -58,7 +65,7 @@ export async function pgRun(program: string, args: string[]): Promise<string> {
 /** A temporary directory the server's user owns, mode 0700. */
 async function ownedDir(prefix: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix });
-  if (AS_ROOT) {
+  if (await asRoot()) {
     const { uid, gid } = postgresUser();
     await Deno.chown(dir, uid, gid);
   }

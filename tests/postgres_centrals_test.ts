@@ -18,7 +18,13 @@ import {
   writeSampleFiles,
 } from "./harness.ts";
 
-Deno.test("two centrals on PostgreSQL: every bet once, one draw, sorteo logged once, each agency its own winners", async () => {
+/** A port nothing listens on (bound once and released). */
+function deadPort(): number {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return (listener.addr as Deno.NetAddr).port;
+}
+
+Deno.test("two centrals on PostgreSQL, an agency listing a dead one first: every bet once, one draw, sorteo logged once, each agency its own winners", async () => {
   await using dir = await tempDir("tp0-pg-centrals-");
   await using db = await PgServer.primary();
   const env = { DATABASE_URL: db.url };
@@ -28,12 +34,17 @@ Deno.test("two centrals on PostgreSQL: every bet once, one draw, sorteo logged o
   await using a = new Central(join(dir.path, "a"), env, args);
   await using b = new Central(join(dir.path, "b"), env, args);
   const ports = [await a.ready(), await b.ready()];
+  // Agency 1 lists a central that is down first: it moves on to the next.
+  const dead = deadPort();
   const programs = Array.from(
     { length: agencies },
     (_, i) =>
       agency(i + 1, ports[i % 2]!, {
         CLI_DATA_PATH: join(dir.path, `agency-${i + 1}.csv`),
         CLI_BATCH_MAXAMOUNT: "25",
+        ...(i === 0
+          ? { CLI_SERVER_ADDRESS: `127.0.0.1:${dead},127.0.0.1:${ports[0]}` }
+          : {}),
       }),
   );
   for (const [i, program] of programs.entries()) {
@@ -44,6 +55,9 @@ Deno.test("two centrals on PostgreSQL: every bet once, one draw, sorteo logged o
     );
     assert.equal(Number(field(line, "cant_ganadores")), files.winners[i]);
   }
+  assert.ok(
+    programs[0]!.stdout.matching(/action: reconnect .*next: /).length > 0,
+  );
   const sorteo = /action: sorteo \| result: success/;
   assert.equal(
     a.stdout.matching(sorteo).length + b.stdout.matching(sorteo).length,
