@@ -155,6 +155,8 @@ export class PgServer implements AsyncDisposable {
       `port = ${server.port}`,
       `unix_socket_directories = '${dir}'`,
       `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=postgres application_name=${name}'`,
+      // Promoted, it waits for no standby of its own.
+      "synchronous_standby_names = ''",
     ]);
     await server.start();
     return server;

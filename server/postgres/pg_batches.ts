@@ -23,7 +23,9 @@ export const MAX_GROUP_BETS = 10_000;
 interface Queued {
   readonly agency: number;
   readonly first: number;
-  readonly rows: StorageRows;
+  /** The batch's rows as text: copied at once, as the bytes are the reader's buffer. */
+  readonly text: string;
+  readonly count: number;
   readonly pipeline: Pipeline;
   readonly stream: StreamIdentity | null;
   readonly resolve: (outcome: StoreOutcome) => void;
@@ -72,8 +74,18 @@ export class PgBatches {
     stream: StreamIdentity | null,
   ): Promise<StoreOutcome> {
     return new Promise((resolve) => {
-      this.#queue.push({ agency, first, rows, pipeline, stream, resolve });
-      this.#queuedBytes += rows.bytes.length;
+      const text = decoder.decode(rows.bytes);
+      const count = rows.count;
+      this.#queue.push({
+        agency,
+        first,
+        text,
+        count,
+        pipeline,
+        stream,
+        resolve,
+      });
+      this.#queuedBytes += text.length;
       if (!this.#running) void this.#drain();
     });
   }
@@ -114,12 +126,12 @@ export class PgBatches {
     let n = 0;
     let bets = 0;
     while (n < this.#queue.length && (n === 0 || bets < MAX_GROUP_BETS)) {
-      bets += this.#queue[n]!.rows.count;
+      bets += this.#queue[n]!.count;
       n++;
     }
     const group = this.#queue.slice(0, n);
     this.#queue = this.#queue.slice(n);
-    for (const queued of group) this.#queuedBytes -= queued.rows.bytes.length;
+    for (const queued of group) this.#queuedBytes -= queued.text.length;
     return group;
   }
 
@@ -143,14 +155,14 @@ export class PgBatches {
       const copy: string[] = [];
       const outcomes = group.map((queued): StoreOutcome => {
         if (queued.pipeline.refusal !== null) return DROPPED;
-        const { agency, first, rows, stream } = queued;
+        const { agency, first, count, stream } = queued;
         const record = records.get(agency)!;
         const conflict = stream === null
           ? null
           : streamConflict(agency, stream, record.stream);
         if (conflict !== null) return queued.pipeline.refuse(conflict);
-        const skipped = Math.min(rows.count, Math.max(0, record.bets - first));
-        if (skipped === rows.count) return { status: "duplicate", skipped };
+        const skipped = Math.min(count, Math.max(0, record.bets - first));
+        if (skipped === count) return { status: "duplicate", skipped };
         if (record.finished) {
           return queued.pipeline.refuse(refuse(
             "agencyFinished",
@@ -163,16 +175,16 @@ export class PgBatches {
             `Cannot store bets from position ${first}: agency ${agency} has ${record.bets} stored`,
           ));
         }
-        const lines = decoder.decode(rows.bytes).split("\n");
-        for (let k = skipped; k < rows.count; k++) {
+        const lines = queued.text.split("\n");
+        for (let k = skipped; k < count; k++) {
           copy.push(`${agency}\t${first + k}\t${escapeCopy(lines[k]!)}\n`);
         }
-        record.bets += rows.count - skipped;
+        record.bets += count - skipped;
         if (stream !== null && record.stream === null) {
           record.stream = { total: stream.total, digest: stream.digest };
         }
         record.changed = true;
-        return { status: "stored", stored: rows.count - skipped, skipped };
+        return { status: "stored", stored: count - skipped, skipped };
       });
       if (copy.length === 0) return outcomes;
       const writable = await tx`copy bets (agency, position, row) from stdin`

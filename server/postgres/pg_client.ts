@@ -5,8 +5,7 @@
  * a deadline on every unit of work, and a fresh client after any
  * connection error or deadline (its own reconnection can hang after a
  * failover). A connection string may list several hosts; the client
- * follows the writable one (`target_session_attrs=read-write`, the
- * default here).
+ * follows the writable one (see `pg_options.ts`).
  *
  * @module
  */
@@ -97,7 +96,6 @@ export class PgClient implements AsyncDisposable {
     const { url, options } = databaseOptions(this.#databaseUrl);
     let next = 0;
     const settings: postgres.Options<Record<string, never>> = {
-      target_session_attrs: "read-write",
       ...options,
       max: this.#max,
       connect_timeout: 5,
@@ -111,8 +109,13 @@ export class PgClient implements AsyncDisposable {
         const socket = o.path
           ? net.connect(o.path)
           : net.connect(o.port[i] ?? 5432, o.host[i]);
-        socket.setNoDelay(true);
-        socket.setKeepAlive(true, 5_000);
+        // Set again once connected: before, the runtime may not apply it.
+        const tune = () => {
+          socket.setNoDelay(true);
+          socket.setKeepAlive(true, 5_000);
+        };
+        tune();
+        socket.once("connect", tune);
         return socket;
       },
     } as postgres.Options<Record<string, never>>;

@@ -70,6 +70,7 @@ export function databaseOptions(text: string): DatabaseOptions {
       options: {
         ...(host === null ? {} : { host }),
         ...(port === null ? {} : { port: Number(port) }),
+        target_session_attrs: writable(params.get("target_session_attrs")),
       },
     };
   }
@@ -97,5 +98,20 @@ export function databaseOptions(text: string): DatabaseOptions {
       ? Number(value)
       : value;
   }
+  options.target_session_attrs = writable(
+    options.target_session_attrs === undefined
+      ? null
+      : String(options.target_session_attrs),
+  );
   return { url: null, options };
+}
+
+/**
+ * The session the central needs: a writable primary. postgres.js takes
+ * a hot standby for `read-write` (since PostgreSQL 14 a standby reports
+ * `default_transaction_read_only` off), so `read-write`, or nothing, is
+ * asked of it as `primary`, which it checks by `in_hot_standby`.
+ */
+function writable(given: string | null): string {
+  return given === null || given === "read-write" ? "primary" : given;
 }

@@ -9,12 +9,15 @@ import { databaseOptions } from "./pg_options.ts";
 Deno.test("a URL with several hosts is passed on; a socket directory stands in for the host", () => {
   const url =
     "postgres://u:p@h1:5432,h2:5433/db?target_session_attrs=read-write";
-  assert.deepEqual(databaseOptions(url), { url, options: {} });
+  assert.deepEqual(databaseOptions(url), {
+    url,
+    options: { target_session_attrs: "primary" },
+  });
   assert.deepEqual(
     databaseOptions("postgres://u@/db?host=/run/pg&port=5433&sslmode=disable"),
     {
       url: "postgres://u@localhost/db?sslmode=disable",
-      options: { host: "/run/pg", port: 5433 },
+      options: { host: "/run/pg", port: 5433, target_session_attrs: "primary" },
     },
   );
 });
@@ -32,6 +35,7 @@ Deno.test("a libpq keyword string is read; unknown keywords are refused, not quo
         database: "lottery",
         user: "u",
         password: "a b",
+        target_session_attrs: "primary",
       },
     },
   );
