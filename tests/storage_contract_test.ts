@@ -129,6 +129,28 @@ const CASES: Record<string, Case> = {
       assert.equal((await a.finish(1, 10, id.digest)).status, "finished");
     },
 
+  "a batch's bytes may be reused once it is handed over (a reader's buffer)":
+    async (storage) => {
+      const lines: string[] = [];
+      const a = await central(storage, 1, lines);
+      const bets = stream(1, 40);
+      const id = { total: 40, digest: await digestOf(bets) };
+      const pending = [0, 20].map((first) => {
+        const rows = betRows(bets.slice(first, first + 20));
+        const stored = a.store(1, first, rows, new Pipeline(), id);
+        rows.bytes.fill(0x41);
+        return stored;
+      });
+      for (const outcome of await Promise.all(pending)) {
+        assert.equal(outcome.status, "stored");
+      }
+      assert.deepEqual(await a.finish(1, 40, id.digest), {
+        status: "finished",
+        first: true,
+        bets: 40,
+      });
+    },
+
   "stream identity: another file under the same id is a conflict": async (
     storage,
   ) => {

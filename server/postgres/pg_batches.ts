@@ -15,6 +15,7 @@ import {
 } from "../outcomes.ts";
 import type { StreamIdentity } from "../store/ledger_record.ts";
 import { streamConflict } from "../store/stream_conflict.ts";
+import { batchPlace } from "../store/batch_rule.ts";
 import type { PgClient, Sql } from "./pg_client.ts";
 
 /** Most bets one group commit takes (more wait for the next one). */
@@ -161,19 +162,17 @@ export class PgBatches {
           ? null
           : streamConflict(agency, stream, record.stream);
         if (conflict !== null) return queued.pipeline.refuse(conflict);
-        const skipped = Math.min(count, Math.max(0, record.bets - first));
-        if (skipped === count) return { status: "duplicate", skipped };
-        if (record.finished) {
-          return queued.pipeline.refuse(refuse(
-            "agencyFinished",
-            `Cannot store bets: agency ${agency} has already finished`,
-          ));
-        }
-        if (first > record.bets) {
-          return queued.pipeline.refuse(refuse(
-            "outOfOrder",
-            `Cannot store bets from position ${first}: agency ${agency} has ${record.bets} stored`,
-          ));
+        const skipped = batchPlace(
+          agency,
+          first,
+          count,
+          record.bets,
+          record.finished,
+        );
+        if (typeof skipped !== "number") {
+          return skipped.status === "refused"
+            ? queued.pipeline.refuse(skipped)
+            : skipped;
         }
         const lines = queued.text.split("\n");
         for (let k = skipped; k < count; k++) {

@@ -102,8 +102,14 @@ export class PgClient implements AsyncDisposable {
       keep_alive: 5,
       idle_timeout: 0,
       onnotice: () => {},
-      // A dead central's transaction (and its locks) ends within seconds.
-      connection: { idle_in_transaction_session_timeout: 10_000 },
+      // A dead central's transaction (and its locks) ends within seconds:
+      // idle, by the timeout; waiting on a vanished host, by keepalives.
+      connection: {
+        idle_in_transaction_session_timeout: 10_000,
+        tcp_keepalives_idle: 5,
+        tcp_keepalives_interval: 2,
+        tcp_keepalives_count: 3,
+      },
       socket: (o: { host: string[]; port: number[]; path?: string }) => {
         const i = next++ % o.host.length;
         const socket = o.path
