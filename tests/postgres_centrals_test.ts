@@ -14,6 +14,8 @@ import {
   agency,
   Central,
   field,
+  Program,
+  ROOT,
   tempDir,
   writeSampleFiles,
 } from "./harness.ts";
@@ -67,6 +69,15 @@ Deno.test("two centrals on PostgreSQL, an agency listing a dead one first: every
     assert.equal(central.stdout.matching(/storage: postgres/).length, 1);
     assert.deepEqual(central.stdout.matching(/postgres:\/\//), []);
   }
+  // `central status` reads the file store: with DATABASE_URL it says so.
+  await using status = new Program("status", "server/main.ts", [
+    "--config",
+    join(ROOT, "server", "config.ini"),
+    "status",
+  ], env);
+  assert.equal(await status.exit(), 1);
+  assert.match(status.stderr.all.join("\n"), /DATABASE_URL is set/);
+  assert.ok(!status.stderr.all.join("\n").includes(db.url));
   await using client = new PgClient(db.url, 1);
   const rows = await client.run((sql) =>
     sql<{ agency: number; row: string }[]>`select agency, row from bets`
