@@ -16,6 +16,9 @@
  * scenarios, `draw10000000` and `startup10000000`. `--metrics on` runs the
  * central with `METRICS_PORT` and scrapes it every second (the last scrape
  * must agree with bets.csv); `both` runs each scenario off, then on.
+ * Each ingest scenario's physical floor is measured first on the same files
+ * (`bench_floor.ts`) and printed with the ratio to it; a scenario whose input
+ * is missing is skipped with one line naming it.
  * Measured: end-to-end time (first agency started → last agency exited with
  * its winners), bets per second, batch acknowledgement latency (p50, p99 of
  * the agencies' own measurements; the worst agency's), the draw's duration,

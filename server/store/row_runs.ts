@@ -11,12 +11,15 @@ const LF = 0x0a;
 /** A row whose first field is not an agency id: its run's agency. */
 export const NO_AGENCY: number = -1;
 
+/** Bytes of whole rows searched as one string: below V8's large objects. */
+const TEXT_WINDOW = 64 * 1024;
+
 /**
  * Calls `onRun(agency, start, end, rows)` for each run of `rows`
  * consecutive rows of one agency in `bytes[from, to)`, which holds whole
- * LF-terminated rows (the last may lack its LF). A row that does not start
- * with an agency id and a comma is a run of its own, of agency
- * {@linkcode NO_AGENCY}.
+ * LF-terminated rows (the last may lack its LF). A long run may come in
+ * consecutive pieces. A row that does not start with an agency id and a
+ * comma is a run of its own, of agency {@linkcode NO_AGENCY}.
  */
 export function agencyRuns(
   bytes: Uint8Array,
@@ -27,8 +30,25 @@ export function agencyRuns(
   // Searched as Latin-1 text (a character per byte, so offsets match):
   // a string's indexOf costs a fraction of a Uint8Array's per call, and
   // this runs once per row of every row stored (docs/performance.md).
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    .toString("latin1", from, to);
+  // 64 kB at a time: a larger string waits for a full GC.
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let start = from; start < to;) {
+    let stop = to;
+    if (to - start > TEXT_WINDOW) {
+      const last = bytes.lastIndexOf(LF, start + TEXT_WINDOW - 1);
+      const next = last >= start ? last : bytes.indexOf(LF, start);
+      stop = next === -1 || next >= to ? to : next + 1;
+    }
+    textRuns(buffer.toString("latin1", start, stop), start, onRun);
+    start = stop;
+  }
+}
+
+function textRuns(
+  text: string,
+  base: number,
+  onRun: (agency: number, start: number, end: number, rows: number) => void,
+): void {
   const length = text.length;
   const lineEnd = (at: number) => {
     const lf = text.indexOf("\n", at);
@@ -51,7 +71,7 @@ export function agencyRuns(
         end = lineEnd(end);
       }
     }
-    onRun(valid ? agency : NO_AGENCY, from + at, from + end, rows);
+    onRun(valid ? agency : NO_AGENCY, base + at, base + end, rows);
     at = end;
   }
 }

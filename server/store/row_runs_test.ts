@@ -64,6 +64,25 @@ Deno.test("runs are the rows grouped by their first field, wherever the range st
   );
 });
 
+Deno.test("runs longer than a search window come in consecutive pieces", () => {
+  const rows = [
+    ...Array.from({ length: 5_000 }, (_, i) => `3,row ${i},José`),
+    `4,${"x".repeat(100_000)}`,
+    ...Array.from({ length: 5_000 }, (_, i) => `5,row ${i}`),
+  ];
+  const bytes = encoder.encode("junk\n" + rows.join("\n") + "\n");
+  const from = 5;
+  let next = from;
+  const counts = new Map<number, number>();
+  agencyRuns(bytes, from, bytes.length, (agency, start, end, count) => {
+    assert.equal(start, next);
+    next = end;
+    counts.set(agency, (counts.get(agency) ?? 0) + count);
+  });
+  assert.equal(next, bytes.length);
+  assert.deepEqual([...counts], [[3, 5_000], [4, 1], [5, 5_000]]);
+});
+
 Deno.test("readRows yields whole rows from one offset to another, and refuses a short file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tp0-row-runs-" });
   try {
