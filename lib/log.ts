@@ -37,9 +37,10 @@ export function isLevel(name: string): name is Level {
 /**
  * Formats one line of the course's log format:
  * `YYYY-MM-DD HH:MM:SS LEVEL    action: <a> | result: <r> | key: value`.
- * Time is local, as in the skeleton. Line breaks in values are escaped, so
- * a record is always one line, and `|` becomes `¦`, so a value stays one
- * field.
+ * Time is local, as in the skeleton. Control characters in values (line
+ * breaks, ESC, NUL, C1, U+2028/2029) are escaped (`\\n`, `\\x1b`, `\\u2028`),
+ * so a record is always one line that cannot drive a terminal, and `|`
+ * becomes `¦`, so a value stays one field.
  */
 export function formatLine(
   date: Date,
@@ -62,12 +63,28 @@ export function formatLine(
 }
 
 // A line break would split the record; a `|` would split a field for the
-// course's parser (it splits every line on `|`).
+// course's parser (it splits every line on `|`); any other control
+// character (ESC, BEL, NUL, C1, the Unicode line separators) could rewrite
+// a terminal or a viewer's lines, so each is written as an escape.
 function escape(value: string): string {
   return value.replace(
-    /[\r\n|]/g,
-    (c) => (c === "\n" ? "\\n" : c === "\r" ? "\\r" : "¦"),
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x1f\x7f-\x9f\u2028\u2029|]/g,
+    (c) => ESCAPES[c] ?? hexEscape(c.charCodeAt(0)),
   );
+}
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "|": "¦",
+};
+
+function hexEscape(code: number): string {
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
 /** The logging surface every part of the program uses. */

@@ -29,6 +29,21 @@ Deno.test("lines follow the course's format", () => {
   );
 });
 
+Deno.test("control characters in values cannot split or drive the log", () => {
+  const date = new Date(2024, 7, 21, 22, 11, 5);
+  // A peer's text that fakes a second record and drives a terminal.
+  const line = formatLine(date, "INFO", "receive_message", "success", {
+    msg:
+      "x\r2024-08-21 22:11:05 INFO     action: sorteo\x1b[2K\x07\x00\x85\u2028\u2029\x7f\tend",
+  });
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(line, /[\x00-\x1f\x7f-\x9f\u2028\u2029]/);
+  assert.match(
+    line,
+    /msg: x\\r2024-08-21 22:11:05 INFO {5}action: sorteo\\x1b\[2K\\x07\\x00\\x85\\u2028\\u2029\\x7f\\tend$/,
+  );
+});
+
 Deno.test("the level threshold filters records", () => {
   const lines: string[] = [];
   const log = createLog("WARNING", (line) => lines.push(line));

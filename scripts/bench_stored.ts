@@ -1,7 +1,7 @@
 /**
  * The benchmark's scenarios over a stored bets.csv, without agencies:
  * `drawN` (the draw's reading of N stored bets) and `startupN` (the
- * start-up check of N stored bets against the ledger's digests, beside
+ * start-up check of N stored bets against the ledger's MACs, beside
  * the floor of reading the same file with `cat` and hashing it with
  * `sha256sum`, measured in the same run).
  *
@@ -10,10 +10,13 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { Ledger } from "../server/store/ledger.ts";
+import { ledgerKey } from "../server/store/ledger_mac.ts";
 import { decodeLedgerRecords } from "../server/store/ledger_record.ts";
 import { drawWinners } from "../server/store/parallel_draw.ts";
 import { verifyBets } from "../server/store/verify_bets.ts";
 
+/** The ledger key of the start-up benchmark (any secret will do). */
+const KEY = ledgerKey("the start-up benchmark's secret, 32 chars or more");
 /** What a stored-bets scenario measured (a row of the bench's table). */
 export interface StoredResult {
   /** Its name, `drawN` or `startupN`. */
@@ -116,7 +119,7 @@ export async function runStartup(
     const path = join(dir, "bets.csv");
     const ledgerPath = join(dir, "ledger.bin");
     {
-      using ledger = Ledger.open(ledgerPath);
+      using ledger = Ledger.open(ledgerPath, KEY);
       const counts = new Map<number, number>();
       let size = 0;
       await writeStoredBets(path, rows, async (bytes) => {
@@ -148,7 +151,7 @@ export async function runStartup(
     const sha256Ms = await timed("sha256sum", path);
     const started = performance.now();
     const { commits } = decodeLedgerRecords(await Deno.readFile(ledgerPath));
-    await verifyBets(path, "bets.csv", commits);
+    await verifyBets(path, "bets.csv", commits, KEY);
     const ms = performance.now() - started;
     await assertFindsDamage(path, commits);
     return result(name, rows, ms, {
@@ -179,7 +182,7 @@ async function assertFindsDamage(
   await file.read(byte);
   await file.seek(at, Deno.SeekMode.Start);
   await file.write(Uint8Array.of(byte[0]! ^ 0x01));
-  const found = await verifyBets(path, "bets.csv", commits).then(
+  const found = await verifyBets(path, "bets.csv", commits, KEY).then(
     () => false,
     () => true,
   );

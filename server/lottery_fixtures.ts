@@ -14,6 +14,7 @@ import { ResendRun } from "./net/resend_run.ts";
 import { Pipeline } from "./outcomes.ts";
 import { BETS_FILE } from "./store/bets_csv.ts";
 import { Ledger } from "./store/ledger.ts";
+import { ledgerKey } from "./store/ledger_mac.ts";
 import { LotteryState } from "./store/lottery_state.ts";
 import { StorageLock } from "./store/storage_lock.ts";
 
@@ -61,7 +62,10 @@ export async function withLottery(
   try {
     using lock = StorageLock.open(join(dir, "central.lock"));
     using state = await LotteryState.open(join(dir, "central.kv"));
-    using ledger = Ledger.open(join(dir, "ledger.bin"));
+    using ledger = Ledger.open(
+      join(dir, "ledger.bin"),
+      ledgerKey("a test secret"),
+    );
     using betsFile = await Deno.open(join(dir, BETS_FILE), {
       append: true,
       create: true,

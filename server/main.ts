@@ -22,6 +22,7 @@ import { FailureLog } from "./net/failure_log.ts";
 import { createHandler, createHelloHandler } from "./net/handlers.ts";
 import { Lottery } from "./lottery.ts";
 import { Ledger } from "./store/ledger.ts";
+import { ledgerKey } from "./store/ledger_mac.ts";
 import { LotteryState } from "./store/lottery_state.ts";
 import { BETS_FILE } from "./store/bets_csv.ts";
 import { StorageLock } from "./store/storage_lock.ts";
@@ -135,7 +136,7 @@ async function supervisorMain(
     storage_dir: config.storageDir,
     listen_ip: config.listenIp,
   });
-  await Deno.mkdir(config.storageDir, { recursive: true });
+  await makePrivate(config.storageDir);
   using _instance = InstanceLock.acquire(
     join(config.storageDir, INSTANCE_FILE),
   );
@@ -147,7 +148,6 @@ async function supervisorMain(
     true,
   );
   if (given.port !== 0) probePort(config.listenIp, config.port);
-  await makePrivate(config.storageDir);
   await recoverStorage(config, log);
 
   const stop = stopSignal();
@@ -197,7 +197,10 @@ async function recoverStorage(
   const { storageDir, agencies } = config;
   using state = await LotteryState.open(join(storageDir, KV_FILE));
   using lock = StorageLock.open(join(storageDir, LOCK_FILE));
-  using ledger = Ledger.open(join(storageDir, LEDGER_FILE));
+  using ledger = Ledger.open(
+    join(storageDir, LEDGER_FILE),
+    ledgerKey(config.authSecret),
+  );
   using betsFile = openPrivateSync(join(storageDir, BETS_FILE), {
     write: true,
     create: true,
@@ -244,7 +247,10 @@ async function workerMain(logging: Logging): Promise<number> {
     };
     const lock = own("lockfile", StorageLock.open(join(dir, LOCK_FILE)));
     const state = own("kv", await LotteryState.open(join(dir, KV_FILE)));
-    const ledger = own("ledger", Ledger.open(join(dir, LEDGER_FILE)));
+    const ledger = own(
+      "ledger",
+      Ledger.open(join(dir, LEDGER_FILE), ledgerKey(config.authSecret)),
+    );
     const betsFile = own(
       "bets_file",
       openPrivateSync(join(dir, BETS_FILE), { append: true, create: true }),

@@ -2,7 +2,8 @@
  * The draw's record outlives the loss of the KV file, and its `sorteo`
  * line is written exactly once in the system's life: never again after a
  * restart, and at the restart when the central died between committing
- * the draw and writing the line.
+ * the draw and writing the line; a winners file the ledger has no draw for
+ * stops the start.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -107,4 +108,29 @@ Deno.test("a draw committed whose line was never written is logged at the restar
   assert.deepEqual(central.stdout.matching(/action: sorteo/), []);
   central.kill("SIGTERM");
   assert.equal(await central.exit(), 0);
+});
+
+Deno.test("a winners file with no draw in the ledger (cut back before it) stops the start, naming the file", async () => {
+  await using dir = await tempDir("tp0-draw-record-");
+  const storage = join(dir.path, "storage");
+  await drawMade(dir.path, storage);
+  // The ledger cut at the record boundary before both draw records, and
+  // the KV file (which would name the draw) deleted: a second draw would
+  // follow, and a second sorteo line.
+  const ledger = join(storage, "ledger.bin");
+  const size = (await Deno.stat(ledger)).size;
+  await Deno.truncate(ledger, size - 2 * DRAW_RECORD);
+  for await (const entry of Deno.readDir(storage)) {
+    if (entry.name.startsWith("central.kv")) {
+      await Deno.remove(join(storage, entry.name));
+    }
+  }
+  await using central = new Central(storage, { AGENCIES: "2" });
+  assert.equal(await central.exit(), 1);
+  const line = await central.stdout.waitFor(/action: central \| result: fail/);
+  assert.match(line, /winners\.json is there but ledger\.bin holds no draw/);
+  assert.deepEqual(
+    central.stdout.matching(/action: (sorteo|central_ready)/),
+    [],
+  );
 });

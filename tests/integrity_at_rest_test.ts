@@ -7,6 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { crc32 } from "../lib/crc32.ts";
 import { CentralProcess } from "../scripts/processes.ts";
 import { agency, Central, tempDir, writeSampleFiles } from "./harness.ts";
 
@@ -64,6 +66,61 @@ Deno.test("a same-size edit of a stored row is found at start-up: the file, the 
   const offset = new TextEncoder().encode(text.slice(0, end)).length;
   assert.ok(Number(from) <= offset && offset < Number(to), failed);
   assert.equal(await Deno.readTextFile(path), edited, "nothing cut");
+});
+
+/**
+ * What a writer of the storage without `AUTH_SECRET` can do: in each of
+ * the ledger's commit records, `agency`'s digest recomputed as the SHA-256
+ * of its rows in bets.csv, and the record's CRC-32 after it.
+ */
+async function recomputeDigests(storage: string, agency: number) {
+  const ledgerPath = join(storage, "ledger.bin");
+  const ledger = await Deno.readFile(ledgerPath);
+  const bets = await Deno.readFile(join(storage, "bets.csv"));
+  const view = new DataView(ledger.buffer);
+  const prefix = `${agency},`;
+  let committed = 0;
+  for (let at = 0; at < ledger.length;) {
+    const magic = new TextDecoder().decode(ledger.subarray(at, at + 3));
+    if (magic !== "TLG") {
+      at += magic === "TLS" ? 48 : 45;
+      continue;
+    }
+    const n = view.getUint32(at + 4);
+    const size = view.getFloat64(at + 8);
+    const rows = new TextDecoder().decode(bets.subarray(committed, size))
+      .split(/(?<=\n)/).filter((row) => row.startsWith(prefix)).join("");
+    for (let e = at + 20; e < at + 20 + 53 * n; e += 53) {
+      if (view.getUint32(e) === agency) {
+        ledger.set(createHash("sha256").update(rows).digest(), e + 21);
+      }
+    }
+    const end = at + 20 + 53 * n;
+    view.setUint32(end, crc32(ledger.subarray(at, end)));
+    committed = size;
+    at = end + 4;
+  }
+  await Deno.writeFile(ledgerPath, ledger);
+}
+
+Deno.test("a row edited with the ledger's digests and checksums recomputed, without the secret, stops the start", async () => {
+  await using dir = await tempDir("tp0-at-rest-");
+  const storage = join(dir.path, "storage");
+  await loadTwoOfThree(dir.path, storage);
+  const path = join(storage, "bets.csv");
+  const text = await Deno.readTextFile(path);
+  const at = text.lastIndexOf("\n1,", text.length - 2) + 1;
+  const end = text.indexOf("\n", at);
+  const digit = text[end - 1] === "7" ? "8" : "7";
+  await Deno.writeTextFile(
+    path,
+    text.slice(0, end - 1) + digit + text.slice(end),
+  );
+  await recomputeDigests(storage, 1);
+  assert.match(
+    await refusedStart(storage),
+    /Cannot trust bets\.csv: agency 1's rows at bytes \d+ to \d+ differ/,
+  );
 });
 
 Deno.test("a flipped byte anywhere in bets.csv stops the start", async () => {

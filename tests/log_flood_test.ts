@@ -2,6 +2,7 @@
  * A flood of connections that say hello and fail their proof costs the
  * central's log a bounded number of lines, not one or two per connection:
  * the course's lines for the first connections of a window, then counts.
+ * So does a flood of echo probes, whose lines are bounded and escaped too.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -61,4 +62,64 @@ Deno.test(`a flood of ${ATTEMPTS} hello + bad proof attempts writes a bounded lo
   const suppressed = lines.filter((l) => /action: failed_attempts/.test(l))
     .reduce((sum, l) => sum + Number(field(l, "suppressed")), 0);
   assert.equal(failed + suppressed, ATTEMPTS);
+});
+
+/** Echo probes of the flood (more than two workers' budgets of 200). */
+const PROBES = 1_000;
+
+/** Sends `line` as an echo probe and reads the echo to the close. */
+async function probe(port: number, line: Uint8Array): Promise<number> {
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(line);
+  let n = 0;
+  const buffer = new Uint8Array(16_384);
+  for (;;) {
+    const read = await conn.read(buffer);
+    if (read === null) return n;
+    n += read;
+  }
+}
+
+Deno.test(`a flood of ${PROBES} echo probes writes a bounded log of one-line, bounded records`, async () => {
+  await using dir = await tempDir("tp0-echo-flood-");
+  await using central = new Central(join(dir.path, "storage"), {
+    SERVER_LISTEN_BACKLOG: "128",
+  });
+  const port = await central.ready();
+  const before = central.stdout.all.length;
+  // A long line with a forged record and terminal escapes in it.
+  const forged = "x\r2024-08-21 22:11:05 INFO     action: sorteo\x1b[2K\x07";
+  const long = new TextEncoder().encode(`${forged}${"a".repeat(8_000)}\n`);
+  assert.equal(await probe(port, long), long.length);
+  const short = new TextEncoder().encode("ping\n");
+  for (let done = 1; done < PROBES; done += AT_ONCE) {
+    await Promise.all(
+      Array.from({ length: Math.min(AT_ONCE, PROBES - done) }, async () => {
+        assert.equal(await probe(port, short), short.length);
+      }),
+    );
+  }
+  central.kill("SIGTERM");
+  assert.equal(await central.exit(30_000), 0);
+  const lines = central.stdout.all.slice(before);
+  const echoed = lines.filter((l) =>
+    /action: receive_message \| result: success \| ip: /.test(l)
+  );
+  assert.ok(echoed.length <= 2 * 200, `${echoed.length} echo lines`);
+  const unlogged = lines.filter((l) =>
+    /action: receive_message \| result: success \| unlogged: /.test(l)
+  ).reduce((sum, l) => sum + Number(field(l, "unlogged")), 0);
+  assert.equal(echoed.length + unlogged, PROBES);
+  // The long line is quoted up to a bound, escaped, on one line.
+  const first = echoed.find((l) => l.includes("sorteo"));
+  assert.ok(first !== undefined, "the first probe's line");
+  assert.match(
+    first,
+    new RegExp(
+      `msg: x\\\\r2024-08-21 .*sorteo\\\\x1b\\[2K\\\\x07a+…\\(${long.length} bytes\\)$`,
+    ),
+  );
+  assert.ok(first.length < 400, `${first.length} characters`);
+  // deno-lint-ignore no-control-regex
+  assert.ok(lines.every((l) => !/[\x00-\x1f]/.test(l)), "no raw control bytes");
 });

@@ -10,6 +10,7 @@ import { writeAll } from "../../lib/net.ts";
 import { Timer } from "../../lib/timer.ts";
 import { encodeMessage, type ErrorCodeName } from "../../protocol/messages.ts";
 import { Admission, type AdmissionLimits } from "./admission.ts";
+import { ECHO_LINES } from "./echo_probe.ts";
 import { LineBudget } from "./failure_log.ts";
 import type { RequestHandler } from "./handlers.ts";
 import { type OpeningOptions, Session } from "./session.ts";
@@ -94,6 +95,19 @@ export async function serve(
       window_ms: left.windowMs,
     })
   );
+  // Echo probes' lines, likewise: a flood of text connections is counted.
+  using echoLines = new LineBudget(
+    (left) =>
+      log.info("receive_message", "success", {
+        unlogged: left.suppressed,
+        peers: left.peers,
+        ips: left.ips,
+        window_ms: left.windowMs,
+        last: left.last,
+      }),
+    { lines: ECHO_LINES },
+  );
+  const sessionOptions = { ...options, echoLines };
   const closeListener = () => {
     try {
       listener.close();
@@ -153,7 +167,7 @@ export async function serve(
       }
       const session: Session = new Session(
         conn,
-        options,
+        sessionOptions,
         () => {
           unproven.delete(session);
           proven.add(session);

@@ -202,6 +202,7 @@ export class Session implements AsyncDisposable {
           (read) => this.#wait(read),
           this.#options.log,
           this.#ip,
+          this.#options.echoLines,
         );
       }
     } catch (error) {

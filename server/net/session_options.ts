@@ -7,7 +7,7 @@
 import type { ActionLog } from "../../lib/log.ts";
 import type { ErrorCodeName } from "../../protocol/messages.ts";
 import type { Authenticator } from "./authenticator.ts";
-import type { FailureLog } from "./failure_log.ts";
+import type { FailureLog, LineBudget } from "./failure_log.ts";
 import type { HelloHandler, RequestHandler } from "./handlers.ts";
 
 /**
@@ -51,6 +51,8 @@ export interface SessionOptions {
   readonly idleTimeoutMs: number;
   /** The opening exchange: hello, challenge, proof, welcome. */
   readonly opening: OpeningOptions;
+  /** The worker's budget of echo probes' lines (default: every one logged). */
+  readonly echoLines?: LineBudget;
   /** Told the code of each error reply the session itself sends (metrics). */
   readonly onRefusal?: (code: ErrorCodeName) => void;
 }

@@ -13,11 +13,12 @@ import { cutToCommitted } from "./bets_csv.ts";
 import type { DrawRecord } from "./ledger_record.ts";
 import type { DrawSummary } from "./lottery_state.ts";
 import { drawWinners } from "./parallel_draw.ts";
-import { openPrivateSync } from "./private_files.ts";
+import { createPrivateSync } from "./private_files.ts";
 import type { StorageHandles } from "./storage_handles.ts";
 
 /** The file the draw's winning documents are kept in, per agency. */
 export const WINNERS_FILE = "winners.json";
+const WINNERS_TEMPORARY = `${WINNERS_FILE}.tmp`;
 
 /** The draw, as kept for queries. */
 export interface Draw {
@@ -55,8 +56,10 @@ export class DrawKeeper {
 
   /**
    * Makes the draw of the `agencies` agencies unless the ledger holds one,
-   * under the lock: scans the committed bets.csv, writes the winners file,
-   * commits the draw's record to the ledger, calls `announce`, records in
+   * under the lock: scans the committed bets.csv, writes the winners file's
+   * temporary, commits the draw's record to the ledger, renames the
+   * temporary into place (a crash before leaves the draw to be made again,
+   * one after to be rebuilt, see {@linkcode settle}), calls `announce`, records in
    * the ledger that it did, and then puts the summary in KV. A draw found
    * unannounced (its maker died between the commit and that record) is
    * announced then. The one window for a repeated line: a maker that dies
@@ -72,9 +75,12 @@ export class DrawKeeper {
       const started = performance.now();
       const ids = Array.from({ length: agencies }, (_, i) => String(i + 1));
       const { draw, bytes } = await this.#scan(ids);
-      await this.#writeWinnersFile(bytes);
+      // The winners file is renamed into place only once the draw's record
+      // is committed: a winners file with no draw in the ledger is damage.
+      await this.#writeTemporary(bytes);
       const record = { agencies, digest: fromHex(draw.summary.digest) };
       await ledger.commitDraw({ ...record, logged: false });
+      await this.#publish();
       const ms = performance.now() - started;
       announce(draw, ms);
       await ledger.commitDraw({ ...record, logged: true });
@@ -176,21 +182,40 @@ export class DrawKeeper {
     }
   }
 
+  /**
+   * True when a winners file is there (or anything in its place): with no
+   * draw in the ledger, that is damage (see {@linkcode make}).
+   */
+  hasWinnersFile(): boolean {
+    try {
+      Deno.lstatSync(this.#path(WINNERS_FILE));
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+  }
+
   /** Writes the winners file whole or not at all: a flushed temporary, renamed. */
   async #writeWinnersFile(bytes: Uint8Array): Promise<void> {
-    const path = this.#path(WINNERS_FILE);
-    const temporary = `${path}.tmp`;
-    {
-      using file = openPrivateSync(temporary, {
-        write: true,
-        create: true,
-        truncate: true,
-      });
-      let rest = bytes;
-      while (rest.length > 0) rest = rest.subarray(await file.write(rest));
-      await file.syncData();
-    }
-    await Deno.rename(temporary, path);
+    await this.#writeTemporary(bytes);
+    await this.#publish();
+  }
+
+  /** Writes and flushes the winners file's temporary, created anew. */
+  async #writeTemporary(bytes: Uint8Array): Promise<void> {
+    using file = createPrivateSync(this.#path(WINNERS_TEMPORARY));
+    let rest = bytes;
+    while (rest.length > 0) rest = rest.subarray(await file.write(rest));
+    await file.syncData();
+  }
+
+  /** Renames the temporary into place as the winners file. */
+  async #publish(): Promise<void> {
+    await Deno.rename(
+      this.#path(WINNERS_TEMPORARY),
+      this.#path(WINNERS_FILE),
+    );
   }
 }
 

@@ -53,7 +53,13 @@ export class InstanceLock implements Disposable {
     remove = false,
   ): InstanceLock {
     refuseNonFile(path);
-    const file = Deno.openSync(path, { read: true, write: true, create: true });
+    // 0600 whatever the umask (a mode only loses bits to it).
+    const file = Deno.openSync(path, {
+      read: true,
+      write: true,
+      create: true,
+      mode: 0o600,
+    });
     try {
       if (!file.tryLockSync(true)) {
         throw new InUseError(what, path, readPid(file));

@@ -53,3 +53,23 @@ Deno.test("a symlink at the path is refused, never followed; remove deletes the 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("under umask 000 the lockfile is still 0600", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "central-1.lock");
+    const module = new URL("./instance_lock.ts", import.meta.url).href;
+    const code = `const { InstanceLock } = await import(${
+      JSON.stringify(module)
+    }); InstanceLock.acquire(${JSON.stringify(path)}, "port 1");`;
+    const { code: status, stderr } = await new Deno.Command("sh", {
+      args: ["-c", 'umask 000 && exec "$0" eval "$1"', Deno.execPath(), code],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(status, 0, new TextDecoder().decode(stderr));
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -4,15 +4,19 @@
  * @module
  */
 import { concatBytes } from "../../lib/concat_bytes.ts";
+import { CHAIN_START, commitMac, type LedgerKey } from "./ledger_mac.ts";
 import { openPrivateSync } from "./private_files.ts";
+import { verifyBets } from "./verify_bets.ts";
 import {
   type AgencyRecord,
   decodeLedgerRecords,
   type DrawRecord,
+  EMPTY_DIGEST,
   EMPTY_RECORD,
   encodeDrawRecord,
   encodeLedgerRecord,
   encodeStreamRecord,
+  type LedgerCommit,
   type StreamIdentity,
 } from "./ledger_record.ts";
 
@@ -32,6 +36,9 @@ import {
 export class Ledger implements Disposable {
   #file: Deno.FsFile | null;
   readonly #path: string;
+  readonly #key: LedgerKey;
+  /** Each agency's MAC in its last commit: the next one chains on it. */
+  readonly #macs = new Map<number, Uint8Array>();
   readonly #records = new Map<number, AgencyRecord>();
   readonly #streams = new Map<number, StreamIdentity>();
   #draw: DrawRecord | null = null;
@@ -43,23 +50,34 @@ export class Ledger implements Disposable {
   /** True if {@linkcode Ledger.open} created the file. */
   readonly created: boolean;
 
-  private constructor(file: Deno.FsFile, path: string, created: boolean) {
+  private constructor(
+    file: Deno.FsFile,
+    path: string,
+    key: LedgerKey,
+    created: boolean,
+  ) {
     this.#file = file;
     this.#path = path;
+    this.#key = key;
     this.created = created;
   }
 
-  /** Opens (creating if needed) the ledger at `path`; read it with {@linkcode refresh}. */
-  static open(path: string): Ledger {
+  /**
+   * Opens (creating if needed) the ledger at `path`, whose commits are
+   * keyed with `key` (`ledgerKey` in `ledger_mac.ts`); read it with
+   * {@linkcode refresh}.
+   */
+  static open(path: string, key: LedgerKey): Ledger {
     const options = { read: true, append: true };
     try {
-      return new Ledger(Deno.openSync(path, options), path, false);
+      return new Ledger(Deno.openSync(path, options), path, key, false);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
     return new Ledger(
       openPrivateSync(path, { ...options, create: true }),
       path,
+      key,
       true,
     );
   }
@@ -101,6 +119,7 @@ export class Ledger implements Disposable {
       for (const [agency, record] of commit.changed) {
         this.#records.set(agency, record);
       }
+      for (const [agency, mac] of commit.macs) this.#macs.set(agency, mac);
       this.#betsSize = commit.betsSize;
     }
     for (const { agency, stream } of streams) {
@@ -171,8 +190,9 @@ export class Ledger implements Disposable {
    * stores), and flushes them at once. Hold the storage lock and refresh
    * first. On failure the records are taken back out of the file, as far
    * as the file allows, and the cache is unchanged. The ledger keeps an
-   * agency's first stream. `digests` are of each changed agency's rows this
-   * commit appends (missing: no rows).
+   * agency's first stream. `digests` are the SHA-256 of each changed
+   * agency's rows this commit appends (missing: no rows); the record keeps
+   * their MACs, each chained on the agency's previous one.
    */
   async commit(
     changed: ReadonlyMap<number, AgencyRecord>,
@@ -180,18 +200,46 @@ export class Ledger implements Disposable {
     streams: ReadonlyMap<number, StreamIdentity> = new Map(),
     digests: ReadonlyMap<number, Uint8Array> = new Map(),
   ): Promise<void> {
+    const macs = new Map<number, Uint8Array>();
+    for (const [agency, record] of changed) {
+      macs.set(
+        agency,
+        commitMac(
+          this.#key,
+          agency,
+          record,
+          betsSize,
+          digests.get(agency) ?? EMPTY_DIGEST,
+          this.#macs.get(agency) ?? CHAIN_START,
+        ),
+      );
+    }
     await this.#append(concatBytes([
       ...Array.from(
         streams,
         ([agency, stream]) => encodeStreamRecord({ agency, stream }),
       ),
-      encodeLedgerRecord({ betsSize, changed, digests }),
+      encodeLedgerRecord({ betsSize, changed, macs }),
     ]));
+    for (const [agency, mac] of macs) this.#macs.set(agency, mac);
     for (const [agency, stream] of streams) {
       if (!this.#streams.has(agency)) this.#streams.set(agency, stream);
     }
     for (const [agency, record] of changed) this.#records.set(agency, record);
     this.#betsSize = betsSize;
+  }
+
+  /**
+   * Checks bets.csv (`path`, named `name` in errors) against `commits`,
+   * this ledger's decoded from byte 0, under its key: see
+   * {@linkcode verifyBets}.
+   */
+  async verifyBets(
+    path: string,
+    name: string,
+    commits: readonly LedgerCommit[],
+  ): Promise<void> {
+    await verifyBets(path, name, commits, this.#key);
   }
 
   /** Appends `bytes` and flushes them, or takes them back out on failure. */

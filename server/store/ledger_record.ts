@@ -10,15 +10,16 @@ import { crc32 } from "../../lib/crc32.ts";
  *
  * | bytes  | field                                              |
  * |--------|----------------------------------------------------|
- * | 4      | magic `TLG2`                                       |
+ * | 4      | magic `TLG3`                                       |
  * | 4      | n, the agencies the record changes                 |
  * | 8      | committed size of bets.csv after it (float64)      |
  * | 4      | CRC-32 of the 16 bytes before it (the header)      |
- * | 53 × n | agency (u32), bets (f64), singles (f64), finished (u8), SHA-256 of the agency's rows this commit appended |
+ * | 53 × n | agency (u32), bets (f64), singles (f64), finished (u8), MAC of the agency's rows this commit appended (`ledger_mac.ts`) |
  * | 4      | CRC-32 of everything before it                     |
  *
  * Each entry is the agency's whole new record, so replaying the records in
- * order rebuilds the state; its digest lets start-up check bets.csv.
+ * order rebuilds the state; its MAC (keyed by `AUTH_SECRET`, chained per
+ * agency) lets start-up check bets.csv and the records themselves.
  *
  * A stream record (once per agency, with its first commit):
  * magic `TLS1`, agency (u32), total (u32), the stream's SHA-256 (32), CRC-32.
@@ -63,10 +64,10 @@ export interface LedgerCommit {
   /** The changed agencies' new records. */
   readonly changed: ReadonlyMap<number, AgencyRecord>;
   /**
-   * SHA-256 of the rows each changed agency has in what this commit
-   * appended to bets.csv, in file order (missing: none, {@linkcode EMPTY_DIGEST}).
+   * Each changed agency's MAC (`commitMac` in `ledger_mac.ts`) over its rows in what
+   * this commit appended to bets.csv, 32 bytes.
    */
-  readonly digests?: ReadonlyMap<number, Uint8Array>;
+  readonly macs: ReadonlyMap<number, Uint8Array>;
 }
 
 /** The stream an agency announced in its hello: the identity of its bets. */
@@ -95,8 +96,9 @@ export interface DrawRecord {
   readonly logged: boolean;
 }
 
-const MAGIC = 0x544c4732; // "TLG2"
-const OLD_MAGIC = 0x544c4731; // "TLG1", before the rows' digests
+const MAGIC = 0x544c4733; // "TLG3"
+/** "TLG1" (before the rows' digests) and "TLG2" (digests not keyed). */
+const OLD_MAGICS = [0x544c4731, 0x544c4732];
 const STREAM_MAGIC = 0x544c5331; // "TLS1"
 const DRAW_MAGIC = 0x544c4431; // "TLD1"
 const HEADER = 20;
@@ -121,7 +123,13 @@ export function encodeLedgerRecord(commit: LedgerCommit): Uint8Array {
     view.setFloat64(at + 4, record.bets);
     view.setFloat64(at + 12, record.singles);
     view.setUint8(at + 20, record.finished ? 1 : 0);
-    bytes.set(digestOf(commit.digests?.get(agency) ?? EMPTY_DIGEST), at + 21);
+    const mac = commit.macs.get(agency);
+    if (mac === undefined) {
+      throw new RangeError(
+        `Cannot encode ledger record: no MAC for agency ${agency}`,
+      );
+    }
+    bytes.set(digestOf(mac), at + 21);
     at += ENTRY;
   }
   view.setUint32(at, crc32(bytes.subarray(0, at)));
@@ -215,9 +223,9 @@ export function decodeLedgerRecords(bytes: Uint8Array): DecodedLedger {
       size = HEADER + ENTRY * view.getUint32(at + 4) + TRAILER;
     } else {
       if (bytes.subarray(at).every((b) => b === 0)) break;
-      if (magic === OLD_MAGIC) {
+      if (OLD_MAGICS.includes(magic)) {
         throw new SyntaxError(
-          "Cannot read the ledger: it was written by an older version (no digests of the stored rows); move the storage directory away to start afresh",
+          "Cannot read the ledger: it was written by an older version (no keyed digests of the stored rows); move the storage directory away to start afresh",
         );
       }
       throw new SyntaxError(
@@ -256,7 +264,7 @@ function decodeCommit(
   end: number,
 ): LedgerCommit {
   const changed = new Map<number, AgencyRecord>();
-  const digests = new Map<number, Uint8Array>();
+  const macs = new Map<number, Uint8Array>();
   for (let e = at + HEADER; e < end; e += ENTRY) {
     const agency = view.getUint32(e);
     changed.set(agency, {
@@ -264,7 +272,7 @@ function decodeCommit(
       singles: view.getFloat64(e + 12),
       finished: view.getUint8(e + 20) === 1,
     });
-    digests.set(agency, bytes.slice(e + 21, e + ENTRY));
+    macs.set(agency, bytes.slice(e + 21, e + ENTRY));
   }
-  return { betsSize: view.getFloat64(at + 8), changed, digests };
+  return { betsSize: view.getFloat64(at + 8), changed, macs };
 }

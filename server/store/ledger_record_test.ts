@@ -23,7 +23,7 @@ const commit = (
 ): LedgerCommit => ({
   betsSize,
   changed: new Map(entries),
-  digests: new Map(
+  macs: new Map(
     entries.map(([agency], i) => [
       agency,
       i === 0 ? EMPTY_DIGEST : new Uint8Array(32).fill(agency & 0xff),
@@ -66,13 +66,9 @@ Deno.test("ledger records round-trip", () => {
     draws: [],
     length: 0,
   });
-  // An agency given no digest: its rows in the commit were none.
-  const bare = { betsSize: 5, changed: COMMITS[0]!.changed };
-  const decoded = decodeLedgerRecords(encodeLedgerRecord(bare)).commits[0]!;
-  assert.deepEqual([...decoded.digests!.values()], [
-    EMPTY_DIGEST,
-    EMPTY_DIGEST,
-  ]);
+  // Every changed agency has its MAC.
+  const bare = { betsSize: 5, changed: COMMITS[0]!.changed, macs: new Map() };
+  assert.throws(() => encodeLedgerRecord(bare), /no MAC for agency 1/);
 });
 
 Deno.test("draw records round-trip among the others", () => {
@@ -172,4 +168,15 @@ Deno.test("damage before the last record is an error, not a torn tail", () => {
     () => decodeLedgerRecords(shifted),
     /no record starts at byte/,
   );
+});
+
+Deno.test("a ledger of an older version (TLG1, TLG2: digests not keyed) is refused as such", () => {
+  for (const magic of ["TLG1", "TLG2"]) {
+    const bytes = new Uint8Array(64);
+    bytes.set(new TextEncoder().encode(magic));
+    assert.throws(
+      () => decodeLedgerRecords(bytes),
+      /written by an older version \(no keyed digests of the stored rows\)/,
+    );
+  }
 });

@@ -6,6 +6,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Ledger } from "./ledger.ts";
+import { ledgerKey } from "./ledger_mac.ts";
+
+const KEY = ledgerKey("a test secret");
 
 async function withDir(fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "tp0-ledger-" });
@@ -18,8 +21,8 @@ async function withDir(fn: (path: string) => Promise<void>) {
 
 Deno.test("a worker sees what another committed once it refreshes", async () => {
   await withDir(async (path) => {
-    using a = Ledger.open(path);
-    using b = Ledger.open(path);
+    using a = Ledger.open(path, KEY);
+    using b = Ledger.open(path, KEY);
     a.refresh();
     await a.commit(
       new Map([[3, { bets: 160, singles: 1, finished: false }]]),
@@ -42,7 +45,7 @@ Deno.test("a worker sees what another committed once it refreshes", async () => 
     assert.equal(a.betsSize, 8_250);
     assert.deepEqual(a.record(4), { bets: 5, singles: 0, finished: false });
     // A fresh reader replays the whole file.
-    using c = Ledger.open(path);
+    using c = Ledger.open(path, KEY);
     c.refresh();
     assert.equal(c.betsSize, 8_250);
     assert.deepEqual(c.record(3), { bets: 160, singles: 1, finished: true });
@@ -51,8 +54,8 @@ Deno.test("a worker sees what another committed once it refreshes", async () => 
 
 Deno.test("an agency's first stream is kept, across workers and reopening", async () => {
   await withDir(async (path) => {
-    using a = Ledger.open(path);
-    using b = Ledger.open(path);
+    using a = Ledger.open(path, KEY);
+    using b = Ledger.open(path, KEY);
     const first = { total: 100, digest: new Uint8Array(32).fill(1) };
     a.refresh();
     assert.equal(a.stream(3), null);
@@ -72,7 +75,7 @@ Deno.test("an agency's first stream is kept, across workers and reopening", asyn
       new Map([[3, { total: 7, digest: new Uint8Array(32) }]]),
     );
     assert.deepEqual(b.stream(3), first);
-    using c = Ledger.open(path);
+    using c = Ledger.open(path, KEY);
     c.refresh();
     assert.deepEqual(c.stream(3), first);
     assert.equal(c.record(3).bets, 50);
@@ -83,7 +86,7 @@ Deno.test("an agency's first stream is kept, across workers and reopening", asyn
 Deno.test("a torn last record is cut off; a shrunk ledger is refused", async () => {
   await withDir(async (path) => {
     {
-      using a = Ledger.open(path);
+      using a = Ledger.open(path, KEY);
       a.refresh();
       await a.commit(
         new Map([[1, { bets: 2, singles: 0, finished: false }]]),
@@ -92,15 +95,15 @@ Deno.test("a torn last record is cut off; a shrunk ledger is refused", async () 
     }
     const whole = (await Deno.stat(path)).size;
     // A writer that died half-way through its record.
-    await Deno.writeFile(path, new Uint8Array([0x54, 0x4c, 0x47, 0x32, 0, 0]), {
+    await Deno.writeFile(path, new Uint8Array([0x54, 0x4c, 0x47, 0x33, 0, 0]), {
       append: true,
     });
-    using b = Ledger.open(path);
+    using b = Ledger.open(path, KEY);
     b.refresh();
     assert.equal(b.betsSize, 90);
     assert.equal((await Deno.stat(path)).size, whole);
     await b.commit(new Map(), 120);
-    using c = Ledger.open(path);
+    using c = Ledger.open(path, KEY);
     c.refresh();
     assert.equal(c.betsSize, 120);
     await Deno.truncate(path, whole);

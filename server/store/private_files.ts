@@ -1,23 +1,31 @@
 /**
  * The storage directory and its files are the central's alone: the
- * directory mode 0700 and every file 0600, whatever the umask (a mode given
- * to `open` or `mkdir` is masked by it, so each is set explicitly).
+ * directory a real one (no symlink) owned by the central's user, mode 0700,
+ * and every file of the central's there a regular file of that user, 0600,
+ * whatever the umask (a mode given to `open` or `mkdir` is masked by it,
+ * so each is set explicitly). Once that holds, no other user (root aside)
+ * can plant, swap or redirect a file in it.
  *
  * @module
  */
 import { join } from "node:path";
+import { ownUid } from "./own_uid.ts";
 
 /** Mode of the storage directory. */
 export const PRIVATE_DIR_MODE = 0o700;
 /** Mode of every file in it. */
 export const PRIVATE_FILE_MODE = 0o600;
 
-/** Opens (creating if asked) the file at `path` and makes it 0600. */
+/**
+ * Opens (creating if asked) the file at `path` and makes it 0600; a
+ * symlink there is refused, never followed.
+ */
 export function openPrivateSync(
   path: string,
   options: Deno.OpenOptions,
 ): Deno.FsFile {
-  const file = Deno.openSync(path, options);
+  refuseSymlink(path);
+  const file = Deno.openSync(path, { ...options, mode: PRIVATE_FILE_MODE });
   try {
     Deno.chmodSync(path, PRIVATE_FILE_MODE);
   } catch (error) {
@@ -25,6 +33,35 @@ export function openPrivateSync(
     throw error;
   }
   return file;
+}
+
+function refuseSymlink(path: string): void {
+  try {
+    if (!Deno.lstatSync(path).isSymlink) return;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  throw new Error(`Cannot open ${path}: it is a symlink, never followed`);
+}
+
+/**
+ * Creates the file at `path` anew, 0600 (less under a strict umask): a
+ * leftover there (a file or a planted symlink) is removed first, and the
+ * creation is exclusive, so no link is ever followed.
+ */
+export function createPrivateSync(path: string): Deno.FsFile {
+  try {
+    Deno.lstatSync(path);
+    Deno.removeSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return Deno.openSync(path, {
+    write: true,
+    createNew: true,
+    mode: PRIVATE_FILE_MODE,
+  });
 }
 
 /**
@@ -38,16 +75,53 @@ const STORAGE_FILE =
 /**
  * Creates the storage directory if needed and makes it 0700 and each of
  * the central's files in it 0600 (files an older version, SQLite or the
- * instance lock created with the umask's mode). Throws naming the path it
- * cannot change.
+ * instance lock created with the umask's mode). Throws, naming the path,
+ * when the directory or one of those files is a symlink or belongs to
+ * another user (nothing is changed through it), or cannot be changed.
  */
 export async function makePrivate(dir: string): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
+  const uid = ownUid();
+  refuseForeign(dir, "storage directory", uid, true);
   await chmod(dir, PRIVATE_DIR_MODE);
   for await (const entry of Deno.readDir(dir)) {
-    if (entry.isFile && STORAGE_FILE.test(entry.name)) {
-      await chmod(join(dir, entry.name), PRIVATE_FILE_MODE);
-    }
+    if (!STORAGE_FILE.test(entry.name)) continue;
+    const path = join(dir, entry.name);
+    refuseForeign(path, "file", uid, false);
+    await chmod(path, PRIVATE_FILE_MODE);
+  }
+}
+
+/**
+ * Throws unless `path` is a real directory (`directory`) or regular file
+ * owned by `uid`; a missing path passes.
+ */
+function refuseForeign(
+  path: string,
+  what: string,
+  uid: number,
+  directory: boolean,
+): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  const problem = info.isSymlink
+    ? "is a symlink"
+    : directory && !info.isDirectory
+    ? "is not a directory"
+    : !directory && !info.isFile
+    ? "is not a regular file"
+    : info.uid !== uid
+    ? `belongs to user ${info.uid}, not to this central's user ${uid}`
+    : null;
+  if (problem !== null) {
+    throw new Error(
+      `Cannot start: the ${what} ${path} ${problem}; the storage must be the central's own (make it a directory of user ${uid}, with none of its files links)`,
+    );
   }
 }
 

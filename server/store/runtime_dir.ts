@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { ownUid } from "./own_uid.ts";
 
 /** Where a {@linkcode runtimeDir} is looked for: the environment's say. */
 export interface RuntimeDirEnv {
@@ -33,22 +34,6 @@ export function runtimeDir(env: RuntimeDirEnv): string {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }
   return checkPrivate(dir, uid);
-}
-
-/**
- * This process's user id, without the `sys` permission `Deno.uid` needs:
- * the owner of a directory it makes (then removes) in the temporary
- * directory.
- */
-function ownUid(): number {
-  const probe = Deno.makeTempDirSync({ prefix: "tp0-uid-" });
-  try {
-    const { uid } = Deno.lstatSync(probe);
-    if (uid === null) throw new Error("Cannot start: no file owners here");
-    return uid;
-  } finally {
-    Deno.removeSync(probe);
-  }
 }
 
 function checkPrivate(dir: string, uid: number): string {

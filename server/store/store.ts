@@ -7,7 +7,7 @@
  *   committed size of bets.csv;
  * - the bets: bets.csv up to that committed size (bytes past it are cut
  *   off: {@linkcode cutToCommitted}), each commit's rows checked at
- *   start-up against the digests the ledger recorded for them;
+ *   start-up against the keyed MACs the ledger recorded for them;
  * - the draw: its record in the ledger, and the winners file
  *   (`winners.json`), served only if it matches that record's digest
  *   (`draw_keeper.ts`).
@@ -47,7 +47,6 @@ import type { DrawSummary } from "./lottery_state.ts";
 import { storageFullRefusal } from "./storage_full.ts";
 import type { StorageHandles } from "./storage_handles.ts";
 import { StreamHashes } from "./stream_hashes.ts";
-import { verifyBets } from "./verify_bets.ts";
 
 export { type Announce, type Draw, type DrawMade, WINNERS_FILE };
 
@@ -233,7 +232,7 @@ export class Store {
   /**
    * Start-up, before any worker runs: cuts bets.csv back to its committed
    * size (and a torn last ledger record), checks every committed row
-   * against the digests the ledger holds for it (one pass over bets.csv:
+   * against the MACs the ledger holds for it (one pass over bets.csv:
    * damage stops the start with a line naming the file, the agency and the
    * bytes), checks the KV counter and draw against the ledger (rebuilt
    * from it when they lag or were lost; the start is refused when KV holds
@@ -259,12 +258,17 @@ export class Store {
       const { commits } = decodeLedgerRecords(
         await Deno.readFile(this.#path(LEDGER_FILE)),
       );
-      await verifyBets(this.#path(BETS_FILE), BETS_FILE, commits);
+      await ledger.verifyBets(this.#path(BETS_FILE), BETS_FILE, commits);
       const verifyMs = performance.now() - started;
       const finished = await this.#checkCounter();
       if (ledger.draw === null && await state.draw() !== null) {
         throw new Error(
           `Cannot recover storage: ${KV_FILE} holds a draw but ${LEDGER_FILE} does not; restore the storage directory as it was, or move it away to start afresh`,
+        );
+      }
+      if (ledger.draw === null && this.#draws.hasWinnersFile()) {
+        throw new Error(
+          `Cannot recover storage: ${WINNERS_FILE} is there but ${LEDGER_FILE} holds no draw (cut back, or the file put there); restore the storage directory as it was, or move it away to start afresh`,
         );
       }
       log.info("storage_recovered", "success", {

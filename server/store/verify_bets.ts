@@ -1,11 +1,13 @@
 /**
  * The start-up check of bets.csv against the ledger: every committed byte
  * is read once, in order, and each commit's rows are hashed per agency and
- * compared with the digests that commit recorded.
+ * the keyed, chained MACs of those digests compared with the ones that
+ * commit recorded.
  *
  * @module
  */
 import { createHash, type Hash } from "node:crypto";
+import { CHAIN_START, commitMac, type LedgerKey } from "./ledger_mac.ts";
 import type { LedgerCommit } from "./ledger_record.ts";
 import { EMPTY_DIGEST } from "./ledger_record.ts";
 import { agencyRuns, NO_AGENCY, readRows } from "./row_runs.ts";
@@ -22,17 +24,19 @@ interface Seen {
 /**
  * Reads bets.csv (`path`, named `name` in errors) from byte 0 to the last
  * commit's size and checks each commit's bytes: the rows of each agency it
- * changed are as many as its bet count grew by and hash to the digest it
- * recorded, and no other agency's rows are there. Throws an `Error` naming
- * the file, the agency and the byte range at the first mismatch.
+ * changed are as many as its bet count grew by and, with its record and
+ * its previous MAC, give the MAC it recorded under `key`, and no other
+ * agency's rows are there. Throws an `Error` naming the file, the agency
+ * and the byte range at the first mismatch.
  */
 export async function verifyBets(
   path: string,
   name: string,
   commits: readonly LedgerCommit[],
+  key: LedgerKey,
 ): Promise<void> {
   const size = commits.at(-1)?.betsSize ?? 0;
-  const stored = new Map<number, number>();
+  const stored = new Map<number, { count: number; mac: Uint8Array }>();
   let index = 0;
   let segmentStart = 0;
   let seen = new Map<number, Seen>();
@@ -45,7 +49,7 @@ export async function verifyBets(
       if (commit.betsSize < segmentStart) {
         throw damaged(`the ledger's commit ${index} shrinks it`);
       }
-      checkCommit(commit, segmentStart, seen, stored, damaged);
+      checkCommit(commit, segmentStart, seen, stored, key, damaged);
       segmentStart = commit.betsSize;
       seen = new Map();
     }
@@ -85,7 +89,8 @@ function checkCommit(
   commit: LedgerCommit,
   start: number,
   seen: ReadonlyMap<number, Seen>,
-  stored: Map<number, number>,
+  stored: Map<number, { count: number; mac: Uint8Array }>,
+  key: LedgerKey,
   damaged: (what: string) => Error,
 ): void {
   const range = (rows: Seen | undefined) =>
@@ -102,19 +107,30 @@ function checkCommit(
     }
   }
   for (const [agency, record] of commit.changed) {
-    const before = stored.get(agency) ?? 0;
+    const previous = stored.get(agency);
+    const before = previous?.count ?? 0;
     const count = record.bets + record.singles;
     const rows = seen.get(agency);
-    const expected = commit.digests?.get(agency) ?? EMPTY_DIGEST;
-    const digest = rows?.hash.digest() ?? EMPTY_DIGEST;
-    if ((rows?.rows ?? 0) !== count - before || !equal(digest, expected)) {
+    const mac = commitMac(
+      key,
+      agency,
+      record,
+      commit.betsSize,
+      rows?.hash.digest() ?? EMPTY_DIGEST,
+      previous?.mac ?? CHAIN_START,
+    );
+    const expected = commit.macs.get(agency);
+    if (
+      (rows?.rows ?? 0) !== count - before || expected === undefined ||
+      !equal(mac, expected)
+    ) {
       throw damaged(
         `agency ${agency}'s rows at ${range(rows)} differ from the ${
           count - before
         } rows committed there`,
       );
     }
-    stored.set(agency, count);
+    stored.set(agency, { count, mac });
   }
 }
 

@@ -15,6 +15,7 @@ import { ThrottledLog } from "../../lib/log_throttle.ts";
 import { Lottery } from "../../server/lottery.ts";
 import { betRows, BETS_FILE } from "../../server/store/bets_csv.ts";
 import { Ledger } from "../../server/store/ledger.ts";
+import { ledgerKey } from "../../server/store/ledger_mac.ts";
 import { LotteryState } from "../../server/store/lottery_state.ts";
 import { StorageLock } from "../../server/store/storage_lock.ts";
 import {
@@ -102,7 +103,10 @@ Deno.test("store: a full disk refuses batches busy, logs once, and resumes when 
   using log = new ThrottledLog(recorder(lines), ["storage_write"], 60_000);
   using lock = StorageLock.open(join(storage, "central.lock"));
   using state = await LotteryState.open(join(storage, "central.kv"));
-  using ledger = Ledger.open(join(storage, "ledger.bin"));
+  using ledger = Ledger.open(
+    join(storage, "ledger.bin"),
+    ledgerKey("a test secret"),
+  );
   using betsFile = await Deno.open(join(storage, BETS_FILE), {
     append: true,
     create: true,
