@@ -24,6 +24,12 @@
 #
 # DATA_DIR (relative to the project root) picks other agency files, e.g.
 # DATA_DIR=../shared/tp0-dataset for the course's dataset.
+#
+# DATABASE=postgres CENTRALS=N (1 to 9; default 1) stores in PostgreSQL
+# instead: a `database` service (the official postgres:15 image, with a
+# fresh random password) and N centrals, `server` and `server2` … `serverN`,
+# each agency listing all of them in CLI_SERVER_ADDRESS (its own first,
+# round-robin), moving to the next when one fails.
 set -euo pipefail
 usage() {
   echo "usage: $0 <output-file> <clients>   (clients: a whole number, 0 or more)" >&2
@@ -34,6 +40,23 @@ usage() {
 [[ "$2" =~ ^[0-9]{1,6}$ ]] || usage
 output=$1
 clients=$((10#$2))
+database=${DATABASE:-file}
+centrals=${CENTRALS:-1}
+case "$database" in
+  file | postgres) ;;
+  *)
+    echo "Cannot generate the compose file: DATABASE is file or postgres, not \"$database\"" >&2
+    exit 2
+    ;;
+esac
+[[ "$centrals" =~ ^[1-9]$ ]] || {
+  echo "Cannot generate the compose file: CENTRALS is a number from 1 to 9, not \"$centrals\"" >&2
+  exit 2
+}
+if [ "$database" = file ] && [ "$centrals" -ne 1 ]; then
+  echo "Cannot generate the compose file: CENTRALS=$centrals needs DATABASE=postgres (the file store is one host's)" >&2
+  exit 2
+fi
 cd "$(dirname "$0")"
 echo "Nombre del archivo de salida: $output"
 echo "Cantidad de clientes: $clients"
@@ -62,8 +85,8 @@ case "$data_dir" in
   *) data_dir="./$data_dir" ;;
 esac
 
-# The secret on the first line, agency K's key on line K + 1 (a read loop,
-# not mapfile: macOS has bash 3.2).
+# The secret on the first line, agency K's key on line K + 1, the
+# database's password last (a read loop, not mapfile: macOS has bash 3.2).
 auth=()
 while IFS= read -r line; do auth+=("$line"); done < <(python3 - "$clients" <<'PY'
 import hashlib, hmac, secrets, sys
@@ -71,9 +94,10 @@ secret = secrets.token_hex(32)
 print(secret)
 for k in range(1, int(sys.argv[1]) + 1):
     print(hmac.new(secret.encode(), f"agency:{k}".encode(), hashlib.sha256).hexdigest())
+print(secrets.token_hex(24))
 PY
 )
-[ "${#auth[@]}" -eq $((clients + 1)) ] || {
+[ "${#auth[@]}" -eq $((clients + 2)) ] || {
   echo "Cannot generate the compose file: python3 did not give a secret and $clients key(s)" >&2
   exit 1
 }
@@ -84,25 +108,76 @@ q() {
   printf '"%s"' "${s//\"/\\\"}"
 }
 
-document() {
-  echo "services:"
-  echo "  server:"
-  echo "    container_name: \"server\""
+# The centrals' port, as config.ini (bind-mounted) sets it, for the agencies' list.
+port=""
+if [ -f server/config.ini ]; then
+  port=$(sed -n 's/^SERVER_PORT *= *\([0-9][0-9]*\).*$/\1/p' server/config.ini | tail -n 1)
+fi
+port=${port:-12345}
+central_name() { if [ "$1" -eq 1 ]; then echo server; else echo "server$1"; fi; }
+
+central() {
+  echo "  $1:"
+  echo "    container_name: \"$1\""
   echo "    image: \"server:latest\""
   echo "    environment:"
   if [ "$clients" -gt 0 ]; then echo "      AGENCIES: \"$clients\""; fi
   echo "      AUTH_SECRET: \"${auth[0]}\""
+  if [ "$database" = postgres ]; then
+    echo "      DATABASE_URL: \"postgres://lottery:${auth[clients + 1]}@database:5432/lottery\""
+  fi
   echo "    volumes:"
   echo "      - \"./server/config.ini:/app/config.ini:ro\""
   echo "      - \"/app/.storage\""
   echo "    networks:"
   echo "      - \"testing_net\""
+  if [ "$database" = postgres ]; then
+    echo "    depends_on:"
+    echo "      database:"
+    echo "        condition: \"service_healthy\""
+  fi
   echo "    stop_grace_period: \"10s\""
   # The test is the image's HEALTHCHECK (`central health`); only its timing here.
   echo "    healthcheck:"
   echo "      interval: \"2s\""
   echo "      timeout: \"5s\""
   echo "      retries: 30"
+}
+
+postgres_service() {
+  echo "  database:"
+  echo "    container_name: \"database\""
+  echo "    image: \"postgres:15\""
+  echo "    environment:"
+  echo "      POSTGRES_USER: \"lottery\""
+  echo "      POSTGRES_PASSWORD: \"${auth[clients + 1]}\""
+  echo "      POSTGRES_DB: \"lottery\""
+  echo "    volumes:"
+  echo "      - \"/var/lib/postgresql/data\""
+  echo "    networks:"
+  echo "      - \"testing_net\""
+  echo "    healthcheck:"
+  echo "      test: \"pg_isready -U lottery -d lottery\""
+  echo "      interval: \"2s\""
+  echo "      timeout: \"5s\""
+  echo "      retries: 30"
+  echo "    stop_grace_period: \"10s\""
+}
+
+# Agency K's CLI_SERVER_ADDRESS: every central, its own (K mod N) first.
+addresses() {
+  local j list=""
+  for ((j = 0; j < centrals; j++)); do
+    list+="${list:+,}$(central_name $((($1 - 1 + j) % centrals + 1))):$port"
+  done
+  echo "$list"
+}
+
+document() {
+  echo "services:"
+  local c
+  for ((c = 1; c <= centrals; c++)); do central "$(central_name "$c")"; done
+  if [ "$database" = postgres ]; then postgres_service; fi
   local k
   for ((k = 1; k <= clients; k++)); do
     echo "  client$k:"
@@ -112,6 +187,9 @@ document() {
     echo "      CLI_ID: \"$k\""
     if [ -n "$mode" ]; then echo "      CLI_MODE: \"$mode\""; fi
     echo "      CLI_AUTH_KEY: \"${auth[k]}\""
+    if [ "$database" = postgres ]; then
+      echo "      CLI_SERVER_ADDRESS: \"$(addresses "$k")\""
+    fi
     # The sample bet of the bet stage (exercise 5), one document per agency.
     echo "      NOMBRE: \"Santiago Lionel\""
     echo "      APELLIDO: \"Lorca\""
@@ -127,8 +205,10 @@ document() {
     echo "      - \"testing_net\""
     # The agencies start once `central health` passes in the server.
     echo "    depends_on:"
-    echo "      server:"
-    echo "        condition: \"service_healthy\""
+    for ((c = 1; c <= centrals; c++)); do
+      echo "      $(central_name "$c"):"
+      echo "        condition: \"service_healthy\""
+    done
     echo "    stop_grace_period: \"10s\""
   done
   echo "networks:"
@@ -147,4 +227,8 @@ for ((k = 1; k <= clients; k++)); do
 done
 # It holds the secret: readable by its owner only (when it is created).
 document | (umask 077 && cat >"$output")
-echo "$output: server and $clients client(s) on tp0_testing_net"
+if [ "$database" = postgres ]; then
+  echo "$output: $centrals central(s) on PostgreSQL (database) and $clients client(s) on tp0_testing_net"
+else
+  echo "$output: server and $clients client(s) on tp0_testing_net"
+fi

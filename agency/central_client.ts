@@ -18,6 +18,7 @@ import {
   readResponse,
   TransientRefusal,
 } from "./central_answers.ts";
+import { type CentralAddress, CentralAddresses } from "./central_addresses.ts";
 import type { BatchFrame } from "./bet_file.ts";
 import { expectAnswer } from "./central_refused_error.ts";
 import { openConnection } from "./handshake.ts";
@@ -45,6 +46,8 @@ export interface ClientOptions {
    * refusals count no attempt.
    */
   readonly busyPatienceMs: number;
+  /** Further centrals (sharing one database), tried in turn after a failure. */
+  readonly others: readonly CentralAddress[];
 }
 
 /** Defaults: about a minute of retries in all, for a central that restarts. */
@@ -56,6 +59,7 @@ export const DEFAULT_CLIENT_OPTIONS: ClientOptions = {
   dial: (hostname, port) => Deno.connect({ hostname, port }),
   key: null,
   busyPatienceMs: 10 * 60_000,
+  others: [],
 };
 
 /** The central could not be reached, or kept failing, after every attempt. */
@@ -88,8 +92,7 @@ export class StoppedError extends Error {
  * given to {@linkcode CentralClient.announce}.
  */
 export class CentralClient implements Disposable {
-  readonly #hostname: string;
-  readonly #port: number;
+  readonly #centrals: CentralAddresses;
   readonly #log: ActionLog;
   readonly #options: ClientOptions;
   readonly #stop: AbortSignal;
@@ -100,8 +103,8 @@ export class CentralClient implements Disposable {
   #busySince: number | null = null;
 
   /**
-   * @param hostname the central's host
-   * @param port the central's port
+   * @param hostname the (first) central's host
+   * @param port the (first) central's port
    * @param log where connection lines go
    * @param stop aborts waits and closes the connection when the agency stops
    * @param options retry settings (defaults: {@linkcode DEFAULT_CLIENT_OPTIONS})
@@ -113,11 +116,13 @@ export class CentralClient implements Disposable {
     stop: AbortSignal,
     options: Partial<ClientOptions> = {},
   ) {
-    this.#hostname = hostname;
-    this.#port = port;
     this.#log = log;
     this.#stop = stop;
     this.#options = { ...DEFAULT_CLIENT_OPTIONS, ...options };
+    this.#centrals = new CentralAddresses([
+      { hostname, port },
+      ...this.#options.others,
+    ]);
     stop.addEventListener("abort", () => this.#disconnect(), { once: true });
   }
 
@@ -168,9 +173,12 @@ export class CentralClient implements Disposable {
     if (error instanceof TransientRefusal && error.retryAfterMs > 0) {
       return await this.#comeBack(error);
     }
+    const failed = String(this.#centrals);
+    // The next central, if there are several: the same request is safe there.
+    this.#centrals.advance();
     if (attempt >= this.#options.attempts) {
       throw new CentralUnreachableError(
-        `Cannot reach the central at ${this.#hostname}:${this.#port}: ${attempt} attempts failed (${
+        `Cannot reach the central at ${failed}: ${attempt} attempts failed (${
           (error as Error).message
         })`,
         { cause: error },
@@ -179,6 +187,7 @@ export class CentralClient implements Disposable {
     const delay = backoff.next();
     this.#log.warning("reconnect", "in_progress", {
       attempt,
+      ...(this.#centrals.size > 1 ? { next: String(this.#centrals) } : {}),
       delay_ms: delay,
       error: (error as Error).message,
     });
@@ -305,7 +314,8 @@ export class CentralClient implements Disposable {
           }`,
         );
       }
-      const conn = await this.#options.dial(this.#hostname, this.#port);
+      const { hostname, port } = this.#centrals.current;
+      const conn = await this.#options.dial(hostname, port);
       if (this.#stop.aborted) {
         conn.close();
         throw new StoppedError();
@@ -330,7 +340,7 @@ export class CentralClient implements Disposable {
       }
       this.#busySince = null;
       this.#log.debug("connect", "success", {
-        server: `${this.#hostname}:${this.#port}`,
+        server: String(this.#centrals),
         stored,
       });
     }

@@ -3,6 +3,7 @@
  * environment variable, flag, default), the command line, `--help`, and the
  * pure loader that merges flags, environment, config.yaml and defaults.
  */
+import type { CentralAddress } from "./central_addresses.ts";
 import { isAgencyKey } from "../lib/agency_auth.ts";
 import { Bet } from "../lib/bet.ts";
 import { load as loadYaml } from "js-yaml";
@@ -37,9 +38,11 @@ export const DEFAULT_BATCH_MAX_AMOUNT = 160;
 export interface AgencyConfig {
   /** `id` / `CLI_ID`: the agency number, 1…AGENCIES of the central. */
   readonly id: number;
-  /** `server.address` / `CLI_SERVER_ADDRESS`, as written (`host:port`). */
+  /** `server.address` / `CLI_SERVER_ADDRESS`, as written (`host:port`, or several, comma-separated). */
   readonly serverAddress: string;
-  /** The host part of the server address. */
+  /** Every central of the list, in order (the first is `hostname:port`). */
+  readonly addresses: readonly CentralAddress[];
+  /** The host part of the (first) server address. */
   readonly hostname: string;
   /** The port part of the server address. */
   readonly port: number;
@@ -89,7 +92,8 @@ export const KEYS = {
     path: ["server", "address"],
     env: "CLI_SERVER_ADDRESS",
     flag: "server-address",
-    help: "host:port of the central (on the host: 127.0.0.1:12345)",
+    help: "host:port of the central (on the host: 127.0.0.1:12345); " +
+      "several centrals: host:port,host:port (the next after a failure)",
   },
   loopAmount: {
     path: ["loop", "amount"],
@@ -281,7 +285,10 @@ export function loadAgencyConfig(
   const id = integer("id", 1, 0xffff_ffff);
   const address = problems.check(() => {
     const serverAddress = get("serverAddress");
-    return { serverAddress, ...splitAddress(serverAddress) };
+    const addresses = serverAddress.split(",").map((a) =>
+      splitAddress(a.trim())
+    );
+    return { serverAddress, addresses, ...addresses[0]! };
   });
   const loopPeriodNs = problems.check(() =>
     parseDurationValue("loop.period", get("loopPeriod"))

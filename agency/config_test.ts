@@ -31,6 +31,7 @@ Deno.test("config.yaml with CLI_ID, defaults for mode and data path", () => {
   assert.deepEqual(config, {
     id: 3,
     serverAddress: "server:12345",
+    addresses: [{ hostname: "server", port: 12345 }],
     hostname: "server",
     port: 12345,
     loopAmount: 5,
@@ -50,6 +51,28 @@ Deno.test("config.yaml with CLI_ID, defaults for mode and data path", () => {
       { CLI_ID: "1", CLI_AUTH_KEY: KEY },
     )).batchMaxAmount,
     160,
+  );
+});
+
+Deno.test("server.address: one host:port, or several comma-separated (each checked)", () => {
+  const env = { CLI_ID: "1", CLI_AUTH_KEY: KEY };
+  const config = loadAgencyConfig(FILE, {
+    ...env,
+    CLI_SERVER_ADDRESS: "central1:12345, 10.0.0.2:12346,[::1]:7",
+  });
+  assert.deepEqual(config.addresses, [
+    { hostname: "central1", port: 12345 },
+    { hostname: "10.0.0.2", port: 12346 },
+    { hostname: "::1", port: 7 },
+  ]);
+  assert.equal(config.hostname, "central1");
+  assert.throws(
+    () => loadAgencyConfig(FILE, { ...env, CLI_SERVER_ADDRESS: "a:1,b" }),
+    /server.address "b" is not host:port/,
+  );
+  assert.throws(
+    () => loadAgencyConfig(FILE, { ...env, CLI_SERVER_ADDRESS: "a:1,b:99999" }),
+    /server.address/,
   );
 });
 

@@ -96,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
         {
           attempts: config.retryAttempts,
           key: config.authKey,
+          others: config.addresses.slice(1),
         },
       );
       try {

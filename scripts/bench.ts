@@ -12,7 +12,9 @@
  * deterministic, with known winners; above 200 agencies they run in pools of
  * 50 per process), `drawN` (the draw alone over N stored bets) and
  * `startupN` (the start-up check of N stored bets, beside `cat` and
- * `sha256sum` of the same file): `bench_stored.ts`. Default: the four issue
+ * `sha256sum` of the same file): `bench_stored.ts`, and `pg-AxB`, `pg2-AxB`
+ * (the same on PostgreSQL: one central; two and a synchronous standby:
+ * `bench_pg.ts`). Default: the four issue
  * scenarios, `draw10000000` and `startup10000000`. `--metrics on` runs the
  * central with `METRICS_PORT` and scrapes it every second (the last scrape
  * must agree with bets.csv); `both` runs each scenario off, then on.
@@ -43,6 +45,7 @@ import { cpuSeconds, MemorySampler } from "./bench_proc.ts";
 import { sampleAgency } from "./sample_bets.ts";
 import { freeMetricsPort, MetricsScraper } from "./bench_metrics.ts";
 import { measureFloor } from "./bench_floor.ts";
+import { benchDatabase } from "./bench_pg.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 /**
@@ -170,12 +173,22 @@ async function run(name: string, metrics = false): Promise<Result> {
   }
   const metricsPort = metrics ? freeMetricsPort() : 0;
   const dir = await Deno.makeTempDir({ prefix: "tp0-bench-" });
+  const pg = await benchDatabase(name);
+  await using _database = pg?.database ?? null;
   try {
-    const { files, winners, bets } = await prepare(name, dir);
+    const { files, winners, bets } = await prepare(pg?.base ?? name, dir);
     const floorFile = join(dir, "floor.bin");
     const floorSeconds = await measureFloor(files, floorFile);
     await Deno.remove(floorFile);
+    // A second central (`pg2-`), on the same database, takes half the agencies.
+    await using second = (pg?.database.centrals ?? 1) < 2
+      ? null
+      : new CentralProcess(join(dir, "storage2"), {
+        env: { DATABASE_URL: pg!.database.url },
+        args: ["--agencies", String(files.length)],
+      });
     await using central = new CentralProcess(join(dir, "storage"), {
+      env: pg === null ? {} : { DATABASE_URL: pg.database.url },
       // A thousand agencies connecting at once overflow the course's
       // backlog of 5, and the kernel's SYN retries (1, 3, 7, 15, 31 s) would
       // time the run: an operator expecting them sizes the backlog.
@@ -189,11 +202,13 @@ async function run(name: string, metrics = false): Promise<Result> {
       ],
     });
     const port = await central.ready(60_000);
+    const ports = [port, ...(second === null ? [] : [await second.ready()])];
     const scraper = metrics ? new MetricsScraper(metricsPort) : null;
     // Every worker has started by the ready line. Looked up once: the
     // central's output grows by a line per batch, and scanning it on every
     // sample took a large share of the machine from the run it measures.
-    const centralPids = [central.child.pid, ...central.workerPids()];
+    const centralPids = [central, ...(second === null ? [] : [second])]
+      .flatMap((c) => [c.child.pid, ...c.workerPids()]);
     const agencies: Program[] = [];
     const agencyPids: number[] = [];
     const sampler = new MemorySampler(centralPids, agencyPids);
@@ -219,7 +234,7 @@ async function run(name: string, metrics = false): Promise<Result> {
     } else {
       for (const [i, file] of files.entries()) {
         agencies.push(
-          agencyProcess(i + 1, port, {
+          agencyProcess(i + 1, ports[i % ports.length]!, {
             env: { CLI_DATA_PATH: file, CLI_LOOP_PERIOD: "20ms" },
           }),
         );
@@ -269,9 +284,12 @@ async function run(name: string, metrics = false): Promise<Result> {
       }
     }
     let stored = 0;
-    using file = await Deno.open(join(dir, "storage", "bets.csv"));
-    for await (const chunk of file.readable) {
-      for (const byte of chunk) if (byte === 10) stored++;
+    if (pg !== null) stored = await pg.database.storedBets();
+    else {
+      using file = await Deno.open(join(dir, "storage", "bets.csv"));
+      for await (const chunk of file.readable) {
+        for (const byte of chunk) if (byte === 10) stored++;
+      }
     }
     if (stored !== bets) {
       throw new Error(
@@ -280,17 +298,22 @@ async function run(name: string, metrics = false): Promise<Result> {
     }
     const worst = (key: string) =>
       Math.max(...lines.map((l) => field(l, key) || 0));
-    const draw = await central.stdout.waitFor(
-      /action: ganadores_por_agencia/,
-      1_000,
+    // The central that made the draw logged it (with its duration).
+    const draw = await Promise.any(
+      [central, second].flatMap((c) =>
+        c === null
+          ? []
+          : [c.stdout.waitFor(/ganadores_por_agencia.*duracion_ms/, 1_000)]
+      ),
     );
     await scraper?.stop(bets, files.length);
     const centralCpuSeconds = centralPids.reduce(
       (sum, pid) => sum + cpuSeconds(pid),
       0,
     );
-    central.kill("SIGTERM");
+    for (const c of [central, second]) c?.kill("SIGTERM");
     await central.exit(30_000);
+    await second?.exit(30_000);
     return {
       scenario: metrics ? `${name} metrics` : name,
       agencies: files.length,

@@ -3,6 +3,7 @@
  * and a flag), the command line, `--help`, and the pure loader that merges
  * flags, environment, config.ini and defaults.
  */
+import { checkedDatabaseUrl } from "./postgres/pg_options.ts";
 import ini from "ini";
 import { formatHelp, parseFlags } from "../lib/cli.ts";
 import {
@@ -43,6 +44,8 @@ export interface CentralConfig {
   readonly authSecret: string;
   /** `METRICS_PORT`: where the supervisor serves `GET /metrics` (0, the default: off). */
   readonly metricsPort: number;
+  /** `DATABASE_URL`: PostgreSQL instead of the file store ("": the file store). A secret. */
+  readonly databaseUrl: string;
 }
 
 /**
@@ -118,6 +121,12 @@ export const KEYS = {
       "only, never a flag; at least 32 characters; never logged)",
     hint:
       "the central never runs without authentication; make one with `openssl rand -hex 32`",
+  },
+  DATABASE_URL: {
+    fallback: "",
+    help:
+      "PostgreSQL (postgres://… or libpq key=value, hosts comma-separated) " +
+      "instead of the file store; unset: the file store (a secret, like AUTH_SECRET)",
   },
 } as const satisfies Record<string, KeySpec>;
 
@@ -246,7 +255,7 @@ export function loadCentralConfig(
   const get = (key: Key): string => {
     const spec: KeySpec = KEYS[key];
     const value = overrides[key] ?? env[key] ?? section[key] ?? spec.fallback;
-    if (value === undefined || value === "") {
+    if (value === undefined || (value === "" && spec.fallback !== "")) {
       const flag = spec.flag === undefined ? "" : ` or --${spec.flag}`;
       const hint = spec.hint === undefined ? "" : `; ${spec.hint}`;
       throw new ConfigError(
@@ -278,6 +287,7 @@ export function loadCentralConfig(
       ? problems.check(() => authSecret(get("AUTH_SECRET")))
       : "",
     metricsPort: integer("METRICS_PORT", 0, 65535),
+    databaseUrl: problems.check(() => checkedDatabaseUrl(get("DATABASE_URL"))),
   };
   problems.throwIfAny();
   return config as CentralConfig;

@@ -36,7 +36,29 @@ Deno.test("config.ini alone, with documented defaults", () => {
     idleTimeoutMs: 30_000,
     authSecret: SECRET,
     metricsPort: 0,
+    databaseUrl: "",
   });
+});
+
+Deno.test("DATABASE_URL: from the environment or config.ini, never a flag, checked without being quoted", () => {
+  const url = "postgres://lottery:s3cret@db1:5432,db2:5432/lottery";
+  assert.equal(loadCentralConfig(FILE, { DATABASE_URL: url }).databaseUrl, url);
+  assert.equal(
+    loadCentralConfig(FILE + `DATABASE_URL = host=db1 dbname=x\n`, {})
+      .databaseUrl,
+    "host=db1 dbname=x",
+  );
+  assert.throws(
+    () => parseCentralArgs(["--database-url", url]),
+    ConfigError,
+  );
+  assert.throws(
+    () => loadCentralConfig(FILE, { DATABASE_URL: "s3cret-nonsense" }),
+    (e: unknown) =>
+      e instanceof ConfigError && e.key === "DATABASE_URL" &&
+      !e.message.includes("s3cret"),
+  );
+  assert.match(centralHelp(), /DATABASE_URL/);
 });
 
 Deno.test("flags over environment over file over defaults", () => {

@@ -18,7 +18,7 @@ import {
 } from "./outcomes.ts";
 import type { StorageRows } from "../lib/bet_row.ts";
 import type { StreamIdentity } from "./store/ledger_record.ts";
-import { type Draw, Store, type StoreDeps } from "./store/store.ts";
+import type { Draw, StorageBackend } from "./store/backend.ts";
 
 export type {
   FinishOutcome,
@@ -34,7 +34,9 @@ export type {
 export const DRAW_CHECK_MS = 20;
 
 /** What {@linkcode Lottery} works with; opened and closed by the worker. */
-export interface LotteryDeps extends StoreDeps {
+export interface LotteryDeps {
+  /** The storage backend: the file store or the PostgreSQL store. */
+  readonly store: StorageBackend;
   /** How many agencies the draw waits for. */
   readonly agencies: number;
   /** Where `agencia_finalizada`, `sorteo` and the winners line go. */
@@ -44,8 +46,8 @@ export interface LotteryDeps extends StoreDeps {
 /**
  * The central's business rules, on plain values: store a batch exactly once
  * and durably, count an agency's finish once, make the draw once, answer
- * queries. It never sees a socket, nor a file: the {@linkcode Store} made
- * from its handles keeps everything durable.
+ * queries. It never sees a socket, nor a file: its
+ * {@linkcode StorageBackend} keeps everything durable.
  *
  * Exactly once: every batch says where its first bet stands in the agency's
  * stream (`first`, from 0), and the ledger keeps how many of the agency's
@@ -57,15 +59,15 @@ export interface LotteryDeps extends StoreDeps {
  */
 export class Lottery {
   readonly #deps: LotteryDeps;
-  readonly #store: Store;
+  readonly #store: StorageBackend;
   #draw: Draw | null = null;
-  #progress: ReturnType<Store["progress"]> | null = null;
+  #progress: ReturnType<StorageBackend["progress"]> | null = null;
   #check: Promise<void> | null = null;
 
   /** @param deps the open resources and settings this lottery works with */
   constructor(deps: LotteryDeps) {
     this.#deps = deps;
-    this.#store = new Store(deps);
+    this.#store = deps.store;
   }
 
   /** Agency ids run from 1 to `agencies`. */
@@ -79,7 +81,7 @@ export class Lottery {
    * connection that proved it speaks for `agency`: refused for an unknown
    * agency, or as `conflict` when the agency announced another stream
    * before; otherwise how many of its bets are stored. See
-   * {@linkcode Store.openStream}.
+   * {@linkcode StorageBackend.openStream}.
    */
   async open(
     agency: number,
@@ -94,7 +96,7 @@ export class Lottery {
    * Stores the rows of `agency` whose first bet is bet number `first` of
    * its stream, skipping what was stored before (a resend); the single bet
    * of the bet stage is bet 0 of a stream of 1. Batches are committed in
-   * groups; see {@linkcode Store.store}. After a refusal recorded in
+   * groups; see {@linkcode StorageBackend.store}. After a refusal recorded in
    * `pipeline` (the connection's), nothing of it is stored. `stream` is
    * the one the connection's hello announced: rows of another stream than
    * the agency's are a `conflict`.
@@ -120,7 +122,7 @@ export class Lottery {
   /**
    * Records that `agency` has sent all its `total` bets, whose rows hash to
    * `digest` (its hello's): refused unless the stored rows do (see
-   * {@linkcode Store.finish}). Idempotent. When the last agency finishes,
+   * {@linkcode StorageBackend.finish}). Idempotent. When the last agency finishes,
    * the draw is made.
    */
   async finish(
@@ -196,7 +198,7 @@ export class Lottery {
   }
 
   /**
-   * Start-up, before any worker runs: see {@linkcode Store.recover}. A draw
+   * Start-up, before any worker runs: see {@linkcode StorageBackend.recover}. A draw
    * whose maker died before writing its lines gets them now.
    */
   async recover(): Promise<void> {
@@ -208,7 +210,7 @@ export class Lottery {
    * worker has made it yet; while agencies are still loading, how many. The
    * store makes a draw once and writes its `sorteo` line once in the
    * system's life, through {@linkcode Lottery.#announce} (see
-   * {@linkcode Store.makeDraw}).
+   * {@linkcode StorageBackend.makeDraw}).
    */
   async ensureDraw(shared = false): Promise<Draw | Pending> {
     if (this.#draw !== null) return this.#draw;

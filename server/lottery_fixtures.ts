@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Bet } from "../lib/bet.ts";
 import type { ActionLog, Fields, Result } from "../lib/log.ts";
 import { Lottery } from "./lottery.ts";
+import { Store } from "./store/store.ts";
 import type { Peer } from "./net/handlers.ts";
 import { ResendRun } from "./net/resend_run.ts";
 import { Pipeline } from "./outcomes.ts";
@@ -73,11 +74,14 @@ export async function withLottery(
     const lines: string[] = [];
     const make = () =>
       new Lottery({
-        lock,
-        state,
-        ledger,
-        betsFile,
-        storageDir: dir,
+        store: new Store({
+          lock,
+          state,
+          ledger,
+          betsFile,
+          storageDir: dir,
+          log: recordingLog(lines),
+        }),
         agencies,
         log: recordingLog(lines),
       });

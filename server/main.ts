@@ -20,24 +20,19 @@ import {
 } from "./config.ts";
 import { FailureLog } from "./net/failure_log.ts";
 import { createHandler, createHelloHandler } from "./net/handlers.ts";
-import { Lottery } from "./lottery.ts";
-import { Ledger } from "./store/ledger.ts";
-import { ledgerKey } from "./store/ledger_mac.ts";
-import { LotteryState } from "./store/lottery_state.ts";
-import { BETS_FILE } from "./store/bets_csv.ts";
-import { StorageLock } from "./store/storage_lock.ts";
 import {
   INSTANCE_FILE,
   InstanceLock,
   portLockPath,
 } from "./store/instance_lock.ts";
-import { KV_FILE, LEDGER_FILE, LOCK_FILE } from "./store/store.ts";
-import { makePrivate, openPrivateSync } from "./store/private_files.ts";
+import { makePrivate } from "./store/private_files.ts";
+import { openWorkerStorage, recoverStorage } from "./open_storage.ts";
 import { runtimeDir } from "./store/runtime_dir.ts";
 import { Supervisor } from "./process/supervisor.ts";
 import { runTool } from "./ops/tools.ts";
 import { StorageView } from "./ops/storage_view.ts";
 import { serveLifeline } from "./ops/metrics_channel.ts";
+import { Lottery } from "./lottery.ts";
 import { MeteredLottery, meterServing } from "./ops/metered.ts";
 import { serve } from "./net/accept_loop.ts";
 import {
@@ -134,6 +129,7 @@ async function supervisorMain(
     agencies: config.agencies,
     workers: config.workers,
     storage_dir: config.storageDir,
+    storage: config.databaseUrl === "" ? "file" : "postgres",
     listen_ip: config.listenIp,
   });
   await makePrivate(config.storageDir);
@@ -186,38 +182,6 @@ async function supervisorMain(
   return 0;
 }
 
-/**
- * Brings the storage directory to a consistent, checked state before any
- * worker starts; see {@linkcode Lottery.recover}.
- */
-async function recoverStorage(
-  config: CentralConfig,
-  log: ActionLog,
-): Promise<void> {
-  const { storageDir, agencies } = config;
-  using state = await LotteryState.open(join(storageDir, KV_FILE));
-  using lock = StorageLock.open(join(storageDir, LOCK_FILE));
-  using ledger = Ledger.open(
-    join(storageDir, LEDGER_FILE),
-    ledgerKey(config.authSecret),
-  );
-  using betsFile = openPrivateSync(join(storageDir, BETS_FILE), {
-    write: true,
-    create: true,
-  });
-  await new Lottery({
-    lock,
-    state,
-    ledger,
-    betsFile,
-    storageDir,
-    agencies,
-    log,
-  }).recover();
-  // SQLite gives its -wal and -shm files the KV file's mode.
-  await makePrivate(storageDir);
-}
-
 async function workerMain(logging: Logging): Promise<number> {
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream())
     .getReader();
@@ -235,7 +199,6 @@ async function workerMain(logging: Logging): Promise<number> {
   serveLifeline(lines, rest, async () => await metrics?.snapshot() ?? [])
     .then(() => stop.abort("supervisor_gone"));
 
-  const dir = config.storageDir;
   {
     // Each resource is logged as closed right after it closes; a stack
     // disposes in reverse: listener, bets file, ledger, KV, lockfile.
@@ -245,25 +208,8 @@ async function workerMain(logging: Logging): Promise<number> {
       resources.defer(() => log.info(`${name}_closed`, "success"));
       return resources.use(resource);
     };
-    const lock = own("lockfile", StorageLock.open(join(dir, LOCK_FILE)));
-    const state = own("kv", await LotteryState.open(join(dir, KV_FILE)));
-    const ledger = own(
-      "ledger",
-      Ledger.open(join(dir, LEDGER_FILE), ledgerKey(config.authSecret)),
-    );
-    const betsFile = own(
-      "bets_file",
-      openPrivateSync(join(dir, BETS_FILE), { append: true, create: true }),
-    );
-    const deps = {
-      lock,
-      state,
-      ledger,
-      betsFile,
-      storageDir: dir,
-      agencies: config.agencies,
-      log,
-    };
+    await using storage = await openWorkerStorage(config, log, own);
+    const deps = { store: storage.store, agencies: config.agencies, log };
     const lottery = metrics === null
       ? new Lottery(deps)
       : new MeteredLottery(deps, metrics);

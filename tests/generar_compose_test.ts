@@ -180,3 +180,71 @@ Deno.test("generar-compose.sh: a branch's .exercise pins the agencies' stage; a 
     }
   }
 });
+
+Deno.test("generar-compose.sh DATABASE=postgres CENTRALS=2: a database, two centrals on it, each agency listing both (its own first); refusals in a line", async () => {
+  const tools = await toolsDir();
+  const out = await Deno.makeTempDir({ prefix: "compose-out-" });
+  const run = (env: Record<string, string>, file: string) =>
+    new Deno.Command(join(tools, "bash"), {
+      args: [SCRIPT, join(out, file), "3"],
+      env: { PATH: tools, ...env },
+      clearEnv: true,
+    }).output();
+  try {
+    const made = await run({ DATABASE: "postgres", CENTRALS: "2" }, "pg.yaml");
+    assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+    const document = parseYaml(
+      await Deno.readTextFile(join(out, "pg.yaml")),
+    ) as {
+      services: Record<string, {
+        image: string;
+        environment: Record<string, string>;
+        depends_on?: Record<string, unknown>;
+      }>;
+    };
+    const { services } = document;
+    assert.deepEqual(Object.keys(services), [
+      "server",
+      "server2",
+      "database",
+      "client1",
+      "client2",
+      "client3",
+    ]);
+    assert.equal(services.database!.image, "postgres:15");
+    const password = services.database!.environment.POSTGRES_PASSWORD!;
+    assert.match(password, /^[0-9a-f]{48}$/);
+    for (const name of ["server", "server2"]) {
+      assert.equal(
+        services[name]!.environment.DATABASE_URL,
+        `postgres://lottery:${password}@database:5432/lottery`,
+      );
+      assert.deepEqual(Object.keys(services[name]!.depends_on!), ["database"]);
+    }
+    assert.deepEqual(
+      [1, 2, 3].map((k) =>
+        services[`client${k}`]!.environment.CLI_SERVER_ADDRESS
+      ),
+      [
+        "server:12345,server2:12345",
+        "server2:12345,server:12345",
+        "server:12345,server2:12345",
+      ],
+    );
+    for (
+      const [env, problem] of [
+        [{ CENTRALS: "2" }, /CENTRALS=2 needs DATABASE=postgres/],
+        [{ DATABASE: "mysql" }, /DATABASE is file or postgres/],
+        [{ DATABASE: "postgres", CENTRALS: "0" }, /CENTRALS is a number/],
+      ] as const
+    ) {
+      const refused = await run(env, "refused.yaml");
+      assert.equal(refused.code, 2);
+      assert.match(new TextDecoder().decode(refused.stderr), problem);
+    }
+    await assert.rejects(Deno.stat(join(out, "refused.yaml")));
+  } finally {
+    await Deno.remove(tools, { recursive: true });
+    await Deno.remove(out, { recursive: true });
+  }
+});

@@ -7,13 +7,7 @@ import { createHash, type Hash } from "node:crypto";
 import type { StorageRows } from "../../lib/bet_row.ts";
 import { concatBytes } from "../../lib/concat_bytes.ts";
 import type { ActionLog } from "../../lib/log.ts";
-import {
-  DROPPED,
-  Pipeline,
-  type Refusal,
-  refuse,
-  type StoreOutcome,
-} from "../outcomes.ts";
+import { DROPPED, Pipeline, refuse, type StoreOutcome } from "../outcomes.ts";
 import { cutToCommitted, storeBets } from "./bets_csv.ts";
 import type { Ledger } from "./ledger.ts";
 import type { AgencyRecord, StreamIdentity } from "./ledger_record.ts";
@@ -21,6 +15,7 @@ import { Spool } from "./spool.ts";
 import { storageFullRefusal } from "./storage_full.ts";
 import type { StorageLock } from "./storage_lock.ts";
 import { streamConflict } from "./stream_conflict.ts";
+import { batchPlace } from "./batch_rule.ts";
 
 /**
  * Most agencies in one group commit, which bounds a ledger record (21 bytes
@@ -229,15 +224,14 @@ export class BatchWriter {
       if (conflict !== null) return conflict;
       const record = changed.get(agency) ?? ledger.record(agency);
       let part = spool.view(queued.start, queued.end);
-      const skipped = Math.min(count, Math.max(0, record.bets - first));
-      if (skipped === count) return { status: "duplicate", skipped };
-      if (record.finished) return finishedRefusal(agency);
-      if (first > record.bets) {
-        return refuse(
-          "outOfOrder",
-          `Cannot store bets from position ${first}: agency ${agency} has ${record.bets} stored`,
-        );
-      }
+      const skipped = batchPlace(
+        agency,
+        first,
+        count,
+        record.bets,
+        record.finished,
+      );
+      if (typeof skipped !== "number") return skipped;
       if (skipped > 0) part = afterLines(part, skipped);
       const next: AgencyRecord = {
         ...record,
@@ -278,13 +272,6 @@ export class BatchWriter {
     await ledger.commit(changed, committed + bytes, streams, digests);
     return outcomes;
   }
-}
-
-function finishedRefusal(agency: number): Refusal {
-  return refuse(
-    "agencyFinished",
-    `Cannot store bets: agency ${agency} has already finished`,
-  );
 }
 
 /** `rows` without its first `n` lines. */

@@ -37,18 +37,15 @@ import {
   type DrawMade,
   WINNERS_FILE,
 } from "./draw_keeper.ts";
-import {
-  type AgencyRecord,
-  decodeLedgerRecords,
-  type StreamIdentity,
-} from "./ledger_record.ts";
+import { decodeLedgerRecords, type StreamIdentity } from "./ledger_record.ts";
+import type { Finished, Progress, StorageBackend } from "./backend.ts";
 import { sameStream, streamConflict } from "./stream_conflict.ts";
 import type { DrawSummary } from "./lottery_state.ts";
 import { storageFullRefusal } from "./storage_full.ts";
 import type { StorageHandles } from "./storage_handles.ts";
 import { StreamHashes } from "./stream_hashes.ts";
 
-export { type Announce, type Draw, type DrawMade, WINNERS_FILE };
+export { type Announce, type Draw, type DrawMade, type Finished, WINNERS_FILE };
 
 /** The lockfile every worker locks around storage, in the storage directory. */
 export const LOCK_FILE = "central.lock";
@@ -60,19 +57,11 @@ export const LEDGER_FILE = "ledger.bin";
 /** The open handles a {@linkcode Store} works with; `main` opens and closes them. */
 export type StoreDeps = StorageHandles;
 
-/** An agency's finish, once recorded in the ledger and counted in KV. */
-export interface Finished {
-  readonly status: "finished";
-  /** The agency's record, finished. */
-  readonly record: AgencyRecord;
-  /** How many agencies have finished. */
-  readonly finished: number;
-  /** True if this call was the one that counted the agency. */
-  readonly first: boolean;
-}
-
-/** The central's durable state: every read and write of it goes through here. */
-export class Store {
+/**
+ * The file store: the central's durable state on one host, every read and
+ * write of it through here; the {@linkcode StorageBackend} of one host.
+ */
+export class Store implements StorageBackend {
   readonly #deps: StoreDeps;
   /** Made at the first batch: recovery, in the supervisor, needs none. */
   #writer: BatchWriter | null = null;
@@ -208,7 +197,7 @@ export class Store {
   }
 
   /** The draw's summary (or `null`) and how many agencies have finished: one KV read. */
-  progress(): Promise<{ draw: DrawSummary | null; finished: number }> {
+  progress(): Promise<Progress> {
     return this.#deps.state.progress();
   }
 

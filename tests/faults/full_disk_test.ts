@@ -18,6 +18,7 @@ import { Ledger } from "../../server/store/ledger.ts";
 import { ledgerKey } from "../../server/store/ledger_mac.ts";
 import { LotteryState } from "../../server/store/lottery_state.ts";
 import { StorageLock } from "../../server/store/storage_lock.ts";
+import { Store } from "../../server/store/store.ts";
 import {
   Central,
   loadingAgencies,
@@ -112,11 +113,14 @@ Deno.test("store: a full disk refuses batches busy, logs once, and resumes when 
     create: true,
   });
   const lottery = new Lottery({
-    lock,
-    state,
-    ledger,
-    betsFile,
-    storageDir: storage,
+    store: new Store({
+      lock,
+      state,
+      ledger,
+      betsFile,
+      storageDir: storage,
+      log,
+    }),
     agencies: 1,
     log,
   });
