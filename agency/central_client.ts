@@ -205,7 +205,7 @@ export class CentralClient implements Disposable {
     const busyMs = Math.round(now - this.#busySince);
     if (busyMs >= this.#options.busyPatienceMs) {
       throw new CentralUnreachableError(
-        `Cannot reach the central at ${this.#hostname}:${this.#port}: busy for ${busyMs} ms (${refusal.message})`,
+        `Cannot reach the central at ${this.#centrals}: busy for ${busyMs} ms (${refusal.message})`,
         { cause: refusal },
       );
     }

@@ -10,6 +10,7 @@ import type { ActionLog } from "../lib/log.ts";
 import type { StorageBackend } from "../server/store/backend.ts";
 import { BETS_FILE } from "../server/store/bets_csv.ts";
 import { Ledger } from "../server/store/ledger.ts";
+import { ledgerKey } from "../server/store/ledger_mac.ts";
 import { LotteryState } from "../server/store/lottery_state.ts";
 import { StorageLock } from "../server/store/storage_lock.ts";
 import { Store } from "../server/store/store.ts";
@@ -42,7 +43,9 @@ export function fileFixture(): BackendFixture {
           const state = handles.use(
             await LotteryState.open(join(dir, "central.kv")),
           );
-          const ledger = handles.use(Ledger.open(join(dir, "ledger.bin")));
+          const ledger = handles.use(
+            Ledger.open(join(dir, "ledger.bin"), ledgerKey("a test secret")),
+          );
           const betsFile = handles.use(
             await Deno.open(join(dir, BETS_FILE), {
               append: true,
