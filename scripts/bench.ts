@@ -18,6 +18,9 @@
  * scenarios, `draw10000000` and `startup10000000`. `--metrics on` runs the
  * central with `METRICS_PORT` and scrapes it every second (the last scrape
  * must agree with bets.csv); `both` runs each scenario off, then on.
+ * Each ingest scenario's physical floor is measured first on the same files
+ * (`bench_floor.ts`) and printed with the ratio to it; a scenario whose input
+ * is missing is skipped with one line naming it.
  * Measured: end-to-end time (first agency started → last agency exited with
  * its winners), bets per second, batch acknowledgement latency (p50, p99 of
  * the agencies' own measurements; the worst agency's), the draw's duration,
@@ -41,6 +44,7 @@ import { runDraw, runStartup, type StoredResult } from "./bench_stored.ts";
 import { cpuSeconds, MemorySampler } from "./bench_proc.ts";
 import { sampleAgency } from "./sample_bets.ts";
 import { freeMetricsPort, MetricsScraper } from "./bench_metrics.ts";
+import { measureFloor } from "./bench_floor.ts";
 import { benchDatabase } from "./bench_pg.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
@@ -64,6 +68,8 @@ interface Result extends StoredResult {
   centralCpuSeconds: number;
   /** CPU time of the agency processes, summed. */
   agenciesCpuSeconds: number;
+  /** The scenario's physical floor, seconds (`bench_floor.ts`), if it has one. */
+  floorSeconds?: number;
 }
 
 /** The columns a scenario without agency processes leaves at 0. */
@@ -99,6 +105,21 @@ const scenarios = values.scenario ??
     "draw10000000",
     "startup10000000",
   ];
+
+/** What a scenario's input lacks (one line), or `null` when it is all there. */
+async function missingInput(name: string): Promise<string | null> {
+  if (name !== "dataset") return null;
+  for (let k = 1; k <= 5; k++) {
+    const file = join(DATASET, `agency-${k}.csv`);
+    try {
+      await Deno.stat(file);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return `${file} is missing`;
+      throw error;
+    }
+  }
+  return null;
+}
 
 async function prepare(
   name: string,
@@ -138,9 +159,16 @@ async function run(name: string, metrics = false): Promise<Result> {
   const stored = /^(draw|startup)(\d+)$/.exec(name);
   if (stored !== null) {
     const [, kind, rows] = stored;
+    const result = await (kind === "draw" ? runDraw : runStartup)(
+      name,
+      Number(rows),
+    );
+    // The start-up check's floor is sha256sum of the same file; the draw has none.
+    const sha256Ms = result.floorSha256Ms;
     return {
       ...NO_PROCESSES,
-      ...await (kind === "draw" ? runDraw : runStartup)(name, Number(rows)),
+      ...result,
+      ...(sha256Ms === undefined ? {} : { floorSeconds: sha256Ms / 1000 }),
     };
   }
   const metricsPort = metrics ? freeMetricsPort() : 0;
@@ -149,6 +177,9 @@ async function run(name: string, metrics = false): Promise<Result> {
   await using _database = pg?.database ?? null;
   try {
     const { files, winners, bets } = await prepare(pg?.base ?? name, dir);
+    const floorFile = join(dir, "floor.bin");
+    const floorSeconds = await measureFloor(files, floorFile);
+    await Deno.remove(floorFile);
     // A second central (`pg2-`), on the same database, takes half the agencies.
     await using second = (pg?.database.centrals ?? 1) < 2
       ? null
@@ -300,6 +331,7 @@ async function run(name: string, metrics = false): Promise<Result> {
       )) / 1024,
       centralCpuSeconds,
       agenciesCpuSeconds,
+      floorSeconds,
     };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -315,23 +347,32 @@ const modes = values.metrics === "both"
   : [values.metrics === "on"];
 for (const name of scenarios) {
   for (const metrics of /^(draw|startup)\d+$/.test(name) ? [false] : modes) {
+    const missing = await missingInput(name);
+    if (missing !== null) {
+      console.error(`skipping ${name}: ${missing}`);
+      break;
+    }
     console.error(`running ${name}${metrics ? " (metrics on)" : ""} …`);
     results.push(await run(name, metrics));
   }
 }
 console.log(
-  "| scenario | agencies | bets | seconds | bets/s | ack p50 ms | ack p99 ms | draw ms | central peak MB (PSS) | central RSS sum MB | agency peak MB | central CPU s | agencies CPU s |",
+  "| scenario | agencies | bets | seconds | floor s | × floor | bets/s | ack p50 ms | ack p99 ms | draw ms | central peak MB (PSS) | central RSS sum MB | agency peak MB | central CPU s | agencies CPU s |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
   console.log(
     `| ${r.scenario} | ${r.agencies} | ${r.bets} | ${r.seconds.toFixed(2)} | ${
-      Math.round(r.betsPerSecond)
-    } | ${r.ackP50Ms.toFixed(2)} | ${r.ackP99Ms.toFixed(2)} | ${
-      r.drawMs.toFixed(0)
-    } | ${r.centralPeakMb.toFixed(0)} | ${r.centralRssSumMb.toFixed(0)} | ${
-      r.agencyPeakMb.toFixed(0)
-    } | ${r.centralCpuSeconds.toFixed(2)} | ${
+      r.floorSeconds?.toFixed(2) ?? "–"
+    } | ${
+      r.floorSeconds === undefined
+        ? "–"
+        : (r.seconds / r.floorSeconds).toFixed(1)
+    } | ${Math.round(r.betsPerSecond)} | ${r.ackP50Ms.toFixed(2)} | ${
+      r.ackP99Ms.toFixed(2)
+    } | ${r.drawMs.toFixed(0)} | ${r.centralPeakMb.toFixed(0)} | ${
+      r.centralRssSumMb.toFixed(0)
+    } | ${r.agencyPeakMb.toFixed(0)} | ${r.centralCpuSeconds.toFixed(2)} | ${
       r.agenciesCpuSeconds.toFixed(2)
     } |`,
   );

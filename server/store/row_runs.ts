@@ -4,21 +4,22 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 
 const LF = 0x0a;
-const COMMA = 0x2c;
-const ZERO = 0x30;
-const NINE = 0x39;
 
 /** A row whose first field is not an agency id: its run's agency. */
 export const NO_AGENCY: number = -1;
 
+/** Bytes of whole rows searched as one string: below V8's large objects. */
+const TEXT_WINDOW = 64 * 1024;
+
 /**
  * Calls `onRun(agency, start, end, rows)` for each run of `rows`
  * consecutive rows of one agency in `bytes[from, to)`, which holds whole
- * LF-terminated rows (the last may lack its LF). A row that does not start
- * with an agency id and a comma is a run of its own, of agency
- * {@linkcode NO_AGENCY}.
+ * LF-terminated rows (the last may lack its LF). A long run may come in
+ * consecutive pieces. A row that does not start with an agency id and a
+ * comma is a run of its own, of agency {@linkcode NO_AGENCY}.
  */
 export function agencyRuns(
   bytes: Uint8Array,
@@ -26,43 +27,53 @@ export function agencyRuns(
   to: number,
   onRun: (agency: number, start: number, end: number, rows: number) => void,
 ): void {
-  let at = from;
-  while (at < to) {
+  // Searched as Latin-1 text (a character per byte, so offsets match):
+  // a string's indexOf costs a fraction of a Uint8Array's per call, and
+  // this runs once per row of every row stored (docs/performance.md).
+  // 64 kB at a time: a larger string waits for a full GC.
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let start = from; start < to;) {
+    let stop = to;
+    if (to - start > TEXT_WINDOW) {
+      const last = bytes.lastIndexOf(LF, start + TEXT_WINDOW - 1);
+      const next = last >= start ? last : bytes.indexOf(LF, start);
+      stop = next === -1 || next >= to ? to : next + 1;
+    }
+    textRuns(buffer.toString("latin1", start, stop), start, onRun);
+    start = stop;
+  }
+}
+
+function textRuns(
+  text: string,
+  base: number,
+  onRun: (agency: number, start: number, end: number, rows: number) => void,
+): void {
+  const length = text.length;
+  const lineEnd = (at: number) => {
+    const lf = text.indexOf("\n", at);
+    return lf === -1 ? length : lf + 1;
+  };
+  let at = 0;
+  while (at < length) {
     let digits = at;
     let agency = 0;
-    for (; digits < to && bytes[digits]! >= ZERO && bytes[digits]! <= NINE;) {
-      agency = agency * 10 + bytes[digits++]! - ZERO;
+    for (let c; (c = text.charCodeAt(digits)) >= 0x30 && c <= 0x39; digits++) {
+      agency = agency * 10 + c - 0x30;
     }
-    const valid = digits > at && digits - at <= 10 && bytes[digits] === COMMA;
-    let end = lineEnd(bytes, at, to);
+    const valid = digits > at && digits - at <= 10 &&
+      text.charCodeAt(digits) === 0x2c;
+    let end = lineEnd(at);
     let rows = 1;
     if (valid) {
-      // The prefix `agency,` is compared byte by byte with the next rows'.
-      const prefix = digits + 1 - at;
-      for (; end < to && samePrefix(bytes, at, end, prefix); rows++) {
-        end = lineEnd(bytes, end, to);
+      const prefix = text.slice(at, digits + 1);
+      for (; end < length && text.startsWith(prefix, end); rows++) {
+        end = lineEnd(end);
       }
     }
-    onRun(valid ? agency : NO_AGENCY, at, end, rows);
+    onRun(valid ? agency : NO_AGENCY, base + at, base + end, rows);
     at = end;
   }
-}
-
-function lineEnd(bytes: Uint8Array, at: number, to: number): number {
-  const lf = bytes.indexOf(LF, at);
-  return lf === -1 || lf >= to ? to : lf + 1;
-}
-
-function samePrefix(
-  bytes: Uint8Array,
-  a: number,
-  b: number,
-  length: number,
-): boolean {
-  for (let i = 0; i < length; i++) {
-    if (bytes[a + i] !== bytes[b + i]) return false;
-  }
-  return true;
 }
 
 /** A chunk of whole rows read from bets.csv: `bytes[0, end)`, at file offset `offset`. */
