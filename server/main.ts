@@ -31,6 +31,7 @@ import { runtimeDir } from "./store/runtime_dir.ts";
 import { Supervisor } from "./process/supervisor.ts";
 import { runTool } from "./ops/tools.ts";
 import { StorageView } from "./ops/storage_view.ts";
+import { PgStorageView } from "./ops/pg_storage_view.ts";
 import { serveLifeline } from "./ops/metrics_channel.ts";
 import { Lottery } from "./lottery.ts";
 import { MeteredLottery, meterServing } from "./ops/metered.ts";
@@ -163,7 +164,9 @@ async function supervisorMain(
       config.metricsPort,
       {
         workers: () => supervisor.workers,
-        storage: await StorageView.open(config.storageDir),
+        storage: config.databaseUrl === ""
+          ? await StorageView.open(config.storageDir)
+          : new PgStorageView(config.databaseUrl),
         agencies: config.agencies,
       },
       log,

@@ -69,15 +69,38 @@ Deno.test("two centrals on PostgreSQL, an agency listing a dead one first: every
     assert.equal(central.stdout.matching(/storage: postgres/).length, 1);
     assert.deepEqual(central.stdout.matching(/postgres:\/\//), []);
   }
-  // `central status` reads the file store: with DATABASE_URL it says so.
+  // `central status` reads the database: every agency, stored and finished,
+  // its winners, and the draw; the URL is never printed.
   await using status = new Program("status", "server/main.ts", [
     "--config",
     join(ROOT, "server", "config.ini"),
+    "--agencies",
+    String(agencies),
     "status",
+    "--json",
   ], env);
-  assert.equal(await status.exit(), 1);
-  assert.match(status.stderr.all.join("\n"), /DATABASE_URL is set/);
-  assert.ok(!status.stderr.all.join("\n").includes(db.url));
+  assert.equal(await status.exit(), 0, status.stderr.all.join("\n"));
+  const shown = JSON.parse(status.stdout.all.join("\n")) as {
+    storage: string;
+    agencies: {
+      agency: number;
+      stored: number;
+      finished: boolean;
+      winners: number;
+    }[];
+    draw: { total: number } | null;
+  };
+  assert.equal(shown.storage, "PostgreSQL (DATABASE_URL)");
+  assert.deepEqual(
+    shown.agencies.map((a) => [a.agency, a.finished, a.winners]),
+    files.winners.map((w, i) => [i + 1, true, w]),
+  );
+  assert.equal(
+    shown.agencies.reduce((sum, a) => sum + a.stored, 0),
+    files.rows.length,
+  );
+  assert.equal(shown.draw?.total, files.winners.reduce((s, w) => s + w, 0));
+  assert.ok(!status.stdout.all.join("\n").includes(db.url));
   await using client = new PgClient(db.url, 1);
   const rows = await client.run((sql) =>
     sql<{ agency: number; row: string }[]>`select agency, row from bets`

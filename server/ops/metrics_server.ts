@@ -10,7 +10,7 @@
 import { AggregatorRegistry, Gauge, Registry } from "prom-client";
 import type { ActionLog } from "../../lib/log.ts";
 import type { WorkerHandle } from "../process/supervisor.ts";
-import type { StorageView } from "./storage_view.ts";
+import type { StorageReader } from "./storage_view.ts";
 import { type MetricsJson, PER_WORKER } from "./worker_metrics.ts";
 
 /** How long a scrape waits for a worker's figures before leaving it out. */
@@ -20,8 +20,8 @@ export const WORKER_ANSWER_MS = 2_000;
 export interface MetricsSources {
   /** The workers running now, by slot. */
   readonly workers: () => ReadonlyMap<number, WorkerHandle>;
-  /** The storage directory, read-only; the server closes it when it stops. */
-  readonly storage: StorageView;
+  /** The storage (directory or database), read-only; closed when it stops. */
+  readonly storage: StorageReader;
   /** How many agencies the draw waits for. */
   readonly agencies: number;
 }
@@ -178,7 +178,7 @@ export class MetricsServer implements AsyncDisposable {
     try {
       await this.#server.shutdown();
     } finally {
-      this.#sources.storage[Symbol.dispose]();
+      await this.#sources.storage[Symbol.asyncDispose]();
     }
   }
 }

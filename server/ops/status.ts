@@ -1,31 +1,45 @@
 /**
  * `central status`: where every agency stands in a storage directory, and
  * the draw, as a table for an operator or JSON (`--json`) for a script. It
- * reads the directory through a {@linkcode StorageView}, so a running
+ * reads the directory through a {@linkcode StorageView}, or the database
+ * (`DATABASE_URL`) through a {@linkcode PgStorageView}, so a running
  * central is not disturbed.
  *
  * @module
  */
+import { PgStorageView } from "./pg_storage_view.ts";
 import { type StorageSnapshot, StorageView } from "./storage_view.ts";
 
-/** Reads `storageDir` and returns what `central status` prints. */
+/**
+ * Reads the database `databaseUrl` names, or else `storageDir`, and
+ * returns what `central status` prints.
+ */
 export async function statusText(
   storageDir: string,
+  databaseUrl: string,
   agencies: number,
   json: boolean,
 ): Promise<string> {
-  using view = await StorageView.open(storageDir);
-  const snapshot = await view.snapshot(agencies);
+  let snapshot: StorageSnapshot;
+  let storage = storageDir;
+  if (databaseUrl !== "") {
+    await using view = new PgStorageView(databaseUrl);
+    snapshot = await view.snapshot(agencies);
+    storage = "PostgreSQL (DATABASE_URL)";
+  } else {
+    using view = await StorageView.open(storageDir);
+    snapshot = await view.snapshot(agencies);
+  }
   return json
-    ? JSON.stringify(statusJson(storageDir, snapshot)) + "\n"
-    : statusTable(storageDir, snapshot);
+    ? JSON.stringify(statusJson(storage, snapshot)) + "\n"
+    : statusTable(storage, snapshot);
 }
 
 /** The snapshot as `--json` prints it: dates in ISO 8601. */
-function statusJson(storageDir: string, snapshot: StorageSnapshot) {
+function statusJson(storage: string, snapshot: StorageSnapshot) {
   const { draw } = snapshot;
   return {
-    storageDir,
+    storage,
     agencies: snapshot.agencies,
     stored: snapshot.stored,
     finished: snapshot.finished,

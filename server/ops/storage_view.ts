@@ -52,8 +52,14 @@ export interface StorageSnapshot {
   } | null;
 }
 
+/** What `status` and `/metrics` read: a storage directory or the database. */
+export interface StorageReader extends AsyncDisposable {
+  /** Where every agency stands now (agencies 1 to `agencies` at least). */
+  snapshot(agencies?: number): Promise<StorageSnapshot>;
+}
+
 /** Reads a storage directory without disturbing the central that runs on it. */
-export class StorageView implements Disposable {
+export class StorageView implements Disposable, StorageReader {
   readonly #dir: string;
   readonly #state: LotteryState;
   readonly #records = new Map<number, AgencyRecord>();
@@ -184,5 +190,11 @@ export class StorageView implements Disposable {
   /** Closes the KV handle. Idempotent. */
   [Symbol.dispose](): void {
     this.#state[Symbol.dispose]();
+  }
+
+  /** As {@linkcode StorageView[Symbol.dispose]}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this[Symbol.dispose]();
+    return Promise.resolve();
   }
 }

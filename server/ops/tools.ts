@@ -12,8 +12,8 @@ import { statusText } from "./status.ts";
 /**
  * Runs `tool` and returns its exit code: `health` 0 when the central
  * serves agencies, else 1 with one line on stderr; `status` prints where
- * every agency stands (JSON with `json`), 1 when the storage directory
- * cannot be read or the central stores in PostgreSQL.
+ * every agency stands (JSON with `json`), 1 when the storage directory or
+ * the database cannot be read.
  */
 export async function runTool(
   tool: "health" | "status",
@@ -39,13 +39,13 @@ export async function runTool(
     Deno.stdout.writeSync(out.encode("healthy\n"));
     return 0;
   }
-  if (config.databaseUrl !== "") {
-    return fail(
-      "Cannot show status: DATABASE_URL is set, and status reads the file store only (the database's agencies table holds each agency's count and finish)",
-    );
-  }
   try {
-    const text = await statusText(config.storageDir, config.agencies, json);
+    const text = await statusText(
+      config.storageDir,
+      config.databaseUrl,
+      config.agencies,
+      json,
+    );
     Deno.stdout.writeSync(out.encode(text));
     return 0;
   } catch (error) {
