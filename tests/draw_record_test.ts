@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { encodeDrawRecord } from "../server/store/ledger_record.ts";
 import {
   agency,
   Central,
@@ -129,6 +130,49 @@ Deno.test("a winners file with no draw in the ledger (cut back before it) stops 
   assert.equal(await central.exit(), 1);
   const line = await central.stdout.waitFor(/action: central \| result: fail/);
   assert.match(line, /winners\.json is there but ledger\.bin holds no draw/);
+  assert.deepEqual(
+    central.stdout.matching(/action: (sorteo|central_ready)/),
+    [],
+  );
+});
+
+Deno.test("a winners file and draw record changed to match each other stop the start", async () => {
+  await using dir = await tempDir("tp0-draw-record-");
+  const storage = join(dir.path, "storage");
+  await drawMade(dir.path, storage);
+  // A writer without AUTH_SECRET gives agency 1 one more winner: the
+  // winners file, both draw records (digest and CRC) and no KV file agree.
+  const path = join(storage, "winners.json");
+  const winners = JSON.parse(await Deno.readTextFile(path)) as Record<
+    string,
+    string[]
+  >;
+  winners["1"]!.push("99999999");
+  const forged = new TextEncoder().encode(JSON.stringify(winners));
+  await Deno.writeFile(path, forged);
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", forged),
+  );
+  const ledger = join(storage, "ledger.bin");
+  const size = (await Deno.stat(ledger)).size;
+  await Deno.truncate(ledger, size - 2 * DRAW_RECORD);
+  for (const logged of [false, true]) {
+    await Deno.writeFile(
+      ledger,
+      encodeDrawRecord({ agencies: 2, digest, logged }),
+      { append: true },
+    );
+  }
+  assert.equal((await Deno.stat(ledger)).size, size);
+  for await (const entry of Deno.readDir(storage)) {
+    if (entry.name.startsWith("central.kv")) {
+      await Deno.remove(join(storage, entry.name));
+    }
+  }
+  await using central = new Central(storage, { AGENCIES: "2" });
+  assert.equal(await central.exit(), 1);
+  const line = await central.stdout.waitFor(/action: central \| result: fail/);
+  assert.match(line, /is not the draw of bets\.csv/);
   assert.deepEqual(
     central.stdout.matching(/action: (sorteo|central_ready)/),
     [],

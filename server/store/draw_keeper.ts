@@ -132,11 +132,7 @@ export class DrawKeeper {
 
   /** Makes the winners file of the draw `record` again from bets.csv. */
   async #repair(record: DrawRecord, digest: string): Promise<Draw> {
-    const ids = Array.from(
-      { length: record.agencies },
-      (_, i) => String(i + 1),
-    );
-    const { draw, bytes } = await this.#scan(ids);
+    const { draw, bytes } = await this.#scan(agencyIds(record));
     if (draw.summary.digest !== digest) {
       throw new Error(
         `Cannot serve the draw: ${WINNERS_FILE} does not match the committed draw, and neither does a new scan of bets.csv`,
@@ -147,6 +143,24 @@ export class DrawKeeper {
       total: draw.summary.total,
     });
     return draw;
+  }
+
+  /**
+   * Start-up (hold the lock, refreshed, bets.csv verified): the draw the
+   * ledger records must be the draw of bets.csv, so a draw record and a
+   * winners file changed to match each other are refused. One scan.
+   */
+  async check(): Promise<void> {
+    const record = this.#deps.ledger.draw;
+    if (record === null) return;
+    const { draw } = await this.#scan(agencyIds(record));
+    if (draw.summary.digest !== toHex(record.digest)) {
+      throw new Error(
+        `Cannot recover storage: the draw the ledger records (winners' SHA-256 ${
+          toHex(record.digest)
+        }) is not the draw of bets.csv (${draw.summary.digest}); restore the storage directory as it was, or move it away to start afresh`,
+      );
+    }
   }
 
   /** The draw from the committed bets.csv, for the agencies `ids`. Hold the lock. */
@@ -246,6 +260,11 @@ function summarize(
     total += documents.length;
   }
   return { summary: { total, perAgency, digest }, winners };
+}
+
+/** The ids of the agencies a draw was made for: "1" to its count. */
+function agencyIds(record: DrawRecord): string[] {
+  return Array.from({ length: record.agencies }, (_, i) => String(i + 1));
 }
 
 /** SHA-256 of `bytes`, in hex. */

@@ -248,6 +248,7 @@ export class Store implements StorageBackend {
         await Deno.readFile(this.#path(LEDGER_FILE)),
       );
       await ledger.verifyBets(this.#path(BETS_FILE), BETS_FILE, commits);
+      await this.#draws.check();
       const verifyMs = performance.now() - started;
       const finished = await this.#checkCounter();
       if (ledger.draw === null && await state.draw() !== null) {
