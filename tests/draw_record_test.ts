@@ -40,6 +40,15 @@ async function drawMade(dir: string, storage: string): Promise<string[]> {
   return winners;
 }
 
+/** Deletes the KV file and its journals, as a lost `central.kv`. */
+async function removeKv(storage: string): Promise<void> {
+  for await (const entry of Deno.readDir(storage)) {
+    if (entry.name.startsWith("central.kv")) {
+      await Deno.remove(join(storage, entry.name));
+    }
+  }
+}
+
 /** Starts the central again; returns it once ready, with its recovery line. */
 async function restarted(storage: string) {
   const central = new Central(storage, { AGENCIES: "2" });
@@ -62,11 +71,7 @@ Deno.test("with central.kv deleted after the draw, the restart keeps the draw an
   await using dir = await tempDir("tp0-draw-record-");
   const storage = join(dir.path, "storage");
   const winners = await drawMade(dir.path, storage);
-  for await (const entry of Deno.readDir(storage)) {
-    if (entry.name.startsWith("central.kv")) {
-      await Deno.remove(join(storage, entry.name));
-    }
-  }
+  await removeKv(storage);
   const { central, port, recovered } = await restarted(storage);
   await using _central = central;
   assert.equal(field(recovered, "draw"), "done");
@@ -121,11 +126,7 @@ Deno.test("a winners file with no draw in the ledger (cut back before it) stops 
   const ledger = join(storage, "ledger.bin");
   const size = (await Deno.stat(ledger)).size;
   await Deno.truncate(ledger, size - 2 * DRAW_RECORD);
-  for await (const entry of Deno.readDir(storage)) {
-    if (entry.name.startsWith("central.kv")) {
-      await Deno.remove(join(storage, entry.name));
-    }
-  }
+  await removeKv(storage);
   await using central = new Central(storage, { AGENCIES: "2" });
   assert.equal(await central.exit(), 1);
   const line = await central.stdout.waitFor(/action: central \| result: fail/);
@@ -164,11 +165,7 @@ Deno.test("a winners file and draw record changed to match each other stop the s
     );
   }
   assert.equal((await Deno.stat(ledger)).size, size);
-  for await (const entry of Deno.readDir(storage)) {
-    if (entry.name.startsWith("central.kv")) {
-      await Deno.remove(join(storage, entry.name));
-    }
-  }
+  await removeKv(storage);
   await using central = new Central(storage, { AGENCIES: "2" });
   assert.equal(await central.exit(), 1);
   const line = await central.stdout.waitFor(/action: central \| result: fail/);
