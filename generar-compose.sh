@@ -222,7 +222,7 @@ document() {
 
 for ((k = 1; k <= clients; k++)); do
   if [ ! -f "$data_dir/agency-$k.csv" ]; then
-    echo "note: $data_dir/agency-$k.csv does not exist: client$k gets no data file (deno task generate-data --agencies $clients)" >&2
+    echo "note: $data_dir/agency-$k.csv does not exist: client$k gets no data file (the generate-data task of deno.json makes agency files)" >&2
   fi
 done
 # It holds the secret: readable by its owner only (when it is created).
