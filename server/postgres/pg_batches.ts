@@ -15,7 +15,7 @@ import {
 } from "../outcomes.ts";
 import type { StreamIdentity } from "../store/ledger_record.ts";
 import { streamConflict } from "../store/stream_conflict.ts";
-import { batchPlace } from "../store/batch_rule.ts";
+import { batchPlace, settleGroup } from "../store/batch_rule.ts";
 import type { PgClient, Sql } from "./pg_client.ts";
 
 /** Most bets one group commit takes (more wait for the next one). */
@@ -112,11 +112,7 @@ export class PgBatches {
           this.#log.error("storage_write", "fail", { error: refusal.reason });
           outcomes = group.map(() => refusal);
         }
-        for (const [i, queued] of group.entries()) {
-          const outcome = outcomes[i]!;
-          if (outcome.status === "refused") queued.pipeline.refuse(outcome);
-          queued.resolve(outcome);
-        }
+        settleGroup(group, outcomes);
       }
     } finally {
       this.#running = false;

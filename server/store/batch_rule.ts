@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { refuse, type StoreOutcome } from "../outcomes.ts";
+import { type Pipeline, refuse, type StoreOutcome } from "../outcomes.ts";
 
 /**
  * How many of a batch's `count` bets, the first of them bet `first` of
@@ -36,4 +36,22 @@ export function batchPlace(
     );
   }
   return skipped;
+}
+
+/**
+ * Hands each batch of a committed (or failed) group its outcome, in order;
+ * a refusal also stops the rest of that batch's connection's requests.
+ */
+export function settleGroup(
+  group: readonly {
+    readonly pipeline: Pipeline;
+    readonly resolve: (outcome: StoreOutcome) => void;
+  }[],
+  outcomes: readonly StoreOutcome[],
+): void {
+  for (const [i, queued] of group.entries()) {
+    const outcome = outcomes[i]!;
+    if (outcome.status === "refused") queued.pipeline.refuse(outcome);
+    queued.resolve(outcome);
+  }
 }

@@ -15,7 +15,7 @@ import { Spool } from "./spool.ts";
 import { storageFullRefusal } from "./storage_full.ts";
 import type { StorageLock } from "./storage_lock.ts";
 import { streamConflict } from "./stream_conflict.ts";
-import { batchPlace } from "./batch_rule.ts";
+import { batchPlace, settleGroup } from "./batch_rule.ts";
 
 /**
  * Most agencies in one group commit, which bounds a ledger record (21 bytes
@@ -156,11 +156,7 @@ export class BatchWriter {
           });
           outcomes = group.map(() => refusal);
         }
-        for (const [i, queued] of group.entries()) {
-          const outcome = outcomes[i]!;
-          if (outcome.status === "refused") queued.pipeline.refuse(outcome);
-          queued.resolve(outcome);
-        }
+        settleGroup(group, outcomes);
       }
     } finally {
       this.#running = false;
