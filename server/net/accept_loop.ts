@@ -6,30 +6,36 @@
  */
 import { Backoff } from "../../lib/backoff.ts";
 import type { ActionLog } from "../../lib/log.ts";
-import { writeAll } from "../../lib/net.ts";
-import { Timer } from "../../lib/timer.ts";
-import { encodeMessage, type ErrorCodeName } from "../../protocol/messages.ts";
+import type { ErrorCodeName } from "../../protocol/messages.ts";
 import { Admission, type AdmissionLimits } from "./admission.ts";
+import { BusyDoor, type HoldLimits, RETRY_AFTER_MS } from "./busy_door.ts";
 import { ECHO_LINES } from "./echo_probe.ts";
 import { LineBudget } from "./failure_log.ts";
 import type { RequestHandler } from "./handlers.ts";
 import { type OpeningOptions, Session } from "./session.ts";
 
-/** When a peer refused for want of room is told to come back, in ms. */
-export const RETRY_AFTER_MS = 100;
+export { RETRY_AFTER_MS } from "./busy_door.ts";
+
+/** How long a refused or evicted unproven peer is held before its answer. */
+const HOLD_MS = 2_000;
 
 /**
  * The budget of connections not proven yet, for a worker that serves
- * `maxConnections` agencies: a quarter of it (at least 4, at most 256),
- * half of that per source address, and a grace of 150 ms before a silent
- * one may be evicted for a newer one.
+ * `maxConnections` agencies: as many (at least 4, at most 1,024), half of
+ * that per source address, a grace of 150 ms before a silent one may be
+ * evicted for a newer one; and the refused or evicted ones held for 2 s
+ * before their `busy`, twice `maxConnections` of them at most.
  */
-export function admissionLimits(maxConnections: number): AdmissionLimits {
-  const perWorker = Math.min(256, Math.max(4, Math.ceil(maxConnections / 4)));
+export function admissionLimits(
+  maxConnections: number,
+): AdmissionLimits & HoldLimits {
+  const perWorker = Math.min(1_024, Math.max(4, maxConnections));
   return {
     perWorker,
     perAddress: Math.max(1, Math.floor(perWorker / 2)),
     graceMs: 150,
+    holdMs: HOLD_MS,
+    maxHeld: 2 * maxConnections,
   };
 }
 
@@ -51,7 +57,7 @@ export interface ServeOptions {
    * The separate budget of connections not proven yet (default
    * {@linkcode admissionLimits} of `maxConnections`).
    */
-  readonly admission?: AdmissionLimits;
+  readonly admission?: AdmissionLimits & HoldLimits;
   /** How long shutdown waits for in-flight requests before closing them. */
   readonly shutdownDeadlineMs: number;
   /** Told the number of open connections whenever it changes (metrics). */
@@ -70,7 +76,8 @@ export interface ServeOptions {
  * key cannot take the places of proven agencies, nor keep new agencies
  * out for long; past `maxConnections` proven ones, or when no room can be
  * made, a peer gets the `busy` error frame, saying when to come back, and
- * is closed. Once `stop` aborts it stops
+ * is closed ({@linkcode BusyDoor}: an unproven one refused or evicted only
+ * after a hold, so a crowd that reconnects at once cannot spin the CPU). Once `stop` aborts it stops
  * accepting (closes the listener), lets in-flight requests finish within
  * the deadline, closes every connection, and returns.
  */
@@ -82,9 +89,9 @@ export async function serve(
   const { log } = options;
   const sessions = new Set<Session>();
   const proven = new Set<Session>();
-  const unproven = new Admission<Session>(
-    options.admission ?? admissionLimits(options.maxConnections),
-  );
+  const limits = options.admission ?? admissionLimits(options.maxConnections);
+  const unproven = new Admission<Session>(limits);
+  using door = new BusyDoor(log, options.idleTimeoutMs, limits);
   // The course's two lines per connection, up to a budget per window; past
   // it a flood of connections is counted, and summed up in one line.
   using acceptLines = new LineBudget((left) =>
@@ -117,8 +124,6 @@ export async function serve(
   };
   stop.addEventListener("abort", closeListener, { once: true });
   log.info("accept_connections", "in_progress");
-  // Refused peers whose close is not yet done (see refuseBusy).
-  const draining = { count: 0 };
   // Out of file descriptors (or memory): pause, so the loop does not spin.
   const backoff = new Backoff(10, 1_000);
   try {
@@ -136,12 +141,17 @@ export async function serve(
         log.warning("accept_connections", "fail", {
           error: (error as Error).message,
         });
-        if (isShortage(error)) await backoff.wait(stop);
+        if (isShortage(error)) {
+          // Held peers give their descriptors back first.
+          door.shed();
+          await backoff.wait(stop);
+        }
         continue;
       }
       backoff.reset();
       const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
-      let room: Room = proven.size >= options.maxConnections
+      const full = proven.size >= options.maxConnections;
+      let room: Room = full
         ? {
           admit: false,
           reason:
@@ -149,8 +159,10 @@ export async function serve(
         }
         : unproven.room(ip);
       if (room.admit && room.evict !== null) {
-        if (room.evict.evict(RETRY_AFTER_MS)) unproven.delete(room.evict);
-        else room = { admit: false, reason: "no connection can make room" };
+        const evicted = room.evict;
+        if (evicted.evict(RETRY_AFTER_MS, () => door.holdFor(evicted.done))) {
+          unproven.delete(evicted);
+        } else room = { admit: false, reason: "no connection can make room" };
       }
       if (!room.admit) {
         log.error("accept_connections", "fail", {
@@ -158,7 +170,8 @@ export async function serve(
           error: `Cannot accept connection: ${room.reason}`,
         });
         options.onRefusal?.("busy");
-        refuseBusy(conn, options, room.reason, draining);
+        // A peer refused for want of agencies' places is told at once.
+        door.refuse(conn, room.reason, !full);
         continue;
       }
       if (acceptLines.take(ip, "")) {
@@ -226,78 +239,7 @@ function isShortage(error: unknown): boolean {
   return typeof code === "string" && SHORTAGES.has(code);
 }
 
-/** Refused peers at most whose close waits for their end (see refuseBusy). */
-const MAX_DRAINING = 1_024;
-/** How long a refused peer's close waits for its end. */
-const DRAIN_MS = 1_000;
-
-/**
- * No room: the protocol's `busy` error frame, saying to come back after
- * {@linkcode RETRY_AFTER_MS}, then the close. Written in the background,
- * within the idle deadline, so the accept loop never waits on a peer. The
- * close waits (up to {@linkcode DRAIN_MS}) for the peer's end, reading what
- * it sent meanwhile: closing with its hello unread would reset the
- * connection, and the peer might lose the frame that tells it when to
- * come back.
- */
-function refuseBusy(
-  conn: Deno.Conn,
-  options: ServeOptions,
-  reason: string,
-  draining: { count: number },
-): void {
-  const frame = encodeMessage({
-    kind: "error",
-    code: "busy",
-    message: `Cannot accept connection: ${reason}; try again later`,
-    retryAfterMs: RETRY_AFTER_MS,
-  });
-  const drain = draining.count < MAX_DRAINING;
-  if (drain) draining.count++;
-  const deadline = new Timer(
-    drain ? Math.min(options.idleTimeoutMs, DRAIN_MS) : options.idleTimeoutMs,
-    () => close(conn),
-  );
-  writeAll(conn, frame).then(
-    () => drain ? drainThenClose(conn, options.log) : undefined,
-    (error: unknown) =>
-      options.log.debug("send_error_reply", "fail", {
-        error: (error as Error).message,
-      }),
-  ).finally(() => {
-    if (drain) draining.count--;
-    deadline.cancel();
-    close(conn);
-  });
-}
-
-/**
- * Ends our side, then reads until the peer's end, an error (logged at
- * DEBUG: a refused peer's failure is no news), or the close. Never throws.
- */
-async function drainThenClose(conn: Deno.Conn, log: ActionLog): Promise<void> {
-  const buffer = new Uint8Array(1024);
-  try {
-    await conn.closeWrite();
-    while (await conn.read(buffer) !== null) {
-      // What the peer sent before it read the refusal is of no use.
-    }
-  } catch (error) {
-    log.debug("refused_connection_closed", "fail", {
-      error: (error as Error).message,
-    });
-  }
-}
-
 /** Whether a connection gets in, and whom it evicts. */
 type Room =
   | { readonly admit: true; readonly evict: Session | null }
   | { readonly admit: false; readonly reason: string };
-
-function close(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.BadResource)) throw error;
-  }
-}

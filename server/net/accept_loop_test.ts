@@ -15,6 +15,7 @@ import {
 } from "../../protocol/messages.ts";
 import { RETRY_AFTER_MS, serve, type ServeOptions } from "./accept_loop.ts";
 import type { AdmissionLimits } from "./admission.ts";
+import type { HoldLimits } from "./busy_door.ts";
 import { Authenticator } from "./authenticator.ts";
 import { FailureLog } from "./failure_log.ts";
 import { openConnection } from "../../agency/handshake.ts";
@@ -31,7 +32,7 @@ function recorder(): { log: ActionLog; lines: string[] } {
 function options(
   log: ActionLog,
   maxConnections = 16,
-  admission?: AdmissionLimits,
+  admission?: AdmissionLimits & HoldLimits,
 ): ServeOptions {
   return {
     admission,
@@ -116,7 +117,13 @@ Deno.test("past the budget of unproven connections a peer is told busy, and when
   const { port } = listener.addr;
   const stop = new AbortController();
   const { log, lines } = recorder();
-  const limits = { perWorker: 1, perAddress: 1, graceMs: 60_000 };
+  const limits = {
+    perWorker: 1,
+    perAddress: 1,
+    graceMs: 60_000,
+    holdMs: 0,
+    maxHeld: 0,
+  };
   const serving = serve(listener, options(log, 16, limits), stop.signal);
   using first = await accepted(port, lines);
   using second = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -139,7 +146,13 @@ Deno.test("a silent unproven connection past its grace is evicted for a newer on
   const { port } = listener.addr;
   const stop = new AbortController();
   const { log, lines } = recorder();
-  const limits = { perWorker: 1, perAddress: 1, graceMs: 0 };
+  const limits = {
+    perWorker: 1,
+    perAddress: 1,
+    graceMs: 0,
+    holdMs: 0,
+    maxHeld: 0,
+  };
   const serving = serve(listener, options(log, 16, limits), stop.signal);
   using first = await accepted(port, lines);
   using second = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -148,6 +161,66 @@ Deno.test("a silent unproven connection past its grace is evicted for a newer on
   assert.equal(answer.retryAfterMs, RETRY_AFTER_MS);
   assert.ok(second.remoteAddr);
   assert.deepEqual(lines.filter((l) => / fail /.test(l)), [], "no fail line");
+  stop.abort();
+  await serving;
+});
+
+Deno.test("a refused unproven peer is held, unread, before its busy; past the budget of holds, told at once", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const stop = new AbortController();
+  const { log, lines } = recorder();
+  const limits = {
+    perWorker: 1,
+    perAddress: 1,
+    graceMs: 60_000,
+    holdMs: 60_000,
+    maxHeld: 1,
+  };
+  const serving = serve(listener, options(log, 16, limits), stop.signal);
+  using _first = await accepted(port, lines);
+  using held = await Deno.connect({ hostname: "127.0.0.1", port });
+  await held.write(new Uint8Array(45).fill(6, 0, 1));
+  const refused = /^accept_connections fail .*per address is 1/;
+  const deadline = Date.now() + 5_000;
+  while (!lines.some((l) => refused.test(l))) {
+    assert.ok(Date.now() < deadline, "the second connection is refused");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  // The one hold is taken: the next refused peer is told at once.
+  using told = await Deno.connect({ hostname: "127.0.0.1", port });
+  const answer = await busyAnswer(told);
+  assert.ok(answer.kind === "error" && answer.code === "busy");
+  // The held one has had no answer; the stop closes it without one.
+  stop.abort();
+  await serving;
+  const buffer = new Uint8Array(64);
+  const read = await held.read(buffer).catch((error) => {
+    assert.ok(error instanceof Deno.errors.ConnectionReset, String(error));
+    return null;
+  });
+  assert.equal(read, null, "no busy frame before the stop");
+});
+
+Deno.test("an evicted unproven peer is held before its busy", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const stop = new AbortController();
+  const { log, lines } = recorder();
+  const limits = {
+    perWorker: 1,
+    perAddress: 1,
+    graceMs: 0,
+    holdMs: 300,
+    maxHeld: 4,
+  };
+  const serving = serve(listener, options(log, 16, limits), stop.signal);
+  using first = await accepted(port, lines);
+  const evictedAt = performance.now();
+  using _second = await Deno.connect({ hostname: "127.0.0.1", port });
+  const answer = await busyAnswer(first);
+  assert.ok(answer.kind === "error" && answer.code === "busy");
+  assert.ok(performance.now() - evictedAt >= 150, "held for the hold");
   stop.abort();
   await serving;
 });

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { Timer } from "../../lib/timer.ts";
 import { Watchdog } from "../../lib/watchdog.ts";
 import { BufferedReader } from "../../protocol/buffered_reader.ts";
 import { HEADER_SIZE, readFrameAfterHeader } from "../../protocol/frame.ts";
@@ -82,6 +83,8 @@ export class Session implements AsyncDisposable {
   readonly #onProven: () => void;
   /** Sent away to make room (see {@linkcode Session.evict}): ends quietly. */
   #evicted = false;
+  /** The hold of an evicted connection before its `busy` (see `evict`). */
+  #hold: Timer | null = null;
   /** The deadline of the error reply sent before closing. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The idle deadline of the read in progress (one timer, not one per read). */
@@ -134,25 +137,30 @@ export class Session implements AsyncDisposable {
 
   /**
    * Sends a connection that has not proven its agency away, to make room
-   * for a newer one: the `busy` error, saying to come back after
-   * `retryAfterMs`, then the close; nothing is logged for it. Only while
-   * it waits for its peer: a connection whose proof is being checked, or
-   * that is proven, is kept (false).
+   * for a newer one: after `hold()` ms (during which nothing more of it is
+   * served), the `busy` error, saying to come back after `retryAfterMs`,
+   * then the close; nothing is logged for it. Only while it waits for its
+   * peer: a connection whose proof is being checked, or that is proven, is
+   * kept (false, and `hold` is not called).
    */
-  evict(retryAfterMs: number): boolean {
+  evict(retryAfterMs: number, hold: () => number = () => 0): boolean {
     if (this.#peer !== null || this.#state !== "waiting") return false;
     this.#evicted = true;
     this.#state = "stopping";
-    this.#replies.push(Promise.resolve({
-      messages: [{
-        kind: "error",
-        code: "busy",
-        message:
-          "Cannot keep the connection: it has not proven an agency and newer ones wait; try again later",
-        retryAfterMs,
-      }],
-      close: true,
-    }));
+    const busy = () =>
+      this.#replies.push(Promise.resolve({
+        messages: [{
+          kind: "error",
+          code: "busy",
+          message:
+            "Cannot keep the connection: it has not proven an agency and newer ones wait; try again later",
+          retryAfterMs,
+        }],
+        close: true,
+      }));
+    const holdMs = hold();
+    if (holdMs > 0) this.#hold = new Timer(holdMs, busy);
+    else busy();
     return true;
   }
 
@@ -213,6 +221,7 @@ export class Session implements AsyncDisposable {
       this.#idle[Symbol.dispose]();
       this.#replies[Symbol.dispose]();
       this.#peer?.resends.end();
+      this.#hold?.cancel();
       clearTimeout(this.#timer);
       this.#close();
       log.debug("connection_closed", "success", { ip: this.#ip });
@@ -286,6 +295,8 @@ export class Session implements AsyncDisposable {
 
   /** One step of the opening exchange; once proven, the connection is bound. */
   async #open(message: Message): Promise<void> {
+    // Evicted while its frame was read: it is served no more.
+    if (this.#evicted) throw new StopRequested();
     const peer = await this.#exchange.step(message);
     if (peer === null) return;
     this.#peer = peer;

@@ -3,7 +3,8 @@
  * this host that send a hello and never prove, each reconnecting as soon
  * as it is closed, while the five course agencies load the course dataset.
  * The crowd lasts `CROWD_SECONDS` (20 by default, under `deno task test`;
- * 90, the issue's trial, under `deno task test:faults`).
+ * 90, the issue's trial, under `deno task test:faults`); the agencies must
+ * take at most twice as long as without it.
  *
  *   CROWD_SECONDS=90 deno test -A tests/faults/keyless_crowd_test.ts
  */
@@ -98,34 +99,41 @@ async function loadDataset(
 }
 
 /**
- * The trial: the dataset loaded without a crowd, then again while a crowd
- * of `size` keyless connections runs for `seconds`. Every agency must get
- * in, load, and have its winners while the crowd is still at the door.
- * The two times are printed, as a measurement (not a limit).
+ * The trial: the dataset loaded without a crowd (three times, for a steady
+ * baseline: the median counts), then again while a crowd of `size` keyless
+ * connections runs for `seconds`. Every agency must get in, load, and have
+ * its winners while the crowd is still at the door, within twice the time
+ * it took without it.
  */
 async function keylessCrowdTrial(
   seconds: number,
   size: number,
 ): Promise<void> {
   await using dir = await tempDir("tp0-crowd-");
-  const alone = await loadDataset(dir.path, "alone", 120_000);
+  const alone: number[] = [];
+  for (const run of [1, 2, 3]) {
+    alone.push((await loadDataset(dir.path, `alone-${run}`, 120_000)).ms);
+  }
+  const baseline = alone.sort((a, b) => a - b)[1]!;
   // Every agency must be done while the crowd is still there.
   const crowded = await loadDataset(dir.path, "crowded", seconds * 1_000, {
     size,
     seconds,
   });
   const count = crowded.crowd!;
+  const ratio = crowded.ms / baseline;
   console.log(
     `keyless crowd of ${size} for ${seconds} s: the dataset loaded in ${
-      Math.round(alone.ms)
+      alone.map(Math.round).join("/")
     } ms alone, ${Math.round(crowded.ms)} ms with the crowd (${
-      (crowded.ms / alone.ms).toFixed(2)
-    }x); the crowd opened ${count.connections} connections, ${count.busy} told busy`,
+      ratio.toFixed(2)
+    }x the median); the crowd opened ${count.connections} connections, ${count.busy} told busy`,
   );
+  assert.ok(ratio <= 2, `${ratio.toFixed(2)}x the time without the crowd`);
 }
 
 const SECONDS = Number(Deno.env.get("CROWD_SECONDS") ?? "20");
 
-Deno.test(`a keyless crowd of 3,000 for ${SECONDS} s: the 5 course agencies load and get 2/3/3/2/0 during it`, async () => {
+Deno.test(`a keyless crowd of 3,000 for ${SECONDS} s: the 5 course agencies load and get 2/3/3/2/0 during it, within 2x the time`, async () => {
   await keylessCrowdTrial(SECONDS, 3_000);
 });
