@@ -7,7 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { encodeDrawRecord } from "../server/store/ledger_record.ts";
+import {
+  decodeLedgerRecords,
+  encodeDrawRecord,
+} from "../server/store/ledger_record.ts";
 import {
   agency,
   Central,
@@ -17,7 +20,7 @@ import {
 } from "./harness.ts";
 
 /** Bytes of the ledger record saying the draw's line was written. */
-const DRAW_RECORD = 45;
+const DRAW_RECORD = 85;
 
 /** Two agencies load and get their winners; the central stops cleanly. */
 async function drawMade(dir: string, storage: string): Promise<string[]> {
@@ -155,12 +158,19 @@ Deno.test("a winners file and draw record changed to match each other stop the s
     await crypto.subtle.digest("SHA-256", forged),
   );
   const ledger = join(storage, "ledger.bin");
-  const size = (await Deno.stat(ledger)).size;
+  const bytes = await Deno.readFile(ledger);
+  const size = bytes.length;
+  // Its records re-encoded with the new digest; their MACs, which it cannot
+  // make, kept.
+  const records = [2, 1].map((k) => {
+    const at = size - k * DRAW_RECORD;
+    return decodeLedgerRecords(bytes.subarray(at, at + DRAW_RECORD)).draws[0]!;
+  });
   await Deno.truncate(ledger, size - 2 * DRAW_RECORD);
-  for (const logged of [false, true]) {
+  for (const record of records) {
     await Deno.writeFile(
       ledger,
-      encodeDrawRecord({ agencies: 2, digest, logged }),
+      encodeDrawRecord({ ...record, digest }),
       { append: true },
     );
   }
@@ -169,7 +179,7 @@ Deno.test("a winners file and draw record changed to match each other stop the s
   await using central = new Central(storage, { AGENCIES: "2" });
   assert.equal(await central.exit(), 1);
   const line = await central.stdout.waitFor(/action: central \| result: fail/);
-  assert.match(line, /is not the draw of bets\.csv/);
+  assert.match(line, /its draw record does not hold under AUTH_SECRET/);
   assert.deepEqual(
     central.stdout.matching(/action: (sorteo|central_ready)/),
     [],

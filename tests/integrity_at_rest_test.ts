@@ -10,39 +10,8 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { crc32 } from "../lib/crc32.ts";
 import { CentralProcess } from "../scripts/processes.ts";
-import { agency, Central, tempDir, writeSampleFiles } from "./harness.ts";
-
-/**
- * Agencies 1 and 2 of 3 load their files and finish (the draw waits for
- * agency 3; the two, waiting for it, are stopped), then a clean stop.
- */
-async function loadTwoOfThree(dir: string, storage: string): Promise<void> {
-  await writeSampleFiles(dir, 2, 120, 7);
-  await using central = new Central(storage, { AGENCIES: "3" });
-  const port = await central.ready();
-  for (const k of [1, 2]) {
-    await using run = agency(k, port, {
-      CLI_DATA_PATH: join(dir, `agency-${k}.csv`),
-    });
-    await central.stdout.waitFor(
-      new RegExp(
-        `action: agencia_finalizada \\| result: success \\| agencia: ${k} `,
-      ),
-    );
-    run.kill("SIGKILL");
-    await run.exit();
-  }
-  central.kill("SIGTERM");
-  assert.equal(await central.exit(), 0);
-}
-
-/** Starts a central on `storage` that must refuse to start; returns its fail line. */
-async function refusedStart(storage: string): Promise<string> {
-  await using central = new Central(storage, { AGENCIES: "3" });
-  assert.equal(await central.exit(), 1);
-  assert.deepEqual(central.stdout.matching(/action: central_ready/), []);
-  return await central.stdout.waitFor(/action: central \| result: fail/);
-}
+import { loadTwoOfThree, refusedStart } from "./at_rest.ts";
+import { tempDir } from "./harness.ts";
 
 Deno.test("a same-size edit of a stored row is found at start-up: the file, the agency and the bytes are named", async () => {
   await using dir = await tempDir("tp0-at-rest-");

@@ -151,8 +151,22 @@ export class DrawKeeper {
    * winners file changed to match each other are refused. One scan.
    */
   async check(): Promise<void> {
-    const record = this.#deps.ledger.draw;
+    const { ledger } = this.#deps;
+    const record = ledger.draw;
     if (record === null) return;
+    if (record.betsSize !== ledger.betsSize) {
+      throw new Error(
+        `Cannot recover storage: the ledger records a draw of ${record.betsSize} bytes of bets.csv, and ${ledger.betsSize} committed; restore the storage directory as it was, or move it away to start afresh`,
+      );
+    }
+    const unfinished = agencyIds(record).find((id) =>
+      !ledger.record(Number(id)).finished
+    );
+    if (unfinished !== undefined) {
+      throw new Error(
+        `Cannot recover storage: the ledger records a draw, but agency ${unfinished} never finished; restore the storage directory as it was, or move it away to start afresh`,
+      );
+    }
     const { draw } = await this.#scan(agencyIds(record));
     if (draw.summary.digest !== toHex(record.digest)) {
       throw new Error(

@@ -4,7 +4,12 @@
  * @module
  */
 import { concatBytes } from "../../lib/concat_bytes.ts";
-import { CHAIN_START, commitMac, type LedgerKey } from "./ledger_mac.ts";
+import {
+  CHAIN_START,
+  commitMac,
+  drawMac,
+  type LedgerKey,
+} from "./ledger_mac.ts";
 import { openPrivateSync } from "./private_files.ts";
 import { verifyBets } from "./verify_bets.ts";
 import {
@@ -116,6 +121,11 @@ export class Ledger implements Disposable {
     }
     const { commits, streams, draws, length } = decodeLedgerRecords(bytes);
     for (const commit of commits) {
+      if (commit.betsSize < this.#betsSize) {
+        throw new SyntaxError(
+          `Cannot read the ledger: a commit record says bets.csv holds ${commit.betsSize} committed bytes after one said ${this.#betsSize} (records moved or forged)`,
+        );
+      }
       for (const [agency, record] of commit.changed) {
         this.#records.set(agency, record);
       }
@@ -125,7 +135,14 @@ export class Ledger implements Disposable {
     for (const { agency, stream } of streams) {
       if (!this.#streams.has(agency)) this.#streams.set(agency, stream);
     }
-    for (const draw of draws) this.#applyDraw(draw);
+    for (const draw of draws) {
+      if (!equal(draw.mac, drawMac(this.#key, draw))) {
+        throw new SyntaxError(
+          "Cannot read the ledger: its draw record does not hold under AUTH_SECRET (written without it, or the secret changed)",
+        );
+      }
+      this.#applyDraw(draw);
+    }
     this.#applied += length;
     if (length < bytes.length) {
       file.truncateSync(this.#applied);
@@ -160,13 +177,23 @@ export class Ledger implements Disposable {
   }
 
   /**
-   * Appends a draw record and flushes it: the draw made (the commit point
-   * that it is made once), or, with `logged`, that its line was written.
-   * Hold the storage lock and refresh first.
+   * Appends a draw record, of the committed bets.csv and keyed, and flushes
+   * it: the draw made (the commit point that it is made once), or, with
+   * `logged`, that its line was written. Hold the storage lock and refresh
+   * first.
    */
-  async commitDraw(draw: DrawRecord): Promise<void> {
-    await this.#append(encodeDrawRecord(draw));
-    this.#applyDraw(draw);
+  async commitDraw(
+    draw: Pick<DrawRecord, "agencies" | "digest" | "logged">,
+  ): Promise<void> {
+    const unkeyed = {
+      agencies: draw.agencies,
+      betsSize: this.#betsSize,
+      digest: draw.digest,
+      logged: draw.logged,
+    };
+    const record = { ...unkeyed, mac: drawMac(this.#key, unkeyed) };
+    await this.#append(encodeDrawRecord(record));
+    this.#applyDraw(record);
   }
 
   /** The agencies that finished, in id order, as of the last refresh. */
@@ -269,4 +296,8 @@ export class Ledger implements Disposable {
     this.#file?.close();
     this.#file = null;
   }
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import { createHmac } from "node:crypto";
-import type { AgencyRecord } from "./ledger_record.ts";
+import type { AgencyRecord, DrawRecord } from "./ledger_record.ts";
 
 /** The MAC an agency's chain starts from: 32 zero bytes. */
 export const CHAIN_START: Uint8Array = new Uint8Array(32);
@@ -48,5 +48,28 @@ export function commitMac(
   return new Uint8Array(
     createHmac("sha256", key).update(fields).update(rows).update(previous)
       .digest(),
+  );
+}
+
+/**
+ * The MAC of a draw record: HMAC-SHA256 under `key` of `draw-v1`, the
+ * draw's agencies, the committed size of bets.csv it was made from, the
+ * winners file's SHA-256 and whether its line was logged, so a draw record
+ * is neither planted nor changed (its line suppressed or repeated) by
+ * whoever lacks `AUTH_SECRET`.
+ */
+export function drawMac(
+  key: LedgerKey,
+  draw: Omit<DrawRecord, "mac">,
+): Uint8Array {
+  const fields = new Uint8Array(13);
+  const view = new DataView(fields.buffer);
+  view.setUint32(0, draw.agencies);
+  view.setFloat64(4, draw.betsSize);
+  view.setUint8(12, draw.logged ? 1 : 0);
+  return new Uint8Array(
+    createHmac("sha256", key).update("draw-v1").update(fields).update(
+      draw.digest,
+    ).digest(),
   );
 }

@@ -24,8 +24,10 @@ import { crc32 } from "../../lib/crc32.ts";
  * A stream record (once per agency, with its first commit):
  * magic `TLS1`, agency (u32), total (u32), the stream's SHA-256 (32), CRC-32.
  *
- * A draw record: magic `TLD1`, agencies (u32), SHA-256 of the winners file
- * (32), logged (u8: 0 made, 1 its `sorteo` line written), CRC-32.
+ * A draw record: magic `TLD2`, agencies (u32), committed size of bets.csv
+ * when it was made (f64), SHA-256 of the winners file (32), logged (u8: 0
+ * made, 1 its `sorteo` line written), its MAC (32, `drawMac` in
+ * `ledger_mac.ts`), CRC-32.
  *
  * @module
  */
@@ -90,27 +92,37 @@ export interface StreamRecord {
 export interface DrawRecord {
   /** Agencies the draw was made for (ids 1 to this). */
   readonly agencies: number;
+  /** Committed bytes of bets.csv the draw was made from. */
+  readonly betsSize: number;
   /** SHA-256 of the winners file, 32 bytes. */
   readonly digest: Uint8Array;
   /** True once its `sorteo` line was written. */
   readonly logged: boolean;
+  /** Its MAC under the ledger's key (`drawMac` in `ledger_mac.ts`), 32 bytes. */
+  readonly mac: Uint8Array;
 }
 
 const MAGIC = 0x544c4733; // "TLG3"
-/** "TLG1" (before the rows' digests) and "TLG2" (digests not keyed). */
-const OLD_MAGICS = [0x544c4731, 0x544c4732];
+/**
+ * "TLG1" (before the rows' digests), "TLG2" (digests not keyed), "TLD1"
+ * (a draw record not keyed).
+ */
+const OLD_MAGICS = [0x544c4731, 0x544c4732, 0x544c4431];
 const STREAM_MAGIC = 0x544c5331; // "TLS1"
-const DRAW_MAGIC = 0x544c4431; // "TLD1"
+const DRAW_MAGIC = 0x544c4432; // "TLD2"
 const HEADER = 20;
 const DIGEST = 32;
 const ENTRY = 21 + DIGEST;
 const TRAILER = 4;
 const STREAM_RECORD = 12 + DIGEST + TRAILER;
-const DRAW_RECORD = 8 + DIGEST + 1 + TRAILER;
+const DRAW_RECORD = 16 + DIGEST + 1 + DIGEST + TRAILER;
 
-/** Encodes one commit record. */
+/** Encodes one commit record. Throws `RangeError` for one of no agency. */
 export function encodeLedgerRecord(commit: LedgerCommit): Uint8Array {
   const n = commit.changed.size;
+  if (n === 0) {
+    throw new RangeError("Cannot encode ledger record: it changes no agency");
+  }
   const bytes = new Uint8Array(HEADER + ENTRY * n + TRAILER);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC);
@@ -148,14 +160,19 @@ export function encodeStreamRecord(record: StreamRecord): Uint8Array {
   return sealed(bytes);
 }
 
-/** Encodes one draw record. Throws `RangeError` for a digest not of 32 bytes. */
+/**
+ * Encodes one draw record. Throws `RangeError` for a digest or MAC not of
+ * 32 bytes.
+ */
 export function encodeDrawRecord(record: DrawRecord): Uint8Array {
   const bytes = new Uint8Array(DRAW_RECORD);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, DRAW_MAGIC);
   view.setUint32(4, record.agencies);
-  bytes.set(digestOf(record.digest), 8);
-  view.setUint8(8 + DIGEST, record.logged ? 1 : 0);
+  view.setFloat64(8, record.betsSize);
+  bytes.set(digestOf(record.digest), 16);
+  view.setUint8(16 + DIGEST, record.logged ? 1 : 0);
+  bytes.set(digestOf(record.mac), 17 + DIGEST);
   return sealed(bytes);
 }
 
@@ -246,33 +263,57 @@ export function decodeLedgerRecords(bytes: Uint8Array): DecodedLedger {
         },
       });
     } else if (magic === DRAW_MAGIC) {
+      const betsSize = view.getFloat64(at + 8);
+      if (!isCount(betsSize)) throw damaged("the draw record");
       decoded.draws.push({
         agencies: view.getUint32(at + 4),
-        digest: bytes.slice(at + 8, at + 8 + DIGEST),
-        logged: view.getUint8(at + 8 + DIGEST) === 1,
+        betsSize,
+        digest: bytes.slice(at + 16, at + 16 + DIGEST),
+        logged: view.getUint8(at + 16 + DIGEST) === 1,
+        mac: bytes.slice(at + 17 + DIGEST, at + 17 + 2 * DIGEST),
       });
-    } else decoded.commits.push(decodeCommit(bytes, view, at, end));
+    } else {
+      const commit = decodeCommit(bytes, view, at, end);
+      // Whole and checksummed, yet not a commit any writer makes: damage.
+      if (commit === null) throw damaged("the commit record");
+      decoded.commits.push(commit);
+    }
     at += size;
   }
   return { ...decoded, length: at };
 }
 
+/**
+ * The commit at `at`, or `null` when it is not one a writer makes: no
+ * agency, an agency twice, or a size or count that is not a whole number.
+ */
 function decodeCommit(
   bytes: Uint8Array,
   view: DataView,
   at: number,
   end: number,
-): LedgerCommit {
+): LedgerCommit | null {
+  const betsSize = view.getFloat64(at + 8);
+  if (end === at + HEADER || !isCount(betsSize)) return null;
   const changed = new Map<number, AgencyRecord>();
   const macs = new Map<number, Uint8Array>();
   for (let e = at + HEADER; e < end; e += ENTRY) {
     const agency = view.getUint32(e);
-    changed.set(agency, {
+    const record = {
       bets: view.getFloat64(e + 4),
       singles: view.getFloat64(e + 12),
       finished: view.getUint8(e + 20) === 1,
-    });
+    };
+    if (
+      changed.has(agency) || !isCount(record.bets) || !isCount(record.singles)
+    ) return null;
+    changed.set(agency, record);
     macs.set(agency, bytes.slice(e + 21, e + ENTRY));
   }
-  return { betsSize: view.getFloat64(at + 8), changed, macs };
+  return { betsSize, changed, macs };
+}
+
+/** A whole number from 0 up to `Number.MAX_SAFE_INTEGER`. */
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
 }

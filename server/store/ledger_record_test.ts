@@ -37,7 +37,7 @@ const COMMITS = [
     { bets: 2 ** 40, singles: 3, finished: false },
   ]]),
   commit(4_096, [[1, { bets: 160, singles: 0, finished: true }]]),
-  commit(1e12, []),
+  commit(1e12, [[2, { bets: 1, singles: 0, finished: false }]]),
 ];
 
 const STREAMS: StreamRecord[] = [
@@ -73,8 +73,20 @@ Deno.test("ledger records round-trip", () => {
 
 Deno.test("draw records round-trip among the others", () => {
   const draws: DrawRecord[] = [
-    { agencies: 5, digest: new Uint8Array(32).fill(9), logged: false },
-    { agencies: 5, digest: new Uint8Array(32).fill(9), logged: true },
+    {
+      agencies: 5,
+      betsSize: 5,
+      digest: new Uint8Array(32).fill(9),
+      logged: false,
+      mac: new Uint8Array(32).fill(1),
+    },
+    {
+      agencies: 5,
+      betsSize: 5,
+      digest: new Uint8Array(32).fill(9),
+      logged: true,
+      mac: new Uint8Array(32).fill(2),
+    },
   ];
   const bytes = concat(
     encodeLedgerRecord(COMMITS[0]!),

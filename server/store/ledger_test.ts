@@ -70,7 +70,7 @@ Deno.test("an agency's first stream is kept, across workers and reopening", asyn
     assert.equal(b.stream(4), null);
     // A second record for the agency (no caller writes one) changes nothing.
     await b.commit(
-      new Map(),
+      new Map([[3, { bets: 50, singles: 0, finished: false }]]),
       900,
       new Map([[3, { total: 7, digest: new Uint8Array(32) }]]),
     );
@@ -102,7 +102,10 @@ Deno.test("a torn last record is cut off; a shrunk ledger is refused", async () 
     b.refresh();
     assert.equal(b.betsSize, 90);
     assert.equal((await Deno.stat(path)).size, whole);
-    await b.commit(new Map(), 120);
+    await b.commit(
+      new Map([[1, { bets: 2, singles: 0, finished: true }]]),
+      120,
+    );
     using c = Ledger.open(path, KEY);
     c.refresh();
     assert.equal(c.betsSize, 120);

@@ -83,6 +83,13 @@ export async function verifyBets(
       close(offset + to);
     }
   }
+  if (index < commits.length) {
+    throw damaged(
+      `it ends before byte ${
+        commits[index]!.betsSize
+      }, where the ledger's commit ${index} ends`,
+    );
+  }
 }
 
 function checkCommit(
