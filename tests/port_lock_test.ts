@@ -76,3 +76,32 @@ Deno.test("a runtime directory that is a symlink or open to other users is refus
     "nothing written through the symlink",
   );
 });
+
+Deno.test("another user's directory at the shared path in /tmp does not stop the central", async () => {
+  assert.equal(Deno.uid(), 0, "this test needs root, to act as user nobody");
+  await using tmp = await tempDir("tp0-port-lock-");
+  // What user nobody can make first in the shared /tmp; one of ours that
+  // is there already is put back afterwards.
+  const shared = "/tmp/tp0-central-0";
+  const aside = join(tmp.path, "aside");
+  const ours = await Deno.lstat(shared).then(() => true, () => false);
+  const tmpdir = Deno.env.get("TMPDIR");
+  if (ours) await Deno.rename(shared, aside);
+  try {
+    await Deno.mkdir(shared, { mode: 0o700 });
+    await Deno.chown(shared, 65534, 65534);
+    // Neither XDG_RUNTIME_DIR nor TMPDIR: the default place is looked for.
+    Deno.env.delete("TMPDIR");
+    await using central = new Central(join(tmp.path, "storage"), {
+      XDG_RUNTIME_DIR: "",
+    }, ["--port", String(freePort())]);
+    await central.ready();
+    assert.deepEqual([...Deno.readDirSync(shared)], []);
+    central.kill("SIGTERM");
+    assert.equal(await central.exit(30_000), 0);
+  } finally {
+    if (tmpdir !== undefined) Deno.env.set("TMPDIR", tmpdir);
+    await Deno.remove(shared, { recursive: true });
+    if (ours) await Deno.rename(aside, shared);
+  }
+});

@@ -10,24 +10,57 @@ import { ownUid } from "./own_uid.ts";
 export interface RuntimeDirEnv {
   /** The user's runtime directory (systemd's, 0700), if set. */
   readonly XDG_RUNTIME_DIR?: string;
-  /** The temporary directory (default `/tmp`). */
+  /** A temporary directory chosen for the central, if set. */
   readonly TMPDIR?: string;
+  /** The user's home directory. */
+  readonly HOME?: string;
 }
 
 /**
- * The user's private runtime directory: `XDG_RUNTIME_DIR` when set, else
- * `TMPDIR` (or `/tmp`)`/tp0-central-UID`, made 0700 if missing. Either way
- * it must be a real directory (not a symlink) owned by this user that no
- * one else can write; otherwise it throws, saying what is wrong, and the
- * central does not start. The directory is per user, not per port: it is
- * left in place, empty, when the central exits.
+ * The user's private runtime directory: `XDG_RUNTIME_DIR` when set; else
+ * `TMPDIR/tp0-central-UID` when `TMPDIR` is set; else, out of other users'
+ * reach, `/run/tp0-central` for root or `HOME/.tp0-central` for another
+ * user (a directory of their own), and `/tmp/tp0-central-UID` only when
+ * neither is there (another user can make that name first). Made 0700 if
+ * missing; it must be a real directory (not a symlink) owned by this user
+ * that no one else can write, otherwise it throws, saying what is wrong,
+ * and the central does not start. The directory is per user, not per
+ * port: it is left in place, empty, when the central exits.
  */
 export function runtimeDir(env: RuntimeDirEnv): string {
   const uid = ownUid();
   const xdg = env.XDG_RUNTIME_DIR;
   if (xdg !== undefined && xdg !== "") return checkPrivate(xdg, uid);
-  const tmp = (env.TMPDIR || "/tmp").replace(/\/+$/, "") || "/";
-  const dir = `${tmp}/tp0-central-${uid}`;
+  const tmp = env.TMPDIR ? trimmed(env.TMPDIR) : null;
+  if (tmp !== null) return madePrivate(`${tmp}/tp0-central-${uid}`, uid);
+  const base = uid === 0 ? "/run" : env.HOME ? trimmed(env.HOME) : null;
+  if (base !== null && isOwnDir(base, uid)) {
+    return madePrivate(
+      uid === 0 ? `${base}/tp0-central` : `${base}/.tp0-central`,
+      uid,
+    );
+  }
+  return madePrivate(`/tmp/tp0-central-${uid}`, uid);
+}
+
+function trimmed(dir: string): string {
+  return dir.replace(/\/+$/, "") || "/";
+}
+
+/** Whether `dir` is a real directory of `uid` (or root) no one else can write. */
+function isOwnDir(dir: string, uid: number): boolean {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(dir);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  return info.isDirectory && (info.uid === uid || info.uid === 0) &&
+    ((info.mode ?? 0o777) & 0o022) === 0;
+}
+
+function madePrivate(dir: string, uid: number): string {
   try {
     Deno.mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
