@@ -87,3 +87,31 @@ Deno.test("one of the central's files that is a link or another user's is refuse
     new RegExp(`the file .*bets\\.csv belongs to user ${NOBODY}, not`),
   );
 });
+
+Deno.test("a directory above the storage that another user owns or can write (not sticky) is refused", async () => {
+  await using dir = await tempDir("tp0-owner-");
+  await Deno.chmod(dir.path, 0o755);
+  // nobody's directory in a shared one, the central's storage below it:
+  // nobody could rename the storage away and put a link in its place.
+  const theirs = join(dir.path, "pub");
+  await Deno.mkdir(theirs, { mode: 0o755 });
+  await Deno.chown(theirs, NOBODY, NOBODY);
+  assert.match(
+    await refused(join(theirs, "storage")),
+    new RegExp(
+      `Cannot start: .*pub, above the storage directory .*, belongs to user ${NOBODY}`,
+    ),
+  );
+  // A directory anyone can write, without the sticky bit.
+  const open = join(dir.path, "open");
+  await Deno.mkdir(open);
+  await Deno.chmod(open, 0o777);
+  assert.match(
+    await refused(join(open, "storage")),
+    /open, above the storage directory .*, is writable by other users and not sticky \(mode 777\)/,
+  );
+  // With the sticky bit (as /tmp), others cannot move what is not theirs.
+  await Deno.chmod(open, 0o1777);
+  await using central = new Central(join(open, "storage"), { AGENCIES: "1" });
+  await central.ready();
+});

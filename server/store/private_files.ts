@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { ownUid } from "./own_uid.ts";
 
 /** Mode of the storage directory. */
@@ -77,12 +77,16 @@ const STORAGE_FILE =
  * the central's files in it 0600 (files an older version, SQLite or the
  * instance lock created with the umask's mode). Throws, naming the path,
  * when the directory or one of those files is a symlink or belongs to
- * another user (nothing is changed through it), or cannot be changed.
+ * another user (nothing is changed through it), when a directory above it
+ * lets another user swap what is below (see {@linkcode refuseOpenAncestors}),
+ * or when it cannot be changed.
  */
 export async function makePrivate(dir: string): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   const uid = ownUid();
   refuseForeign(dir, "storage directory", uid, true);
+  refuseOpenAncestors(resolve(dir), uid);
+  refuseOpenAncestors(Deno.realPathSync(dir), uid);
   await chmod(dir, PRIVATE_DIR_MODE);
   for await (const entry of Deno.readDir(dir)) {
     if (!STORAGE_FILE.test(entry.name)) continue;
@@ -122,6 +126,33 @@ function refuseForeign(
     throw new Error(
       `Cannot start: the ${what} ${path} ${problem}; the storage must be the central's own (make it a directory of user ${uid}, with none of its files links)`,
     );
+  }
+}
+
+/**
+ * Throws unless every directory above `dir` (an absolute path), as written
+ * and as resolved, belongs to root or `uid` and, if other users may write
+ * it, is sticky (they cannot rename or remove what is not theirs): else
+ * another user could swap the storage directory, or a file in it, for one
+ * of theirs after the start's checks.
+ */
+function refuseOpenAncestors(dir: string, uid: number): void {
+  for (let path = dirname(dir); ; path = dirname(path)) {
+    const info = Deno.lstatSync(path);
+    const mode = info.mode ?? 0;
+    const problem = info.uid !== uid && info.uid !== 0
+      ? `belongs to user ${info.uid}`
+      : !info.isSymlink && (mode & 0o022) !== 0 && (mode & 0o1000) === 0
+      ? `is writable by other users and not sticky (mode ${
+        (mode & 0o7777).toString(8)
+      })`
+      : null;
+    if (problem !== null) {
+      throw new Error(
+        `Cannot start: ${path}, above the storage directory ${dir}, ${problem}: another user could swap the storage for theirs; put STORAGE_DIR under directories of root or user ${uid} only`,
+      );
+    }
+    if (path === dirname(path)) return;
   }
 }
 
