@@ -47,12 +47,16 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 
 /**
  * Fail lines a worker rate-limits (see {@linkcode ThrottledLog}): a storm
- * of peers that reset, or a full disk, is a few lines, not thousands.
+ * of peers that reset, a full disk, or a peer with a key repeating a
+ * refused hello, finish or frame, is a few lines, not thousands.
  */
 const THROTTLED_ACTIONS = [
   "accept_connections",
+  "apertura",
   "connection_lost",
   "connection_stalled",
+  "notificacion_fin",
+  "receive_message",
   "storage_write",
 ];
 

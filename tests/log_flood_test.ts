@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Central, field, harnessKey, tempDir } from "./harness.ts";
-import { helloOf, RawPeer } from "./raw_peer.ts";
+import { encodeMessage } from "../protocol/messages.ts";
+import { helloFor, helloOf, RawPeer } from "./raw_peer.ts";
 
 /** Connections of the flood, and how many at once. */
 const ATTEMPTS = 2_000;
@@ -62,6 +63,46 @@ Deno.test(`a flood of ${ATTEMPTS} hello + bad proof attempts writes a bounded lo
   const suppressed = lines.filter((l) => /action: failed_attempts/.test(l))
     .reduce((sum, l) => sum + Number(field(l, "suppressed")), 0);
   assert.equal(failed + suppressed, ATTEMPTS);
+});
+
+/** Conflicting hellos of a peer that holds agency 1's key. */
+const CONFLICTS = 200;
+
+Deno.test(`a peer with a key sending ${CONFLICTS} conflicting hellos writes a bounded log, every refusal counted`, async () => {
+  await using dir = await tempDir("tp0-log-flood-");
+  await using central = new Central(join(dir.path, "storage"), {
+    AGENCIES: "2",
+  });
+  const port = await central.ready();
+  const key = harnessKey(1);
+  {
+    // Agency 1's stream: empty, finished.
+    using peer = await RawPeer.connect(port);
+    assert.equal(await peer.open(helloFor(1, ""), key), 0);
+    await peer.send(encodeMessage({ kind: "finish", agency: 1, total: 0 }));
+    assert.equal((await peer.next())?.kind, "ack");
+  }
+  const before = central.stdout.all.length;
+  for (let done = 0; done < CONFLICTS; done += AT_ONCE) {
+    await Promise.all(
+      Array.from({ length: AT_ONCE }, async () => {
+        using peer = await RawPeer.connect(port);
+        await assert.rejects(peer.open(helloOf(1, 5, 9), key), /conflict/);
+      }),
+    );
+  }
+  central.kill("SIGTERM");
+  assert.equal(await central.exit(30_000), 0);
+  const fails = central.stdout.all.slice(before).filter((l) =>
+    /action: apertura \| result: fail/.test(l)
+  );
+  assert.ok(fails.length < 20, `${fails.length} lines for ${CONFLICTS}`);
+  const counted = fails.reduce(
+    // A held-back line is written last with how many were held back.
+    (sum, l) => sum + Number(/repeated: (\d+)/.exec(l)?.[1] ?? 1),
+    0,
+  );
+  assert.equal(counted, CONFLICTS);
 });
 
 /** Echo probes of the flood (more than two workers' budgets of 200). */
