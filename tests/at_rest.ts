@@ -36,8 +36,11 @@ export async function loadTwoOfThree(
 }
 
 /** Starts a central on `storage` that must refuse to start; returns its fail line. */
-export async function refusedStart(storage: string): Promise<string> {
-  await using central = new Central(storage, { AGENCIES: "3" });
+export async function refusedStart(
+  storage: string,
+  env: Record<string, string> = {},
+): Promise<string> {
+  await using central = new Central(storage, { AGENCIES: "3", ...env });
   assert.equal(await central.exit(), 1);
   assert.deepEqual(central.stdout.matching(/action: central_ready/), []);
   return await central.stdout.waitFor(/action: central \| result: fail/);

@@ -163,3 +163,16 @@ Deno.test("the storage directory is 0700 and its files 0600, whatever the umask"
     assert.equal(mode, "600", name);
   }
 });
+
+Deno.test("a central started with another AUTH_SECRET is refused, saying the secret may have changed", async () => {
+  await using dir = await tempDir("tp0-at-rest-");
+  const storage = join(dir.path, "storage");
+  await loadTwoOfThree(dir.path, storage);
+  const failed = await refusedStart(storage, {
+    AUTH_SECRET: "another secret, of more than thirty-two characters",
+  });
+  assert.match(
+    failed,
+    /Cannot trust bets\.csv: .*if AUTH_SECRET changed since it was stored, start with the secret it was stored under/,
+  );
+});

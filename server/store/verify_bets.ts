@@ -41,7 +41,9 @@ export async function verifyBets(
   let segmentStart = 0;
   let seen = new Map<number, Seen>();
   const damaged = (what: string) =>
-    new Error(`Cannot trust ${name}: ${what}; restore it from a backup`);
+    new Error(
+      `Cannot trust ${name}: ${what}; restore it from a backup (or, if AUTH_SECRET changed since it was stored, start with the secret it was stored under)`,
+    );
   /** Checks commits whose bytes end at or before `at`. */
   const close = (at: number) => {
     for (; index < commits.length && commits[index]!.betsSize <= at; index++) {
