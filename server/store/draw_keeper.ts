@@ -48,6 +48,11 @@ export interface DrawMade {
 /** Makes, keeps and serves the draw; see the module comment. */
 export class DrawKeeper {
   readonly #deps: StorageHandles;
+  /**
+   * The digest of the draw this process announced: if recording that it
+   * did fails (a full disk), its later queries do not announce it again.
+   */
+  #announced: string | null = null;
 
   /** @param deps the open handles it works with */
   constructor(deps: StorageHandles) {
@@ -83,6 +88,7 @@ export class DrawKeeper {
       await this.#publish();
       const ms = performance.now() - started;
       announce(draw, ms);
+      this.#announced = draw.summary.digest;
       await ledger.commitDraw({ ...record, logged: true });
       await this.#deps.state.commitDraw(draw.summary);
       return { draw, made: true, ms };
@@ -117,7 +123,8 @@ export class DrawKeeper {
     const draw = await this.#verified(digest) ??
       await this.#repair(record, digest);
     if (!record.logged) {
-      announce(draw, null);
+      if (this.#announced !== digest) announce(draw, null);
+      this.#announced = digest;
       await ledger.commitDraw({ ...record, logged: true });
     }
     await state.commitDraw(draw.summary);
