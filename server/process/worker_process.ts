@@ -12,12 +12,15 @@ export const READY_LINE = "WORKER_READY";
 
 /**
  * V8 flags of every worker: a young generation of at most 4 MB per
- * semi-space instead of V8's default (up to 16 MB or more). A worker makes
- * short-lived garbage at a high rate (frames, rows); with the default the
- * central's memory grew under load, with this it stays near its idle size,
- * at no cost to ingest and some to the draw (see docs/performance.md).
+ * semi-space instead of V8's default (up to 16 MB or more), and an old
+ * generation let grow 20% past what the last full collection kept, not
+ * V8's default factor (up to 4 times). A worker makes garbage at a high
+ * rate (frames, rows, a thousand sessions' buffers); with the defaults the
+ * central's memory grew under load, with these it stays near what it uses,
+ * at no cost to ingest that the benchmark shows (see docs/performance.md).
  */
-export const WORKER_V8_FLAGS = "--max-semi-space-size=4";
+export const WORKER_V8_FLAGS =
+  "--max-semi-space-size=4,--heap-growing-percent=20";
 
 /**
  * The `DENO_V8_FLAGS` a worker gets: {@linkcode WORKER_V8_FLAGS}, then the
