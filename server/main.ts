@@ -226,7 +226,9 @@ async function workerMain(logging: Logging): Promise<number> {
       createHandler(lottery, log),
       createHelloHandler(lottery, log),
     );
-    const failures = resources.use(new FailureLog(log));
+    // Unproven peers' lines are bounded by the FailureLog itself, each
+    // naming its peer: the throttle (for proven peers) stays out of them.
+    const failures = resources.use(new FailureLog(logging));
     const listener = resources.use(listen(config));
     Deno.stderr.writeSync(new TextEncoder().encode(READY_LINE + "\n"));
     await serve(listener, {

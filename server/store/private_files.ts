@@ -137,7 +137,7 @@ function refuseForeign(
  * of theirs after the start's checks.
  */
 function refuseOpenAncestors(dir: string, uid: number): void {
-  for (let path = dirname(dir); ; path = dirname(path)) {
+  for (let path = dirname(dir);; path = dirname(path)) {
     const info = Deno.lstatSync(path);
     const mode = info.mode ?? 0;
     const problem = info.uid !== uid && info.uid !== 0
