@@ -133,3 +133,39 @@ Deno.test("ledger records forged, moved or planted without the secret stop the s
     );
   }
 });
+
+Deno.test("a start refused for a ledger emptied, zeroed or cut back (central.kv kept) cuts nothing", async () => {
+  await using dir = await tempDir("tp0-forged-");
+  const base = join(dir.path, "base");
+  await loadTwoOfThree(dir.path, base);
+  const ledger = await Deno.readFile(join(base, "ledger.bin"));
+  const bets = await Deno.readFile(join(base, "bets.csv"));
+  const all = records(ledger);
+  const cuts: Record<string, Uint8Array> = {
+    emptied: new Uint8Array(),
+    zeroed: new Uint8Array(ledger.length),
+    "cut back to its first records": concat(
+      all.slice(0, 2).map((r) => r.bytes),
+    ),
+  };
+  for (const [i, [name, bytes]] of Object.entries(cuts).entries()) {
+    const storage = join(dir.path, `cut-${i}`);
+    await copyStorage(base, storage);
+    await Deno.writeFile(join(storage, "ledger.bin"), bytes);
+    assert.match(
+      await refusedStart(storage),
+      /central\.kv counts agency \d as finished but ledger\.bin does not/,
+      name,
+    );
+    assert.deepEqual(
+      await Deno.readFile(join(storage, "bets.csv")),
+      bets,
+      `${name}: bets.csv as it was`,
+    );
+    assert.deepEqual(
+      await Deno.readFile(join(storage, "ledger.bin")),
+      bytes,
+      `${name}: ledger.bin as it was`,
+    );
+  }
+});

@@ -158,6 +158,24 @@ export class DrawKeeper {
    * winners file changed to match each other are refused. One scan.
    */
   async check(): Promise<void> {
+    const record = this.#deps.ledger.draw;
+    if (record === null) return;
+    const { draw } = await this.#scan(agencyIds(record));
+    if (draw.summary.digest !== toHex(record.digest)) {
+      throw new Error(
+        `Cannot recover storage: the draw the ledger records (winners' SHA-256 ${
+          toHex(record.digest)
+        }) is not the draw of bets.csv (${draw.summary.digest}); restore the storage directory as it was, or move it away to start afresh`,
+      );
+    }
+  }
+
+  /**
+   * Start-up, before anything is cut (hold the lock, refreshed): a draw
+   * the ledger records must be of the committed size, with every one of
+   * its agencies finished.
+   */
+  checkRecord(): void {
     const { ledger } = this.#deps;
     const record = ledger.draw;
     if (record === null) return;
@@ -172,14 +190,6 @@ export class DrawKeeper {
     if (unfinished !== undefined) {
       throw new Error(
         `Cannot recover storage: the ledger records a draw, but agency ${unfinished} never finished; restore the storage directory as it was, or move it away to start afresh`,
-      );
-    }
-    const { draw } = await this.#scan(agencyIds(record));
-    if (draw.summary.digest !== toHex(record.digest)) {
-      throw new Error(
-        `Cannot recover storage: the draw the ledger records (winners' SHA-256 ${
-          toHex(record.digest)
-        }) is not the draw of bets.csv (${draw.summary.digest}); restore the storage directory as it was, or move it away to start afresh`,
       );
     }
   }

@@ -97,11 +97,12 @@ export class Ledger implements Disposable {
   /**
    * Reads what other workers committed since the last call. Hold the
    * storage lock. A torn last record (its writer died while appending, so
-   * nothing of it was acknowledged) is cut off. Throws `SyntaxError` if the
+   * nothing of it was acknowledged) is cut off, unless `cut` is false (it
+   * is then read again, and cut, at the next call). Throws `SyntaxError` if the
    * file is damaged (a whole record that fails its check, wherever it is),
    * and `Error` if it shrank.
    */
-  refresh(): void {
+  refresh(options: { readonly cut?: boolean } = {}): void {
     const file = this.#handle;
     const size = file.statSync().size;
     if (size === this.#applied) return;
@@ -144,7 +145,7 @@ export class Ledger implements Disposable {
       this.#applyDraw(draw);
     }
     this.#applied += length;
-    if (length < bytes.length) {
+    if (length < bytes.length && options.cut !== false) {
       file.truncateSync(this.#applied);
       this.#cut += bytes.length - length;
     }

@@ -233,7 +233,9 @@ export class Store implements StorageBackend {
   async recover(announce: Announce): Promise<void> {
     const { lock, state, ledger, betsFile, log } = this.#deps;
     await lock.run(async () => {
-      ledger.refresh();
+      // Every check that can refuse the start comes before anything is cut:
+      // a refused start leaves the storage as it found it.
+      ledger.refresh({ cut: false });
       const committed = ledger.betsSize;
       const size = betsFile.statSync().size;
       if (ledger.created && size > 0) {
@@ -241,16 +243,17 @@ export class Store implements StorageBackend {
           `Cannot recover storage: bets.csv holds ${size} bytes but there is no ${LEDGER_FILE} (removed, or written by an older version); restore it, or move bets.csv away to start afresh`,
         );
       }
-      const cut = cutToCommitted(betsFile, committed);
-      if (!cut.ok) throw new Error(`Cannot recover storage: ${cut.problem}`);
+      if (size < committed) {
+        throw new Error(
+          `Cannot recover storage: bets.csv holds ${size} bytes but ${committed} are committed`,
+        );
+      }
       const started = performance.now();
       const { commits } = decodeLedgerRecords(
         await Deno.readFile(this.#path(LEDGER_FILE)),
       );
       await ledger.verifyBets(this.#path(BETS_FILE), BETS_FILE, commits);
-      await this.#draws.check();
-      const verifyMs = performance.now() - started;
-      const finished = await this.#checkCounter();
+      await this.#refuseStrayMarks();
       if (ledger.draw === null && await state.draw() !== null) {
         throw new Error(
           `Cannot recover storage: ${KV_FILE} holds a draw but ${LEDGER_FILE} does not; restore the storage directory as it was, or move it away to start afresh`,
@@ -261,6 +264,15 @@ export class Store implements StorageBackend {
           `Cannot recover storage: ${WINNERS_FILE} is there but ${LEDGER_FILE} holds no draw (cut back, or the file put there); restore the storage directory as it was, or move it away to start afresh`,
         );
       }
+      this.#draws.checkRecord();
+      // Only what was never acknowledged is cut: a torn ledger tail, rows
+      // past the committed size.
+      ledger.refresh();
+      const cut = cutToCommitted(betsFile, committed);
+      if (!cut.ok) throw new Error(`Cannot recover storage: ${cut.problem}`);
+      await this.#draws.check();
+      const verifyMs = performance.now() - started;
+      const finished = await this.#checkCounter();
       log.info("storage_recovered", "success", {
         committed_bytes: committed,
         truncated_bytes: cut.cutBytes,
@@ -272,23 +284,32 @@ export class Store implements StorageBackend {
       if (ledger.draw !== null) await this.#draws.settle(announce);
     });
   }
+
   /**
-   * Compares KV's finished marks and count with the ledger's finished
-   * agencies; rebuilds them from the ledger when they differ, unless KV
-   * marks an agency the ledger does not (then the files are not of one
-   * run). Returns how many agencies have finished.
+   * Refuses the start when KV marks an agency finished that the ledger
+   * does not: then the files are not of one run.
    */
-  async #checkCounter(): Promise<number> {
-    const { state, ledger, log } = this.#deps;
-    const finished = ledger.finishedAgencies();
+  async #refuseStrayMarks(): Promise<void> {
+    const { state, ledger } = this.#deps;
+    const inLedger = new Set(ledger.finishedAgencies());
     const marks = await state.finishedMarks();
-    const inLedger = new Set(finished);
     const stray = marks.agencies.find((id) => !inLedger.has(id));
     if (stray !== undefined) {
       throw new Error(
         `Cannot recover storage: ${KV_FILE} counts agency ${stray} as finished but ${LEDGER_FILE} does not; restore the storage directory as it was, or move it away to start afresh`,
       );
     }
+  }
+
+  /**
+   * Compares KV's finished marks and count with the ledger's finished
+   * agencies (a stray mark was refused before) and rebuilds them from the
+   * ledger when they differ. Returns how many agencies have finished.
+   */
+  async #checkCounter(): Promise<number> {
+    const { state, ledger, log } = this.#deps;
+    const finished = ledger.finishedAgencies();
+    const marks = await state.finishedMarks();
     if (
       marks.count !== finished.length ||
       marks.agencies.length !== finished.length
