@@ -106,3 +106,29 @@ Deno.test("another user's directory at the shared path in /tmp does not stop the
     if (ours) await Deno.rename(aside, shared);
   }
 });
+
+Deno.test("a user whose home is root's (HOME=/) gets the runtime directory in /tmp", async () => {
+  await using tmp = await tempDir("tp0-port-lock-");
+  await Deno.chown(tmp.path, 65534, 65534);
+  const module = new URL("../server/store/runtime_dir.ts", import.meta.url);
+  const { code, stdout, stderr } = await new Deno.Command("runuser", {
+    args: [
+      "-u",
+      "nobody",
+      "--",
+      "env",
+      "HOME=/",
+      `DENO_DIR=${join(tmp.path, "cache")}`,
+      Deno.execPath(),
+      "eval",
+      "--no-config",
+      `import { runtimeDir } from "${module.href}";` +
+      `console.log(runtimeDir({ HOME: "/" }));`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  assert.equal(code, 0, decoder.decode(stderr));
+  assert.equal(decoder.decode(stdout).trim(), "/tmp/tp0-central-65534");
+});

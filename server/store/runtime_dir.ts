@@ -35,10 +35,13 @@ export function runtimeDir(env: RuntimeDirEnv): string {
   if (tmp !== null) return madePrivate(`${tmp}/tp0-central-${uid}`, uid);
   const base = uid === 0 ? "/run" : env.HOME ? trimmed(env.HOME) : null;
   if (base !== null && isOwnDir(base, uid)) {
-    return madePrivate(
-      uid === 0 ? `${base}/tp0-central` : `${base}/.tp0-central`,
-      uid,
-    );
+    const dir = uid === 0 ? `${base}/tp0-central` : `${base}/.tp0-central`;
+    try {
+      return madePrivate(dir, uid);
+    } catch (error) {
+      // A home this user may not write (a read-only one): the last resort.
+      if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    }
   }
   return madePrivate(`/tmp/tp0-central-${uid}`, uid);
 }
@@ -47,7 +50,7 @@ function trimmed(dir: string): string {
   return dir.replace(/\/+$/, "") || "/";
 }
 
-/** Whether `dir` is a real directory of `uid` (or root) no one else can write. */
+/** Whether `dir` is a real directory of `uid` no one else can write. */
 function isOwnDir(dir: string, uid: number): boolean {
   let info: Deno.FileInfo;
   try {
@@ -56,7 +59,7 @@ function isOwnDir(dir: string, uid: number): boolean {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
-  return info.isDirectory && (info.uid === uid || info.uid === 0) &&
+  return info.isDirectory && info.uid === uid &&
     ((info.mode ?? 0o777) & 0o022) === 0;
 }
 
