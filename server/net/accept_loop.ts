@@ -142,8 +142,12 @@ export async function serve(
           error: (error as Error).message,
         });
         if (isShortage(error)) {
-          // Held peers give their descriptors back first.
+          // Held peers give their descriptors back, and the oldest half of
+          // the unproven ones; from now on fewer of both are kept.
           door.shed();
+          for (const session of unproven.shrink()) {
+            if (session.evict(RETRY_AFTER_MS)) unproven.delete(session);
+          }
           await backoff.wait(stop);
         }
         continue;

@@ -41,7 +41,7 @@ interface Entry {
  * proves itself within the grace is never pushed out.
  */
 export class Admission<T> {
-  readonly #limits: AdmissionLimits;
+  #limits: AdmissionLimits;
   readonly #now: () => number;
   readonly #byAddress = new Map<string, Map<T, Entry>>();
   readonly #entries = new Map<T, Entry>();
@@ -86,6 +86,27 @@ export class Admission<T> {
     let peers = this.#byAddress.get(ip);
     if (peers === undefined) this.#byAddress.set(ip, peers = new Map());
     peers.set(item, entry);
+  }
+
+  /**
+   * The process ran short of file descriptors: the budget is cut to half
+   * of what is held now (4 at least), for good; returns the oldest
+   * connections past it, for the caller to evict.
+   */
+  shrink(): T[] {
+    const perWorker = Math.max(4, Math.floor(this.#entries.size / 2));
+    this.#limits = {
+      ...this.#limits,
+      perWorker,
+      perAddress: Math.max(
+        1,
+        Math.min(this.#limits.perAddress, Math.floor(perWorker / 2)),
+      ),
+    };
+    return [...this.#entries.keys()].slice(
+      0,
+      Math.max(0, this.#entries.size - perWorker),
+    );
   }
 
   /** `item` proved its agency or ended: it no longer counts. Idempotent. */

@@ -42,3 +42,18 @@ Deno.test("per address, then per worker; past the grace the oldest is evicted, e
   assert.deepEqual(admission.room("B"), { admit: true, evict: null });
   assert.equal(admission.size, 2);
 });
+
+Deno.test("short of descriptors, the budget is halved for good and the oldest past it returned", () => {
+  const admission = new Admission<string>(
+    { perWorker: 8, perAddress: 8, graceMs: 0 },
+    () => 0,
+  );
+  for (const item of ["a", "b", "c", "d", "e", "f"]) admission.add(item, "A");
+  assert.deepEqual(admission.shrink(), ["a", "b"]);
+  for (const item of ["a", "b"]) admission.delete(item);
+  // Four held, the budget now 4 (half of 6, at least 4), 2 per address:
+  // a newcomer makes room by evicting the oldest.
+  assert.deepEqual(admission.room("B"), { admit: true, evict: "c" });
+  assert.deepEqual(admission.room("A"), { admit: true, evict: "c" });
+  assert.deepEqual(admission.shrink(), []);
+});

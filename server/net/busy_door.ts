@@ -14,7 +14,7 @@ import { encodeMessage } from "../../protocol/messages.ts";
 /** When a peer refused for want of room is told to come back, in ms. */
 export const RETRY_AFTER_MS = 100;
 
-/** Refused peers at most whose close waits for their end. */
+/** Refused peers at most whose close waits for their end, at first. */
 const MAX_DRAINING = 1_024;
 /** How long a refused peer's close waits for its end. */
 const DRAIN_MS = 1_000;
@@ -47,6 +47,8 @@ export class BusyDoor implements Disposable {
   #sessionHolds = 0;
   /** Refused peers whose close waits for their end. */
   #draining = 0;
+  /** How many may; halved whenever the process runs short of descriptors. */
+  #maxDraining = MAX_DRAINING;
 
   /**
    * @param log where the failures of a refusal's write go (at DEBUG)
@@ -92,10 +94,11 @@ export class BusyDoor implements Disposable {
 
   /**
    * The process is short of file descriptors: every held peer is turned
-   * away now, and from now on at most half as many are held.
+   * away now, and from now on at most half as many are held, or drained.
    */
   shed(): void {
     this.#maxHeld = Math.floor(this.#holds() / 2);
+    this.#maxDraining = Math.floor(this.#draining / 2);
     for (const [conn, timer] of this.#held) {
       timer.cancel();
       this.#turnAway(conn, "the central is short of file descriptors");
@@ -139,7 +142,7 @@ export class BusyDoor implements Disposable {
       message: `Cannot accept connection: ${reason}; try again later`,
       retryAfterMs: RETRY_AFTER_MS,
     });
-    const drain = this.#draining < MAX_DRAINING;
+    const drain = this.#draining < this.#maxDraining;
     if (drain) this.#draining++;
     const deadline = new Timer(
       drain ? Math.min(this.#idleTimeoutMs, DRAIN_MS) : this.#idleTimeoutMs,
