@@ -238,6 +238,42 @@ const CASES: Record<string, Case> = {
     });
   },
 
+  "a finish hashes exactly the rows stored: resends skipped, another central's rows, a row not of the file":
+    async (storage) => {
+      const lines: string[] = [];
+      const [a, b] = [
+        await central(storage, 3, lines),
+        await central(storage, 3, lines),
+      ];
+      const put = (c: Lottery, agency: number, first: number, bets: Bet[]) =>
+        c.store(agency, first, betRows(bets), new Pipeline(), null);
+      const finish = async (c: Lottery, agency: number, bets: Bet[]) => {
+        const done = await c.finish(agency, bets.length, await digestOf(bets));
+        return done.status === "refused" ? done.code : done.status;
+      };
+      // Agency 1, all through a, resent in overlapping batches.
+      const one = stream(1, 12);
+      for (const [from, to] of [[0, 5], [0, 5], [3, 9], [2, 12]]) {
+        await put(a, 1, from!, one.slice(from, to));
+      }
+      assert.equal(await finish(a, 1, stream(1, 13).slice(1)), "conflict");
+      assert.equal(await finish(a, 1, one), "finished");
+      // Agency 2: a, then b, then a again.
+      const two = stream(2, 9);
+      await put(a, 2, 0, two.slice(0, 3));
+      await put(b, 2, 3, two.slice(3, 6));
+      await put(a, 2, 6, two.slice(6));
+      assert.equal(
+        await finish(a, 2, [...two.slice(0, 8), bet(2, 9)]),
+        "conflict",
+      );
+      assert.equal(await finish(a, 2, two), "finished");
+      // Agency 3, all through a: its fifth row is not of the file it finishes.
+      const three = stream(3, 6);
+      await put(a, 3, 0, three.map((x, i) => i === 4 ? bet(3, 60) : x));
+      assert.equal(await finish(a, 3, three), "conflict");
+    },
+
   "the draw is made once across centrals; sorteo is logged once; each agency gets its own winners":
     async (storage) => {
       const lines: string[] = [];

@@ -11,6 +11,7 @@ import { DROPPED, Pipeline, refuse, type StoreOutcome } from "../outcomes.ts";
 import { cutToCommitted, storeBets } from "./bets_csv.ts";
 import type { Ledger } from "./ledger.ts";
 import type { AgencyRecord, StreamIdentity } from "./ledger_record.ts";
+import type { RunningDigests } from "./running_digests.ts";
 import { Spool } from "./spool.ts";
 import { storageFullRefusal } from "./storage_full.ts";
 import type { StorageLock } from "./storage_lock.ts";
@@ -33,6 +34,8 @@ export interface BatchWriterDeps {
   readonly betsFile: Deno.FsFile;
   /** Where a failed group commit, and the first one after it, are logged. */
   readonly log: ActionLog;
+  /** Each agency's stream hashed as its rows are committed, for the finish. */
+  readonly digests: RunningDigests;
 }
 
 interface Queued {
@@ -206,6 +209,8 @@ export class BatchWriter {
     const hashes = new Map<number, Hash>();
     const spool = this.#committing;
     const parts: Uint8Array[] = [];
+    // Each stored batch: its agency, its stored rows before it, its rows.
+    const appended: [number, number, Uint8Array, number][] = [];
     let bytes = 0;
     let bets = 0;
     let whole = 0;
@@ -237,6 +242,7 @@ export class BatchWriter {
       // The stream is recorded with the first bets stored of it.
       if (stream !== null && known === null) streams.set(agency, stream);
       parts.push(part);
+      appended.push([agency, record.bets, part, count - skipped]);
       let hash = hashes.get(agency);
       if (hash === undefined) hashes.set(agency, hash = createHash("sha256"));
       hash.update(part);
@@ -266,6 +272,7 @@ export class BatchWriter {
     const digests = new Map<number, Uint8Array>();
     for (const [agency, hash] of hashes) digests.set(agency, hash.digest());
     await ledger.commit(changed, committed + bytes, streams, digests);
+    for (const batch of appended) this.#deps.digests.committed(...batch);
     return outcomes;
   }
 }

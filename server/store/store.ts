@@ -43,7 +43,8 @@ import { sameStream, streamConflict } from "./stream_conflict.ts";
 import type { DrawSummary } from "./lottery_state.ts";
 import { storageFullRefusal } from "./storage_full.ts";
 import type { StorageHandles } from "./storage_handles.ts";
-import { StreamHashes } from "./stream_hashes.ts";
+import { type StoredStream, StreamHashes } from "./stream_hashes.ts";
+import { RunningDigests } from "./running_digests.ts";
 
 export { type Announce, type Draw, type DrawMade, type Finished, WINNERS_FILE };
 
@@ -66,7 +67,9 @@ export class Store implements StorageBackend {
   /** Made at the first batch: recovery, in the supervisor, needs none. */
   #writer: BatchWriter | null = null;
   readonly #draws: DrawKeeper;
-  /** Each stream's stored rows hashed, for the finish check. */
+  /** Each stream's rows hashed as this worker commits them, for the finish check. */
+  readonly #digests = new RunningDigests();
+  /** Each stream's stored rows hashed from bets.csv, when those fall short. */
   readonly #hashes: StreamHashes;
 
   /** @param deps the open handles this store works with */
@@ -102,7 +105,7 @@ export class Store implements StorageBackend {
    * batches are committed in groups: see {@linkcode BatchWriter.store}.
    */
   store(...batch: Parameters<BatchWriter["store"]>): Promise<StoreOutcome> {
-    this.#writer ??= new BatchWriter(this.#deps);
+    this.#writer ??= new BatchWriter({ ...this.#deps, digests: this.#digests });
     return this.#writer.store(...batch);
   }
 
@@ -179,8 +182,7 @@ export class Store implements StorageBackend {
         `Cannot finish agency ${agency}: it announced ${stream.total} bets, ${record.bets} are stored`,
       );
     }
-    await this.#hashes.advance(ledger.betsSize);
-    const stored = this.#hashes.stored(agency);
+    const stored = await this.#stored(agency, record.bets);
     if (stored.rows !== record.bets) {
       return refuse(
         "internal",
@@ -194,6 +196,18 @@ export class Store implements StorageBackend {
       );
     }
     return null;
+  }
+
+  /**
+   * The agency's stored rows, `bets` by the ledger: hashed as this worker
+   * committed them when it committed them all, else read from bets.csv.
+   * Hold the lock.
+   */
+  async #stored(agency: number, bets: number): Promise<StoredStream> {
+    const digest = this.#digests.digest(agency, bets);
+    if (digest !== null) return { rows: bets, digest };
+    await this.#hashes.advance(this.#deps.ledger.betsSize);
+    return this.#hashes.stored(agency);
   }
 
   /** The draw's summary (or `null`) and how many agencies have finished: one KV read. */
