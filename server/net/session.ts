@@ -147,7 +147,9 @@ export class Session implements AsyncDisposable {
     if (this.#peer !== null || this.#state !== "waiting") return false;
     this.#evicted = true;
     this.#state = "stopping";
-    const busy = () =>
+    const busy = () => {
+      // Closed meanwhile (its deadline passed): nothing to say.
+      if (this.#state === "closed" || this.#state === "timedOut") return;
       this.#replies.push(Promise.resolve({
         messages: [{
           kind: "error",
@@ -158,6 +160,7 @@ export class Session implements AsyncDisposable {
         }],
         close: true,
       }));
+    };
     const holdMs = hold();
     if (holdMs > 0) this.#hold = new Timer(holdMs, busy);
     else busy();
