@@ -327,6 +327,27 @@ const CASES: Record<string, Case> = {
       assert.deepEqual(await late.total(), { status: "ready", total });
       assert.equal(lines.filter((l) => l.startsWith("sorteo ")).length, 1);
     },
+  "a finish under another stream than the one recorded with the first bets is a conflict":
+    async (storage) => {
+      const lines: string[] = [];
+      const a = await central(storage, 1, lines);
+      const bets = stream(1, 6);
+      const real = { total: 6, digest: await digestOf(bets) };
+      const wrong = { total: 6, digest: new Uint8Array(32).fill(5) };
+      // Two connections of agency 1 opened before anything is stored: the
+      // one with the wrong digest stores the rows, so its stream is kept.
+      assert.equal((await a.open(1, wrong.total, wrong.digest)).status, "open");
+      assert.equal((await a.open(1, real.total, real.digest)).status, "open");
+      assert.equal(
+        (await a.store(1, 0, betRows(bets), new Pipeline(), wrong)).status,
+        "stored",
+      );
+      const finish = await a.finish(1, real.total, real.digest);
+      assert.equal(finish.status === "refused" && finish.code, "conflict");
+      const again = await a.finish(1, wrong.total, wrong.digest);
+      assert.equal(again.status === "refused" && again.code, "conflict");
+      assert.equal(lines.filter((l) => l.startsWith("sorteo ")).length, 0);
+    },
 };
 
 async function contract(t: Deno.TestContext, fixture: BackendFixture) {

@@ -120,10 +120,26 @@ export class PgStore implements StorageBackend {
   ): Promise<Finished | Refusal> {
     const outcome = await sql.begin(async (tx) => {
       await tx`insert into agencies (id) values (${agency}) on conflict do nothing`;
-      const [row] = await tx<{ bets: string; finished: boolean }[]>`
-        select bets, finished from agencies where id = ${agency} for update`;
+      const [row] = await tx<
+        {
+          bets: string;
+          finished: boolean;
+          total: string | null;
+          digest: Uint8Array | null;
+        }[]
+      >`select bets, finished, total, digest from agencies
+        where id = ${agency} for update`;
       const bets = Number(row!.bets);
       if (row!.finished) return { bets, first: false };
+      // The stream recorded with the agency's first bets is the one finished.
+      const conflict = streamConflict(
+        agency,
+        stream,
+        row!.total === null || row!.digest === null
+          ? null
+          : { total: Number(row!.total), digest: new Uint8Array(row!.digest) },
+      );
+      if (conflict !== null) return conflict;
       if (bets !== stream.total) {
         return refuse(
           "incomplete",

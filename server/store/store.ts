@@ -175,6 +175,9 @@ export class Store implements StorageBackend {
     stream: StreamIdentity,
   ): Promise<Refusal | null> {
     const { ledger } = this.#deps;
+    // The stream recorded with the agency's first bets is the one finished.
+    const conflict = streamConflict(agency, stream, ledger.stream(agency));
+    if (conflict !== null) return conflict;
     const record = ledger.record(agency);
     if (record.bets !== stream.total) {
       return refuse(
