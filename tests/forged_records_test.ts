@@ -169,3 +169,23 @@ Deno.test("a start refused for a ledger emptied, zeroed or cut back (central.kv 
     );
   }
 });
+
+Deno.test("a start refused for a lost ledger.bin refuses again at the next start; bets.csv is kept", async () => {
+  await using dir = await tempDir("tp0-forged-");
+  const storage = join(dir.path, "storage");
+  await loadTwoOfThree(dir.path, storage);
+  const bets = await Deno.readFile(join(storage, "bets.csv"));
+  await Deno.remove(join(storage, "ledger.bin"));
+  for (const start of ["first", "second"]) {
+    assert.match(
+      await refusedStart(storage),
+      /bets\.csv holds \d+ bytes but there is no ledger\.bin/,
+      start,
+    );
+    assert.deepEqual(await Deno.readFile(join(storage, "bets.csv")), bets);
+    await assert.rejects(
+      Deno.lstat(join(storage, "ledger.bin")),
+      Deno.errors.NotFound,
+    );
+  }
+});

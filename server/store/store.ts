@@ -256,6 +256,8 @@ export class Store implements StorageBackend {
       const committed = ledger.betsSize;
       const size = betsFile.statSync().size;
       if (ledger.created && size > 0) {
+        // The ledger this start made goes too: the next start refuses alike.
+        await Deno.remove(this.#path(LEDGER_FILE));
         throw new Error(
           `Cannot recover storage: bets.csv holds ${size} bytes but there is no ${LEDGER_FILE} (removed, or written by an older version); restore it, or move bets.csv away to start afresh`,
         );
