@@ -132,3 +132,24 @@ Deno.test("a user whose home is root's (HOME=/) gets the runtime directory in /t
   assert.equal(code, 0, decoder.decode(stderr));
   assert.equal(decoder.decode(stdout).trim(), "/tmp/tp0-central-65534");
 });
+
+Deno.test("a TMPDIR other users can write is passed over: their directory there does not stop the central", async () => {
+  await using tmp = await tempDir("tp0-port-lock-");
+  const uid = (await Deno.lstat(tmp.path)).uid;
+  assert.equal(uid, 0, "this test needs root, to act as user nobody");
+  const shared = join(tmp.path, "shared");
+  await Deno.mkdir(shared);
+  await Deno.chmod(shared, 0o1777);
+  const theirs = join(shared, `tp0-central-${uid}`);
+  await Deno.mkdir(theirs);
+  await Deno.chmod(theirs, 0o777);
+  await Deno.chown(theirs, 65534, 65534);
+  await using central = new Central(join(tmp.path, "storage"), {
+    TMPDIR: shared,
+    XDG_RUNTIME_DIR: "",
+  }, ["--port", String(freePort())]);
+  await central.ready();
+  assert.deepEqual([...Deno.readDirSync(theirs)], []);
+  central.kill("SIGTERM");
+  assert.equal(await central.exit(30_000), 0);
+});

@@ -18,10 +18,11 @@ export interface RuntimeDirEnv {
 
 /**
  * The user's private runtime directory: `XDG_RUNTIME_DIR` when set; else
- * `TMPDIR/tp0-central-UID` when `TMPDIR` is set; else, out of other users'
- * reach, `/run/tp0-central` for root or `HOME/.tp0-central` for another
- * user (a directory of their own), and `/tmp/tp0-central-UID` only when
- * neither is there (another user can make that name first). Made 0700 if
+ * `TMPDIR/tp0-central-UID` when `TMPDIR` is a directory of the user's own
+ * that no one else can write; else, out of other users' reach,
+ * `/run/tp0-central` for root or `HOME/.tp0-central` for another user (a
+ * directory of their own), and `/tmp/tp0-central-UID` only when neither is
+ * there (another user can make that name first). Made 0700 if
  * missing; it must be a real directory (not a symlink) owned by this user
  * that no one else can write, otherwise it throws, saying what is wrong,
  * and the central does not start. The directory is per user, not per
@@ -32,7 +33,9 @@ export function runtimeDir(env: RuntimeDirEnv): string {
   const xdg = env.XDG_RUNTIME_DIR;
   if (xdg !== undefined && xdg !== "") return checkPrivate(xdg, uid);
   const tmp = env.TMPDIR ? trimmed(env.TMPDIR) : null;
-  if (tmp !== null) return madePrivate(`${tmp}/tp0-central-${uid}`, uid);
+  if (tmp !== null && isOwnDir(tmp, uid)) {
+    return madePrivate(`${tmp}/tp0-central-${uid}`, uid);
+  }
   const base = uid === 0 ? "/run" : env.HOME ? trimmed(env.HOME) : null;
   if (base !== null && isOwnDir(base, uid)) {
     const dir = uid === 0 ? `${base}/tp0-central` : `${base}/.tp0-central`;
