@@ -153,3 +153,59 @@ Deno.test("a TMPDIR other users can write is passed over: their directory there 
   central.kill("SIGTERM");
   assert.equal(await central.exit(30_000), 0);
 });
+
+Deno.test("another user removing the central's probe files in a TMPDIR they can write does not stop it", async () => {
+  await using tmp = await tempDir("tp0-port-lock-");
+  const uid = (await Deno.lstat(tmp.path)).uid;
+  assert.equal(uid, 0, "this test needs root, to act as user nobody");
+  const open = join(tmp.path, "open");
+  await Deno.mkdir(open);
+  await Deno.chmod(open, 0o777);
+  await Deno.chmod(tmp.path, 0o755);
+  // User nobody removes every file the central makes there, for at most
+  // 60 s or until told to stop (a file of ours in the directory).
+  const stop = join(open, "stop");
+  const remover = new Deno.Command("runuser", {
+    args: [
+      "-u",
+      "nobody",
+      "--",
+      "python3",
+      "-c",
+      `import os, time
+d = ${JSON.stringify(open)}
+open(os.path.join(d, "ready"), "w").close()
+end = time.time() + 60
+while time.time() < end and not os.path.exists(${JSON.stringify(stop)}):
+    for name in os.listdir(d):
+        if name.startswith("tp0-"):
+            path = os.path.join(d, name)
+            try:
+                os.rmdir(path) if os.path.isdir(path) else os.remove(path)
+            except OSError:
+                pass
+`,
+    ],
+  }).spawn();
+  try {
+    const deadline = Date.now() + 10_000;
+    while (
+      !await Deno.lstat(join(open, "ready")).then(() => true, () => false)
+    ) {
+      assert.ok(Date.now() < deadline, "the remover runs");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (const run of [1, 2, 3, 4, 5]) {
+      await using central = new Central(join(tmp.path, `storage-${run}`), {
+        TMPDIR: open,
+        XDG_RUNTIME_DIR: "",
+      }, ["--port", String(freePort())]);
+      await central.ready();
+      central.kill("SIGTERM");
+      assert.equal(await central.exit(30_000), 0);
+    }
+  } finally {
+    await Deno.writeTextFile(stop, "");
+    await remover.status;
+  }
+});

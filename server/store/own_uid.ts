@@ -4,18 +4,65 @@
  * @module
  */
 
+/** Probe files tried at most before giving up (a name taken is tried anew). */
+const ATTEMPTS = 8;
+
 /**
  * This process's user id, without the `sys` permission `Deno.uid` needs:
- * the owner of a directory it makes (then removes) in the temporary
- * directory.
+ * the owner of a new file it creates (never one already there) in the
+ * temporary directory, read from the open file itself, so another user who
+ * can write there may remove or swap the name but not change the answer;
+ * then the file is removed. `TMPDIR` first, then `/tmp`.
  */
 export function ownUid(): number {
-  const probe = Deno.makeTempDirSync({ prefix: "tp0-uid-" });
+  const dirs = [...new Set([Deno.env.get("TMPDIR") || "/tmp", "/tmp"])];
+  const errors: unknown[] = [];
+  for (const dir of dirs) {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const path = `${dir.replace(/\/+$/, "")}/tp0-uid-${crypto.randomUUID()}`;
+      let file: Deno.FsFile;
+      try {
+        file = Deno.openSync(path, { write: true, createNew: true });
+      } catch (error) {
+        errors.push(error);
+        // A name taken first by someone else: another name.
+        if (error instanceof Deno.errors.AlreadyExists) continue;
+        break;
+      }
+      let uid: number | null;
+      try {
+        uid = file.statSync().uid;
+      } finally {
+        file.close();
+      }
+      if (uid === null) throw new Error("Cannot start: no file owners here");
+      removeProbe(path, uid);
+      return uid;
+    }
+  }
+  throw new AggregateError(
+    errors,
+    `Cannot start: no probe file could be made in ${dirs.join(" or ")}`,
+  );
+}
+
+/**
+ * Removes the probe. One another user removed first is no matter, nor one
+ * they swapped for something of theirs (left to them); a failure to remove
+ * our own file is an error.
+ */
+function removeProbe(path: string, uid: number): void {
   try {
-    const { uid } = Deno.lstatSync(probe);
-    if (uid === null) throw new Error("Cannot start: no file owners here");
-    return uid;
-  } finally {
-    Deno.removeSync(probe);
+    Deno.removeSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(path);
+    } catch (gone) {
+      if (gone instanceof Deno.errors.NotFound) return;
+      throw gone;
+    }
+    if (info.isFile && info.uid === uid) throw error;
   }
 }
