@@ -50,6 +50,20 @@ function options(
   };
 }
 
+/** Room for one unproven connection; no grace, no hold, unless overridden. */
+function oneUnproven(
+  overrides: Partial<AdmissionLimits & HoldLimits> = {},
+): AdmissionLimits & HoldLimits {
+  return {
+    perWorker: 1,
+    perAddress: 1,
+    graceMs: 0,
+    holdMs: 0,
+    maxHeld: 0,
+    ...overrides,
+  };
+}
+
 function coded(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
@@ -117,13 +131,7 @@ Deno.test("past the budget of unproven connections a peer is told busy, and when
   const { port } = listener.addr;
   const stop = new AbortController();
   const { log, lines } = recorder();
-  const limits = {
-    perWorker: 1,
-    perAddress: 1,
-    graceMs: 60_000,
-    holdMs: 0,
-    maxHeld: 0,
-  };
+  const limits = oneUnproven({ graceMs: 60_000 });
   const serving = serve(listener, options(log, 16, limits), stop.signal);
   using first = await accepted(port, lines);
   using second = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -146,13 +154,7 @@ Deno.test("a silent unproven connection past its grace is evicted for a newer on
   const { port } = listener.addr;
   const stop = new AbortController();
   const { log, lines } = recorder();
-  const limits = {
-    perWorker: 1,
-    perAddress: 1,
-    graceMs: 0,
-    holdMs: 0,
-    maxHeld: 0,
-  };
+  const limits = oneUnproven();
   const serving = serve(listener, options(log, 16, limits), stop.signal);
   using first = await accepted(port, lines);
   using second = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -170,13 +172,7 @@ Deno.test("a refused unproven peer is held, unread, before its busy; past the bu
   const { port } = listener.addr;
   const stop = new AbortController();
   const { log, lines } = recorder();
-  const limits = {
-    perWorker: 1,
-    perAddress: 1,
-    graceMs: 60_000,
-    holdMs: 60_000,
-    maxHeld: 1,
-  };
+  const limits = oneUnproven({ graceMs: 60_000, holdMs: 60_000, maxHeld: 1 });
   const serving = serve(listener, options(log, 16, limits), stop.signal);
   using _first = await accepted(port, lines);
   using held = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -207,13 +203,7 @@ Deno.test("an evicted unproven peer is held before its busy", async () => {
   const { port } = listener.addr;
   const stop = new AbortController();
   const { log, lines } = recorder();
-  const limits = {
-    perWorker: 1,
-    perAddress: 1,
-    graceMs: 0,
-    holdMs: 300,
-    maxHeld: 4,
-  };
+  const limits = oneUnproven({ holdMs: 300, maxHeld: 4 });
   const serving = serve(listener, options(log, 16, limits), stop.signal);
   using first = await accepted(port, lines);
   const evictedAt = performance.now();

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { lstatOrNull } from "./private_files.ts";
 
 /** The file a central's supervisor locks for its lifetime, in the storage directory. */
 export const INSTANCE_FILE = "central.instance";
@@ -94,13 +95,8 @@ export class InstanceLock implements Disposable {
 
 /** Throws unless `path` is missing or a regular file (not a symlink). */
 function refuseNonFile(path: string): void {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.lstatSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
+  const info = lstatOrNull(path);
+  if (info === null) return;
   if (!info.isFile || info.isSymlink) {
     throw new Error(
       `Cannot start: ${path} is ${

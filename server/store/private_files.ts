@@ -106,13 +106,8 @@ function refuseForeign(
   uid: number,
   directory: boolean,
 ): void {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.lstatSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
+  const info = lstatOrNull(path);
+  if (info === null) return;
   const problem = info.isSymlink
     ? "is a symlink"
     : directory && !info.isDirectory
@@ -167,5 +162,15 @@ async function chmod(path: string, mode: number): Promise<void> {
       }`,
       { cause: error },
     );
+  }
+}
+
+/** What `lstat` says of `path` (a link not followed), or `null` when nothing is there. */
+export function lstatOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { ownUid } from "./own_uid.ts";
+import { lstatOrNull } from "./private_files.ts";
 
 /** Where a {@linkcode runtimeDir} is looked for: the environment's say. */
 export interface RuntimeDirEnv {
@@ -55,13 +56,8 @@ function trimmed(dir: string): string {
 
 /** Whether `dir` is a real directory of `uid` no one else can write. */
 function isOwnDir(dir: string, uid: number): boolean {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.lstatSync(dir);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
+  const info = lstatOrNull(dir);
+  if (info === null) return false;
   return info.isDirectory && info.uid === uid &&
     ((info.mode ?? 0o777) & 0o022) === 0;
 }
