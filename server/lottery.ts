@@ -62,6 +62,7 @@ export class Lottery {
   readonly #store: StorageBackend;
   #draw: Draw | null = null;
   #progress: ReturnType<StorageBackend["progress"]> | null = null;
+  #settling: Promise<Draw> | null = null;
   #check: Promise<void> | null = null;
 
   /** @param deps the open resources and settings this lottery works with */
@@ -223,14 +224,19 @@ export class Lottery {
           this.#progress = null;
         })
         : this.#store.progress());
-    if (made !== null) {
-      return (this.#draw = await this.#store.loadDraw(made, this.#announce));
-    }
-    if (finished < agencies) {
+    if (made === null && finished < agencies) {
       return { status: "pending", pendingAgencies: agencies - finished };
     }
-    const { draw } = await this.#store.makeDraw(agencies, this.#announce);
-    return (this.#draw = draw);
+    // One load or make at a time: the queries held for the draw, answered
+    // at once when it comes, share it instead of each reading the winners.
+    return await (this.#settling ??=
+      (made !== null
+        ? this.#store.loadDraw(made, this.#announce)
+        : this.#store.makeDraw(agencies, this.#announce).then((m) => m.draw))
+        .then((draw) => (this.#draw = draw))
+        .finally(() => {
+          this.#settling = null;
+        }));
   }
 
   /**

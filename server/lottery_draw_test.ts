@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { betRows } from "./store/bets_csv.ts";
 import { bet, storedDigest, withLottery } from "./lottery_fixtures.ts";
+import type { Lottery } from "./lottery.ts";
+import type { Store } from "./store/store.ts";
 
 Deno.test("finish needs every announced bet, counts once, and the draw is made once", async () => {
   await withLottery(2, async (lottery, dir, log) => {
@@ -78,6 +80,30 @@ Deno.test("a query held for a pending draw gets the draw as soon as another work
     assert.ok(waited < 2_000, `answered ${waited} ms after, not at the hold`);
     // No hold: an immediate answer.
     assert.deepEqual(await another().total(), { status: "ready", total: 0 });
+  });
+});
+
+Deno.test("queries answered at once share one loading of the draw in a worker", async () => {
+  await withLottery(1, async (lottery, dir, _log, another) => {
+    await lottery.finish(1, 0, await storedDigest(dir, 1));
+    const calls = { makeDraw: 0, loadDraw: 0 };
+    const spy = (store: Store) => {
+      const { makeDraw, loadDraw } = store;
+      store.makeDraw = (
+        ...args
+      ) => (calls.makeDraw++, makeDraw.apply(store, args));
+      store.loadDraw = (
+        ...args
+      ) => (calls.loadDraw++, loadDraw.apply(store, args));
+    };
+    const queries = (worker: Lottery) =>
+      Promise.all(Array.from({ length: 20 }, () => worker.total()));
+    const ready = Array(20).fill({ status: "ready", total: 0 });
+    // The last finish made the draw; each other worker loads it once.
+    assert.deepEqual(await queries(another(spy)), ready);
+    assert.deepEqual(calls, { makeDraw: 0, loadDraw: 1 });
+    assert.deepEqual(await queries(another(spy)), ready);
+    assert.deepEqual(calls, { makeDraw: 0, loadDraw: 2 });
   });
 });
 

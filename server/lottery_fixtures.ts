@@ -55,8 +55,8 @@ export async function withLottery(
     lottery: Lottery,
     dir: string,
     log: string[],
-    /** Another lottery on the same storage: the other worker. */
-    another: () => Lottery,
+    /** Another lottery on the same storage: the other worker, its store first given to `spy`. */
+    another: (spy?: (store: Store) => void) => Lottery,
   ) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tp0-lottery-unit-" });
@@ -72,19 +72,18 @@ export async function withLottery(
       create: true,
     });
     const lines: string[] = [];
-    const make = () =>
-      new Lottery({
-        store: new Store({
-          lock,
-          state,
-          ledger,
-          betsFile,
-          storageDir: dir,
-          log: recordingLog(lines),
-        }),
-        agencies,
+    const make = (spy?: (store: Store) => void) => {
+      const store = new Store({
+        lock,
+        state,
+        ledger,
+        betsFile,
+        storageDir: dir,
         log: recordingLog(lines),
       });
+      spy?.(store);
+      return new Lottery({ store, agencies, log: recordingLog(lines) });
+    };
     await fn(make(), dir, lines, make);
   } finally {
     await Deno.remove(dir, { recursive: true });
