@@ -32,7 +32,6 @@
  * to it).
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import {
   agencyProcess,
   CentralProcess,
@@ -46,6 +45,7 @@ import { sampleAgency } from "./sample_bets.ts";
 import { freeMetricsPort, MetricsScraper } from "./bench_metrics.ts";
 import { measureFloor } from "./bench_floor.ts";
 import { benchDatabase } from "./bench_pg.ts";
+import { benchArgs } from "./bench_args.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 /**
@@ -83,28 +83,14 @@ const NO_PROCESSES = {
   agenciesCpuSeconds: 0,
 };
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    scenario: { type: "string", multiple: true },
-    json: { type: "string", default: "bench-results/bench.json" },
-    metrics: { type: "string", default: "off" },
-  },
-});
-if (!["off", "on", "both"].includes(values.metrics)) {
-  throw new Error(
-    `Cannot run: --metrics is off, on or both, not ${values.metrics}`,
-  );
-}
-const scenarios = values.scenario ??
-  [
-    "dataset",
-    "5x1000000",
-    "100x100000",
-    "1000x1000",
-    "draw10000000",
-    "startup10000000",
-  ];
+const { scenarios, json, metrics: metricsMode } = (() => {
+  try {
+    return benchArgs(Deno.args);
+  } catch (error) {
+    console.error((error as Error).message);
+    return Deno.exit(2);
+  }
+})();
 
 /** What a scenario's input lacks (one line), or `null` when it is all there. */
 async function missingInput(name: string): Promise<string | null> {
@@ -146,7 +132,7 @@ async function prepare(
   const files: string[] = [];
   const winners: number[] = [];
   for (let k = 1; k <= agencies; k++) {
-    const sample = sampleAgency(k, perAgency, k % 5);
+    const sample = sampleAgency(k, perAgency, Math.min(k % 5, perAgency));
     const file = join(dir, `agency-${k}.csv`);
     await Deno.writeTextFile(file, sample.lines.join("\n") + "\n");
     files.push(file);
@@ -342,9 +328,7 @@ const results: Result[] = [];
 // With --metrics both, each scenario runs off then on, in turn: the pairs
 // share the machine's moment, so the comparison is fair. (A draw scenario
 // runs no central: once.)
-const modes = values.metrics === "both"
-  ? [false, true]
-  : [values.metrics === "on"];
+const modes = metricsMode === "both" ? [false, true] : [metricsMode === "on"];
 for (const name of scenarios) {
   for (const metrics of /^(draw|startup)\d+$/.test(name) ? [false] : modes) {
     const missing = await missingInput(name);
@@ -386,9 +370,9 @@ for (const r of results.filter((r) => r.floorCatMs !== undefined)) {
     } ms (${(r.seconds * 1000 / r.floorSha256Ms!).toFixed(2)}× sha256sum)`,
   );
 }
-await Deno.mkdir(join(values.json, ".."), { recursive: true });
+await Deno.mkdir(join(json, ".."), { recursive: true });
 await Deno.writeTextFile(
-  values.json,
+  json,
   JSON.stringify({ date: new Date().toISOString(), results }, null, 2) + "\n",
 );
-console.error(`wrote ${values.json}`);
+console.error(`wrote ${json}`);
