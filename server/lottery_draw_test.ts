@@ -107,6 +107,56 @@ Deno.test("queries answered at once share one loading of the draw in a worker", 
   });
 });
 
+Deno.test("a query whose progress read outlasts the draw's loading is served the loaded draw", async () => {
+  await withLottery(1, async (lottery, dir, _log, another) => {
+    await lottery.finish(1, 0, await storedDigest(dir, 1));
+    let loads = 0;
+    let reads = 0;
+    let release!: () => void;
+    const late = new Promise<void>((resolve) => (release = resolve));
+    const worker = another((store) => {
+      const { loadDraw, progress } = store;
+      store.loadDraw = (...args) => (loads++, loadDraw.apply(store, args));
+      // The second read, counted when asked, answers only once released.
+      store.progress = async (...args) => {
+        const second = ++reads === 2;
+        const read = await progress.apply(store, args);
+        if (second) await late;
+        return read;
+      };
+    });
+    const first = worker.ensureDraw();
+    const second = worker.ensureDraw();
+    const draw = await first;
+    release();
+    assert.strictEqual(await second, draw);
+    assert.equal(loads, 1);
+  });
+});
+
+Deno.test("a failed loading of the draw fails each query sharing it, and the next query loads again", async () => {
+  await withLottery(1, async (lottery, dir, _log, another) => {
+    await lottery.finish(1, 0, await storedDigest(dir, 1));
+    let loads = 0;
+    const worker = another((store) => {
+      const { loadDraw } = store;
+      store.loadDraw = (...args) =>
+        ++loads === 1
+          ? Promise.reject(new Error("Cannot read the winners: a test fault"))
+          : loadDraw.apply(store, args);
+    });
+    const failed = await Promise.allSettled(
+      Array.from({ length: 5 }, () => worker.total()),
+    );
+    assert.deepEqual(
+      failed.map((r) => r.status === "rejected" && String(r.reason)),
+      Array(5).fill("Error: Cannot read the winners: a test fault"),
+    );
+    assert.deepEqual(await worker.total(), { status: "ready", total: 0 });
+    assert.equal(loads, 2);
+  });
+});
+
 Deno.test("a draw with 500,000 winners for one agency is made and served", async () => {
   const n = 500_000;
   const step = 100_000;
