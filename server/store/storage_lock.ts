@@ -49,7 +49,8 @@ export class StorageLock implements Disposable {
       try {
         return await fn();
       } finally {
-        await file.unlock();
+        // Releasing never blocks: no round trip through the blocking pool.
+        file.unlockSync();
       }
     } finally {
       release();
