@@ -45,7 +45,7 @@ import { sampleAgency } from "./sample_bets.ts";
 import { freeMetricsPort, MetricsScraper } from "./bench_metrics.ts";
 import { measureFloor } from "./bench_floor.ts";
 import { benchDatabase } from "./bench_pg.ts";
-import { benchArgs } from "./bench_args.ts";
+import { benchArgs, checkResultsPath } from "./bench_args.ts";
 
 const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
 /**
@@ -85,7 +85,9 @@ const NO_PROCESSES = {
 
 const { scenarios, json, metrics: metricsMode } = (() => {
   try {
-    return benchArgs(Deno.args);
+    const args = benchArgs(Deno.args);
+    checkResultsPath(args.json);
+    return args;
   } catch (error) {
     console.error((error as Error).message);
     return Deno.exit(2);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 
 /** What `deno task bench` was asked to run. */
@@ -29,6 +30,19 @@ export const DEFAULT_SCENARIOS: readonly string[] = [
 const SCENARIO =
   /^(dataset|((pg|pg2)-)?[1-9]\d*x[1-9]\d*|(draw|startup)[1-9]\d*)$/;
 const MODES = ["off", "on", "both"] as const;
+/** The most agencies a scenario runs (a pool process holds 50). */
+const MAX_AGENCIES = 10_000;
+/** The most bets a scenario generates: about 4.4 GB of CSV. */
+const MAX_BETS = 100_000_000;
+
+/** Why `name` (a well-formed scenario) is too large to run, or `null`. */
+function tooLarge(name: string): string | null {
+  const sizes = (name.match(/\d+/g) ?? []).map(Number);
+  const [agencies, perAgency] = sizes.length === 2 ? sizes : [1, sizes[0]!];
+  if (agencies! > MAX_AGENCIES) return `at most ${MAX_AGENCIES} agencies`;
+  if (agencies! * perAgency! > MAX_BETS) return `at most ${MAX_BETS} bets`;
+  return null;
+}
 
 /**
  * Parses the benchmark's command line; throws a `TypeError` whose message
@@ -46,9 +60,9 @@ export function benchArgs(args: readonly string[]): BenchArgs {
       },
     }));
   } catch (error) {
-    throw new TypeError(`Cannot run: ${(error as Error).message}`, {
-      cause: error,
-    });
+    // Node's parser adds advice on further lines; the first says it all.
+    const [line] = (error as Error).message.split("\n");
+    throw new TypeError(`Cannot run: ${line}`, { cause: error });
   }
   const metrics = MODES.find((mode) => mode === values.metrics);
   if (metrics === undefined) {
@@ -60,8 +74,46 @@ export function benchArgs(args: readonly string[]): BenchArgs {
   const unknown = scenarios.find((name) => !SCENARIO.test(name));
   if (unknown !== undefined) {
     throw new TypeError(
-      `Cannot run scenario "${unknown}": use dataset, AxB, pg-AxB, pg2-AxB, drawN or startupN (whole numbers from 1)`,
+      `Cannot run scenario ${
+        JSON.stringify(unknown)
+      }: use dataset, AxB, pg-AxB, pg2-AxB, drawN or startupN (whole numbers from 1)`,
     );
   }
+  for (const name of scenarios) {
+    const limit = name === "dataset" ? null : tooLarge(name);
+    if (limit !== null) {
+      throw new TypeError(`Cannot run scenario "${name}": ${limit}`);
+    }
+  }
+  if (values.json.trim() === "") {
+    throw new TypeError("Cannot run: --json needs a file path");
+  }
   return { scenarios, json: values.json, metrics };
+}
+
+/**
+ * Checks before a run that its results can be written at `path`: its
+ * directory made if need be and writable, the path not a directory. Throws
+ * a `TypeError` whose message is the one line to print.
+ */
+export function checkResultsPath(path: string): void {
+  const cannot = (why: string, cause?: unknown) =>
+    new TypeError(`Cannot write results to ${path}: ${why}`, { cause });
+  try {
+    if (Deno.lstatSync(path).isDirectory) throw cannot("it is a directory");
+  } catch (error) {
+    if (error instanceof TypeError) throw error;
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw cannot((error as Error).name, error);
+    }
+  }
+  try {
+    Deno.mkdirSync(dirname(path), { recursive: true });
+    Deno.removeSync(Deno.makeTempFileSync({ dir: dirname(path) }));
+  } catch (error) {
+    throw cannot(
+      `its directory cannot be made or written (${(error as Error).name})`,
+      error,
+    );
+  }
 }

@@ -4,7 +4,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { benchArgs, DEFAULT_SCENARIOS } from "./bench_args.ts";
+import { join } from "node:path";
+import {
+  benchArgs,
+  checkResultsPath,
+  DEFAULT_SCENARIOS,
+} from "./bench_args.ts";
 
 Deno.test("the benchmark takes its scenarios, JSON path and metrics mode", () => {
   assert.deepEqual(benchArgs([]), {
@@ -41,6 +46,12 @@ Deno.test("the benchmark refuses what it does not know with one line naming it",
       [["--scenario", "5x1000000", "--scenario", "draw0"], /"draw0"/],
       [["--metrics", "maybe"], /--metrics is off, on or both, not maybe/],
       [["--bogus"], /Cannot run: .*--bogus/],
+      [["--json", "--metrics"], /Cannot run: .*--json/],
+      [["--json="], /--json needs a file path/],
+      [["--scenario", "5x5\n"], /scenario "5x5\\n"/],
+      [["--scenario", "99999999999999999999x1"], /at most 10000 agencies/],
+      [["--scenario", "pg-2x60000000"], /at most 100000000 bets/],
+      [["--scenario", "draw100000001"], /at most 100000000 bets/],
     ] as const
   ) {
     assert.throws(() => benchArgs(args), (error: Error) => {
@@ -49,5 +60,23 @@ Deno.test("the benchmark refuses what it does not know with one line naming it",
       assert.ok(!error.message.includes("\n"), error.message);
       return true;
     });
+  }
+});
+
+Deno.test("the results path is checked before a run: a directory or an unwritable place is one line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.throws(() => checkResultsPath(dir), /it is a directory/);
+    const file = join(dir, "file");
+    await Deno.writeTextFile(file, "");
+    assert.throws(
+      () => checkResultsPath(join(file, "bench.json")),
+      /Cannot write results to .*bench\.json: /,
+    );
+    const fine = join(dir, "new", "bench.json");
+    checkResultsPath(fine);
+    assert.deepEqual([...Deno.readDirSync(join(dir, "new"))], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
