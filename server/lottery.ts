@@ -224,11 +224,11 @@ export class Lottery {
           this.#progress = null;
         })
         : this.#store.progress());
+    // A draw made or loaded while this read was under way serves it.
+    if (this.#draw !== null) return this.#draw;
     if (made === null && finished < agencies) {
       return { status: "pending", pendingAgencies: agencies - finished };
     }
-    // A load that ended while this read was under way serves it.
-    if (this.#draw !== null) return this.#draw;
     // One load or make at a time: the queries held for the draw, answered
     // at once when it comes, share it instead of each reading the winners.
     return await (this.#settling ??=

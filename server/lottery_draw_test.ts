@@ -134,6 +134,28 @@ Deno.test("a query whose progress read outlasts the draw's loading is served the
   });
 });
 
+Deno.test("a query whose progress read began before this worker made the draw is answered with it", async () => {
+  await withLottery(1, async (_lottery, dir, _log, another) => {
+    let reads = 0;
+    let release!: () => void;
+    const late = new Promise<void>((resolve) => (release = resolve));
+    const worker = another((store) => {
+      const { progress } = store;
+      // The first read (no agency finished yet) answers only once released.
+      store.progress = async (...args) => {
+        const first = ++reads === 1;
+        const read = await progress.apply(store, args);
+        if (first) await late;
+        return read;
+      };
+    });
+    const query = worker.total();
+    await worker.finish(1, 0, await storedDigest(dir, 1));
+    release();
+    assert.deepEqual(await query, { status: "ready", total: 0 });
+  });
+});
+
 Deno.test("a failed loading of the draw fails each query sharing it, and the next query loads again", async () => {
   await withLottery(1, async (lottery, dir, _log, another) => {
     await lottery.finish(1, 0, await storedDigest(dir, 1));
