@@ -37,7 +37,7 @@ const MAX_BETS = 100_000_000;
 
 /** Why `name` (a well-formed scenario) is too large to run, or `null`. */
 function tooLarge(name: string): string | null {
-  const sizes = (name.match(/\d+/g) ?? []).map(Number);
+  const sizes = (name.replace(/^pg2?-/, "").match(/\d+/g) ?? []).map(Number);
   const [agencies, perAgency] = sizes.length === 2 ? sizes : [1, sizes[0]!];
   if (agencies! > MAX_AGENCIES) return `at most ${MAX_AGENCIES} agencies`;
   if (agencies! * perAgency! > MAX_BETS) return `at most ${MAX_BETS} bets`;
@@ -100,7 +100,9 @@ export function checkResultsPath(path: string): void {
   const cannot = (why: string, cause?: unknown) =>
     new TypeError(`Cannot write results to ${path}: ${why}`, { cause });
   try {
-    if (Deno.lstatSync(path).isDirectory) throw cannot("it is a directory");
+    if (Deno.statSync(path).isDirectory) throw cannot("it is a directory");
+    // An existing file must be writable: opened, not truncated.
+    Deno.openSync(path, { write: true }).close();
   } catch (error) {
     if (error instanceof TypeError) throw error;
     if (!(error instanceof Deno.errors.NotFound)) {

@@ -51,6 +51,8 @@ Deno.test("the benchmark refuses what it does not know with one line naming it",
       [["--scenario", "5x5\n"], /scenario "5x5\\n"/],
       [["--scenario", "99999999999999999999x1"], /at most 10000 agencies/],
       [["--scenario", "pg-2x60000000"], /at most 100000000 bets/],
+      [["--scenario", "pg2-99999x99999999"], /at most 10000 agencies/],
+      [["--scenario", "pg2-2x60000000"], /at most 100000000 bets/],
       [["--scenario", "draw100000001"], /at most 100000000 bets/],
     ] as const
   ) {
@@ -67,12 +69,18 @@ Deno.test("the results path is checked before a run: a directory or an unwritabl
   const dir = await Deno.makeTempDir();
   try {
     assert.throws(() => checkResultsPath(dir), /it is a directory/);
+    const link = join(dir, "link.json");
+    await Deno.symlink(dir, link);
+    assert.throws(() => checkResultsPath(link), /it is a directory/);
     const file = join(dir, "file");
     await Deno.writeTextFile(file, "");
     assert.throws(
       () => checkResultsPath(join(file, "bench.json")),
       /Cannot write results to .*bench\.json: /,
     );
+    await Deno.writeTextFile(file, "earlier results\n");
+    checkResultsPath(file);
+    assert.equal(await Deno.readTextFile(file), "earlier results\n");
     const fine = join(dir, "new", "bench.json");
     checkResultsPath(fine);
     assert.deepEqual([...Deno.readDirSync(join(dir, "new"))], []);
