@@ -10,6 +10,21 @@ import { bet, storedDigest, withLottery } from "./lottery_fixtures.ts";
 import type { Lottery } from "./lottery.ts";
 import type { Store } from "./store/store.ts";
 
+/**
+ * Makes the `nth` progress read of `store` (counted when asked) answer only
+ * once `released` settles, with what it read when asked.
+ */
+function holdRead(store: Store, nth: number, released: Promise<void>): void {
+  const { progress } = store;
+  let reads = 0;
+  store.progress = async (...args) => {
+    const held = ++reads === nth;
+    const read = await progress.apply(store, args);
+    if (held) await released;
+    return read;
+  };
+}
+
 Deno.test("finish needs every announced bet, counts once, and the draw is made once", async () => {
   await withLottery(2, async (lottery, dir, log) => {
     await lottery.store(1, 0, betRows([bet(1, 0, 7574), bet(1, 1)]));
@@ -111,19 +126,12 @@ Deno.test("a query whose progress read outlasts the draw's loading is served the
   await withLottery(1, async (lottery, dir, _log, another) => {
     await lottery.finish(1, 0, await storedDigest(dir, 1));
     let loads = 0;
-    let reads = 0;
     let release!: () => void;
     const late = new Promise<void>((resolve) => (release = resolve));
     const worker = another((store) => {
-      const { loadDraw, progress } = store;
+      const { loadDraw } = store;
       store.loadDraw = (...args) => (loads++, loadDraw.apply(store, args));
-      // The second read, counted when asked, answers only once released.
-      store.progress = async (...args) => {
-        const second = ++reads === 2;
-        const read = await progress.apply(store, args);
-        if (second) await late;
-        return read;
-      };
+      holdRead(store, 2, late);
     });
     const first = worker.ensureDraw();
     const second = worker.ensureDraw();
@@ -136,19 +144,10 @@ Deno.test("a query whose progress read outlasts the draw's loading is served the
 
 Deno.test("a query whose progress read began before this worker made the draw is answered with it", async () => {
   await withLottery(1, async (_lottery, dir, _log, another) => {
-    let reads = 0;
     let release!: () => void;
     const late = new Promise<void>((resolve) => (release = resolve));
-    const worker = another((store) => {
-      const { progress } = store;
-      // The first read (no agency finished yet) answers only once released.
-      store.progress = async (...args) => {
-        const first = ++reads === 1;
-        const read = await progress.apply(store, args);
-        if (first) await late;
-        return read;
-      };
-    });
+    // The first read (no agency finished yet) answers only once released.
+    const worker = another((store) => holdRead(store, 1, late));
     const query = worker.total();
     await worker.finish(1, 0, await storedDigest(dir, 1));
     release();

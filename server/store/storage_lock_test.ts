@@ -17,10 +17,20 @@ async function freeForOthers(path: string): Promise<boolean> {
   return code === 0;
 }
 
-Deno.test("the file lock is held while a caller runs and released after it, even when it throws", async () => {
+/** Runs `fn` with the path of a lockfile in a fresh directory, removed afterwards. */
+async function withLockPath(
+  fn: (path: string) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
-    const path = join(dir, "central.lock");
+    await fn(join(dir, "central.lock"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("the file lock is held while a caller runs and released after it, even when it throws", async () => {
+  await withLockPath(async (path) => {
     using lock = StorageLock.open(path);
     assert.equal(await freeForOthers(path), true);
     assert.equal(await lock.run(() => freeForOthers(path)), false);
@@ -32,15 +42,11 @@ Deno.test("the file lock is held while a caller runs and released after it, even
       /a caller's failure/,
     );
     assert.equal(await freeForOthers(path), true);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("callers of one worker run one at a time, in order", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = join(dir, "central.lock");
+  await withLockPath(async (path) => {
     using lock = StorageLock.open(path);
     const order: string[] = [];
     // The first caller holds the lock across a whole process's run, time
@@ -58,22 +64,17 @@ Deno.test("callers of one worker run one at a time, in order", async () => {
       "first out",
       "second",
     ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a closed lock refuses callers; closing twice is harmless", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const lock = StorageLock.open(join(dir, "central.lock"));
+  await withLockPath(async (path) => {
+    const lock = StorageLock.open(path);
     lock[Symbol.dispose]();
     lock[Symbol.dispose]();
     await assert.rejects(
       lock.run(() => 1),
       /Cannot take the storage lock: the lockfile is closed/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
