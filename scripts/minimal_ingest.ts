@@ -43,7 +43,10 @@ import { sampleAgency } from "./sample_bets.ts";
 const FRAME = 8 * 1024;
 const SYNC_EVERY = 4 * 1024 * 1024;
 const CHUNK = 1 << 20;
-/** Senders are whole Deno processes: a thousand would not fit in memory. */
+/**
+ * A sender is a Deno process per file; above this many agencies the
+ * benchmark pools its agencies, and the comparison would not hold.
+ */
 const MAX_AGENCIES = 200;
 const SELF = fileURLToPath(import.meta.url);
 
