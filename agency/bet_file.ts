@@ -22,6 +22,8 @@ export class BetFileError extends Error {
   readonly line: number;
 
   /**
+   * An error for one line of `path`, or for the whole file.
+   *
    * @param path the file
    * @param line the line (0: the whole file)
    * @param problem what is wrong

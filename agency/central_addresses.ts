@@ -9,7 +9,9 @@
 
 /** One central's address. */
 export interface CentralAddress {
+  /** Its host name or IP address. */
   readonly hostname: string;
+  /** Its TCP port. */
   readonly port: number;
 }
 
@@ -18,7 +20,11 @@ export class CentralAddresses {
   readonly #list: readonly CentralAddress[];
   #at = 0;
 
-  /** @param list at least one address; the first is tried first */
+  /**
+   * Starts at the first address of `list`.
+   *
+   * @param list at least one address; the first is tried first
+   */
   constructor(list: readonly CentralAddress[]) {
     if (list.length === 0) {
       throw new RangeError("Cannot use the centrals: no address was given");

@@ -52,7 +52,11 @@ export class TransientRefusal extends Error {
   /** When the central said to come back, in ms; 0: it did not say. */
   readonly retryAfterMs: number;
 
-  /** @param refusal the central's error answer */
+  /**
+   * Wraps the central's `internal` or `busy` answer.
+   *
+   * @param refusal the central's error answer
+   */
   constructor(refusal: Extract<Response, { kind: "error" }>) {
     super(`the central answered ${refusal.code}: ${refusal.message}`);
     this.name = "TransientRefusal";

@@ -65,6 +65,8 @@ export const DEFAULT_CLIENT_OPTIONS: ClientOptions = {
 /** The central could not be reached, or kept failing, after every attempt. */
 export class CentralUnreachableError extends Error {
   /**
+   * An error for a central that every attempt failed to reach.
+   *
    * @param message `Cannot <action>: <state>`
    * @param options the last network error
    */
@@ -103,6 +105,9 @@ export class CentralClient implements Disposable {
   #busySince: number | null = null;
 
   /**
+   * A client of the central at `hostname:port`, then of `options.others`;
+   * it connects when first used.
+   *
    * @param hostname the (first) central's host
    * @param port the (first) central's port
    * @param log where connection lines go

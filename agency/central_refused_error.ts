@@ -15,6 +15,8 @@ export class CentralRefusedError extends Error {
   readonly reason: string;
 
   /**
+   * The central's error answer, as an error.
+   *
    * @param code the error code the central sent
    * @param message the central's explanation
    */

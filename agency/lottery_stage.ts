@@ -33,7 +33,11 @@ export const DEFAULT_DRAW_TIMEOUT_MS = 10 * 60_000;
 
 /** The draw was still pending when `draw.timeout` passed. */
 export class DrawTimeoutError extends Error {
-  /** @param timeoutMs the deadline that passed, in ms */
+  /**
+   * An error for a draw still pending after `timeoutMs`.
+   *
+   * @param timeoutMs the deadline that passed, in ms
+   */
   constructor(timeoutMs: number) {
     super(
       `Cannot get the draw's result: still pending after ${

@@ -18,6 +18,8 @@ export class Backoff {
   #failures = 0;
 
   /**
+   * A backoff whose next pause is `initialMs`.
+   *
    * @param initialMs the first pause
    * @param maxMs the longest pause
    */

@@ -15,6 +15,8 @@ export class ConfigError extends Error {
   readonly key: string;
 
   /**
+   * An error naming `key` and its `problem`.
+   *
    * @param key the key at fault
    * @param problem what is wrong with it, e.g. `"abc" is not an integer`
    * @param options the underlying error, if any

@@ -43,6 +43,8 @@ export class ThrottledLog implements ActionLog, Disposable {
   readonly #timers = new Map<string, Timer>();
 
   /**
+   * Rate-limits the fail lines of `actions` on their way to `log`.
+   *
    * @param log where lines go
    * @param actions the actions whose fail lines are rate-limited
    * @param periodMs the shortest time between two fail lines of an action

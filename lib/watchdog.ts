@@ -20,6 +20,8 @@ export class Watchdog implements Disposable {
   #firesAt = Infinity;
 
   /**
+   * A watchdog with no deadline armed.
+   *
    * @param onExpire called when an armed deadline passes
    * @param now the clock, in ms (default `performance.now`)
    */

@@ -7,7 +7,7 @@ import { HEADER_SIZE, MAX_FRAME_SIZE } from "./frame.ts";
 import { MessageType } from "./messages.ts";
 
 /** Where a `batch` frame's rows start: after the header, agency, first and count. */
-export const BATCH_ROWS_OFFSET = HEADER_SIZE + 4 + 4 + 2;
+export const BATCH_ROWS_OFFSET: number = HEADER_SIZE + 4 + 4 + 2;
 const LF = 0x0a;
 
 /**

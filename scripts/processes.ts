@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { AGENCY_V8_FLAGS } from "../agency/v8_flags.ts";
 
 /** The project root. */
-export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
 
 const DENO = Deno.execPath();
 const CONFIG = join(ROOT, "deno.json");
@@ -22,7 +22,7 @@ const READ_BUFFER = 64 * 1024;
  * The `AUTH_SECRET` of the centrals this process starts: fresh random bytes
  * for each run, so no key of a run works in another.
  */
-export const HARNESS_SECRET = Array.from(
+export const HARNESS_SECRET: string = Array.from(
   crypto.getRandomValues(new Uint8Array(32)),
   (b) => b.toString(16).padStart(2, "0"),
 ).join("");
@@ -38,14 +38,18 @@ export function harnessKey(id: number, secret = HARNESS_SECRET): string {
 
 /** Lines of a process's output, with waits on them. */
 export class Lines {
+  /** Every line so far, without its line end. */
   readonly all: string[] = [];
   #waiters: {
     test: (line: string) => boolean;
     resolve: (line: string) => void;
   }[] = [];
+  /** Resolves when the stream has ended and its last line is in. */
   readonly done: Promise<void>;
 
   /**
+   * Starts reading `stream` line by line.
+   *
    * @param stream the output to read
    * @param echo a prefix to print each line with as it arrives, or `null`
    */
@@ -117,12 +121,17 @@ export class Lines {
 
 /** A running program of the project. */
 export class Program implements AsyncDisposable {
+  /** The process. */
   readonly child: Deno.ChildProcess;
+  /** Its standard output, line by line. */
   readonly stdout: Lines;
+  /** Its standard error, line by line. */
   readonly stderr: Lines;
   #status: Promise<Deno.CommandStatus>;
 
   /**
+   * Starts `script` with Deno and reads its output.
+   *
    * @param name the prefix for echoed lines
    * @param script `server/main.ts` or `agency/main.ts`, from the project root
    * @param args its arguments
@@ -213,6 +222,7 @@ export class Program implements AsyncDisposable {
     }
   }
 
+  /** Kills the process (SIGKILL) and waits for it and its output to end. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.kill("SIGKILL");
     await this.#status;
@@ -240,6 +250,8 @@ export class CentralProcess extends Program {
   readonly storageDir: string;
 
   /**
+   * Starts a central on `storageDir`.
+   *
    * @param storageDir the storage directory
    * @param options extra environment, arguments and echo
    */

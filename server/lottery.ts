@@ -65,7 +65,11 @@ export class Lottery {
   #settling: Promise<Draw> | null = null;
   #check: Promise<void> | null = null;
 
-  /** @param deps the open resources and settings this lottery works with */
+  /**
+   * A lottery on the store, draw and settings in `deps`.
+   *
+   * @param deps the open resources and settings this lottery works with
+   */
   constructor(deps: LotteryDeps) {
     this.#deps = deps;
     this.#store = deps.store;

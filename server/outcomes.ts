@@ -9,8 +9,11 @@ import type { ErrorCodeName } from "../protocol/messages.ts";
 
 /** A request the central refuses, with the protocol's error code. */
 export interface Refusal {
+  /** Tells a refusal from the other outcomes. */
   readonly status: "refused";
+  /** The error code the answer carries. */
   readonly code: ErrorCodeName;
+  /** The answer's message, `Cannot <action>: <state>`. */
   readonly reason: string;
 }
 
@@ -44,7 +47,9 @@ export type OpenOutcome =
 
 /** No draw yet: how many agencies are still loading. */
 export interface Pending {
+  /** Tells a pending answer from a ready one. */
   readonly status: "pending";
+  /** Agencies that have not finished yet. */
   readonly pendingAgencies: number;
 }
 

@@ -34,12 +34,20 @@ export const SAMPLE_BET = {
 } as const;
 
 /** The course dataset, beside the project. */
-export const DATASET = join(ROOT, "..", "shared", "tp0-dataset");
+export const DATASET: string = join(ROOT, "..", "shared", "tp0-dataset");
 
 const VERBOSE = Deno.env.get("TEST_VERBOSE") !== undefined;
 
 /** A central on an ephemeral port with its own storage directory. */
 export class Central extends CentralProcess {
+  /**
+   * Starts a central on `storageDir`, echoing its output when
+   * `TEST_VERBOSE` is set.
+   *
+   * @param storageDir the storage directory
+   * @param env extra environment variables
+   * @param args extra arguments
+   */
   constructor(
     storageDir: string,
     env: Record<string, string> = {},

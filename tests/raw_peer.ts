@@ -130,6 +130,7 @@ export class RawPeer implements Disposable {
     this.#conn.close();
   }
 
+  /** Closes the connection, like {@linkcode RawPeer.close}. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -26,7 +26,9 @@ export interface Storage extends AsyncDisposable {
 
 /** A backend under test: makes a fresh storage per case. */
 export interface BackendFixture extends AsyncDisposable {
+  /** The backend's name in test names: `file` or `postgres`. */
   readonly name: string;
+  /** A fresh, empty storage for one case. */
   fresh(): Promise<Storage>;
 }
 

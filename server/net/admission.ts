@@ -47,6 +47,8 @@ export class Admission<T> {
   readonly #entries = new Map<T, Entry>();
 
   /**
+   * Admission with no connection held yet.
+   *
    * @param limits the budgets and the grace
    * @param now the clock, in ms (default `performance.now`)
    */

@@ -19,7 +19,11 @@ import { NONCE_SIZE } from "../../protocol/messages.ts";
 export class Authenticator {
   readonly #secret: string;
 
-  /** @param secret the central's `AUTH_SECRET` */
+  /**
+   * Checks proofs against keys derived from `secret`.
+   *
+   * @param secret the central's `AUTH_SECRET`
+   */
   constructor(secret: string) {
     this.#secret = secret;
   }

@@ -51,6 +51,8 @@ export class BusyDoor implements Disposable {
   #maxDraining = MAX_DRAINING;
 
   /**
+   * A door holding no peer yet.
+   *
    * @param log where the failures of a refusal's write go (at DEBUG)
    * @param idleTimeoutMs the longest a refusal's write may take
    * @param limits the hold and its budget

@@ -12,7 +12,7 @@ import type { ReplyQueue } from "./reply_queue.ts";
 import { EchoLineTooLong } from "./session_errors.ts";
 
 /** Longest echo line served (the skeleton's messages are far shorter). */
-export const MAX_ECHO_LINE = MAX_FRAME_SIZE;
+export const MAX_ECHO_LINE: number = MAX_FRAME_SIZE;
 
 /** Characters of an echo line its log line quotes; the rest is counted. */
 export const ECHO_QUOTED = 200;

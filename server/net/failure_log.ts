@@ -66,6 +66,8 @@ export class LineBudget implements Disposable {
   #timer: Timer | null = null;
 
   /**
+   * A budget with a fresh window.
+   *
    * @param summarise writes the summary of a window's lines left out
    * @param options the window, lines per window and clock
    */
@@ -142,6 +144,8 @@ export class FailureLog implements Disposable {
   readonly #budget: LineBudget;
 
   /**
+   * Fail lines to `log`, limited per window.
+   *
    * @param log where the lines go
    * @param options the window, lines per window and clock
    */

@@ -54,6 +54,8 @@ export class ReplyQueue implements Disposable {
   readonly #stall: Watchdog;
 
   /**
+   * An empty queue of replies to `conn`.
+   *
    * @param conn where replies are written
    * @param onError called once a write fails or a reply closes the
    *   connection (with `null`); the session then stops reading
@@ -226,7 +228,11 @@ export class ReplyQueue implements Disposable {
 
 /** A write to the peer made no progress within the write deadline. */
 export class WriteStalledError extends Error {
-  /** @param ms the deadline that passed */
+  /**
+   * An error for a write stalled past `ms`.
+   *
+   * @param ms the deadline that passed
+   */
   constructor(ms: number) {
     super(`Cannot write to peer: no progress for ${ms} ms (it is not reading)`);
     this.name = "WriteStalledError";

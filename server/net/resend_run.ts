@@ -20,6 +20,8 @@ export class ResendRun {
   #batches = 0;
 
   /**
+   * A run of no resent bets yet, for `agency`.
+   *
    * @param log where the line goes
    * @param agency the agency the connection speaks for
    */

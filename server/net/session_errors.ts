@@ -9,6 +9,8 @@ import { ProtocolError } from "../../protocol/protocol_error.ts";
 /** A peer sent a message that only the central sends, or a second opening. */
 export class UnexpectedMessageError extends ProtocolError {
   /**
+   * An error for a `kind` message the central does not serve.
+   *
    * @param kind the message's kind
    * @param why why it cannot be served
    */
@@ -20,7 +22,11 @@ export class UnexpectedMessageError extends ProtocolError {
 
 /** A frame before the connection proved its agency, or a proof that does not hold. */
 export class Unauthenticated extends Error {
-  /** @param message why */
+  /**
+   * An error for a frame before a valid proof, or a proof that fails.
+   *
+   * @param message why
+   */
   constructor(message: string) {
     super(message);
     this.name = "Unauthenticated";
@@ -29,7 +35,11 @@ export class Unauthenticated extends Error {
 
 /** An echo line with no line feed within `MAX_ECHO_LINE` (`echo_probe.ts`). */
 export class EchoLineTooLong extends RangeError {
-  /** @param cause the reader's error */
+  /**
+   * An error for an echo line past the limit.
+   *
+   * @param cause the reader's error
+   */
   constructor(cause: RangeError) {
     super(cause.message, { cause });
     this.name = "EchoLineTooLong";
@@ -47,6 +57,8 @@ export class StopRequested extends Error {
 /** The peer was silent past its deadline, or did not prove in time. */
 export class TimeoutError extends Error {
   /**
+   * An error for a peer silent past `ms`, or not proven by then.
+   *
    * @param ms the deadline that passed
    * @param opening true before the connection proved its agency
    * @param cause the read's error

@@ -21,7 +21,11 @@ interface AgencyRow {
 export class PgStorageView implements StorageReader {
   readonly #client: PgClient;
 
-  /** @param databaseUrl the centrals' `DATABASE_URL` (never printed) */
+  /**
+   * A read-only view of the store at `databaseUrl`.
+   *
+   * @param databaseUrl the centrals' `DATABASE_URL` (never printed)
+   */
   constructor(databaseUrl: string) {
     this.#client = new PgClient(databaseUrl, 1);
   }

@@ -29,8 +29,22 @@ export const LATENCY_BUCKETS = [
   5,
 ];
 
-/** A registry's figures as prom-client's JSON, the form its aggregation reads. */
-export type MetricsJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
+/**
+ * A registry's figures as prom-client's JSON (`getMetricsAsJSON`), the form
+ * its aggregation reads (help, type and aggregator too); typed here are the
+ * fields this project reads or relabels.
+ */
+export type MetricsJson = {
+  /** The metric's name. */
+  name: string;
+  /** One value per label set. */
+  values: {
+    /** The figure. */
+    value: number;
+    /** Its labels. */
+    labels: Partial<Record<string, string | number>>;
+  }[];
+}[];
 
 /**
  * The figures also reported per worker (the supervisor labels them with

@@ -58,6 +58,8 @@ export class PgBatches {
   #running = false;
 
   /**
+   * A writer of batch groups to `client`.
+   *
    * @param client the database
    * @param log where a failed group is logged (`storage_write`)
    */

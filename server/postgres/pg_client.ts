@@ -21,7 +21,11 @@ export const DEFAULT_DEADLINE_MS = 30_000;
 
 /** A unit of work that missed its deadline; the client was replaced. */
 export class DeadlineError extends Error {
-  /** @param ms the deadline it missed */
+  /**
+   * An error for work that missed its `ms` deadline.
+   *
+   * @param ms the deadline it missed
+   */
   constructor(ms: number) {
     super(`Cannot finish database work: no answer within ${ms} ms`);
     this.name = "DeadlineError";
@@ -40,6 +44,8 @@ export class PgClient implements AsyncDisposable {
   #closed = false;
 
   /**
+   * A client of `databaseUrl`; it connects on first use.
+   *
    * @param databaseUrl a URL (`postgres://…`, hosts comma-separated) or
    * libpq `key=value` connection string
    * @param max most connections this client opens

@@ -28,7 +28,11 @@ const encoder = new TextEncoder();
 export class PgDraw {
   readonly #client: PgClient;
 
-  /** @param client the database */
+  /**
+   * A keeper of the draw in `client`'s database.
+   *
+   * @param client the database
+   */
   constructor(client: PgClient) {
     this.#client = client;
   }

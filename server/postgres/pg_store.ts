@@ -50,7 +50,11 @@ export class PgStore implements StorageBackend {
   readonly #batches: PgBatches;
   readonly #draws: PgDraw;
 
-  /** @param deps the database and the log */
+  /**
+   * A store on the database in `deps`.
+   *
+   * @param deps the database and the log
+   */
   constructor(deps: PgStoreDeps) {
     this.#deps = deps;
     this.#batches = new PgBatches(deps.client, deps.log);

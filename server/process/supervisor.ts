@@ -57,6 +57,8 @@ export class Supervisor implements AsyncDisposable {
   readonly #stopped = new AbortController();
 
   /**
+   * A supervisor of `count` workers, none started yet.
+   *
    * @param count how many workers to keep running
    * @param spawn starts one worker
    * @param log where worker lifecycle lines go

@@ -18,6 +18,7 @@ export type { Announce, Draw, DrawMade, DrawSummary, StreamIdentity };
 
 /** An agency's finish, once recorded and counted. */
 export interface Finished {
+  /** Tells a finish from a refusal. */
   readonly status: "finished";
   /** The agency's record, finished. */
   readonly record: AgencyRecord;

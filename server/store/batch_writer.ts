@@ -86,7 +86,11 @@ export class BatchWriter {
   /** Groups that failed in a row (a full disk): the next success says so. */
   #failedGroups = 0;
 
-  /** @param deps the open resources this writer writes with */
+  /**
+   * A writer on the open files in `deps`.
+   *
+   * @param deps the open resources this writer writes with
+   */
   constructor(deps: BatchWriterDeps) {
     this.#deps = deps;
   }

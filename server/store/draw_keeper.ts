@@ -54,7 +54,11 @@ export class DrawKeeper {
    */
   #announced: string | null = null;
 
-  /** @param deps the open handles it works with */
+  /**
+   * A keeper of the draw in the storage of `deps`.
+   *
+   * @param deps the open handles it works with
+   */
   constructor(deps: StorageHandles) {
     this.#deps = deps;
   }

@@ -122,6 +122,8 @@ function samePlace(file: Deno.FsFile, path: string): boolean {
 /** Another central holds the storage directory, or the port. */
 export class InUseError extends Error {
   /**
+   * An error naming what is in use and who holds it.
+   *
    * @param what what the lock guards (`the storage directory`, `port N`)
    * @param path the lockfile
    * @param pid the holder's pid, as it wrote it, or `null`

@@ -14,7 +14,11 @@ export class Spool {
   readonly #step: number;
   #used = 0;
 
-  /** @param capacity the starting size in bytes, and the step it grows by */
+  /**
+   * An empty spool of `capacity` bytes.
+   *
+   * @param capacity the starting size in bytes, and the step it grows by
+   */
   constructor(capacity = 1 << 20) {
     this.#bytes = new Uint8Array(capacity);
     this.#step = capacity;

@@ -72,7 +72,11 @@ export class Store implements StorageBackend {
   /** Each stream's stored rows hashed from bets.csv, when those fall short. */
   readonly #hashes: StreamHashes;
 
-  /** @param deps the open handles this store works with */
+  /**
+   * A store on the open handles in `deps`.
+   *
+   * @param deps the open handles this store works with
+   */
   constructor(deps: StoreDeps) {
     this.#deps = deps;
     this.#draws = new DrawKeeper(deps);

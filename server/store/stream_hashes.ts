@@ -29,7 +29,11 @@ export class StreamHashes {
   #offset = 0;
   readonly #streams = new Map<number, { hash: Hash; rows: number }>();
 
-  /** @param path bets.csv */
+  /**
+   * Digests of `path`, none read yet.
+   *
+   * @param path bets.csv
+   */
   constructor(path: string) {
     this.#path = path;
   }

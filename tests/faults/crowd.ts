@@ -13,7 +13,9 @@ import { helloOf } from "../raw_peer.ts";
 
 /** What a crowd did: connections opened, and how many were told busy. */
 export interface CrowdCount {
+  /** Connections opened. */
   connections: number;
+  /** Connections answered `busy`. */
   busy: number;
 }
 
@@ -30,7 +32,11 @@ function isHungUp(error: unknown): boolean {
  * `size` connections to 127.0.0.1:`port`, each sending a hello and never
  * its proof, and opening a new one as soon as it is closed, until `stop`.
  */
-export function crowd(port: number, size: number, stop: AbortSignal) {
+export function crowd(
+  port: number,
+  size: number,
+  stop: AbortSignal,
+): { count: CrowdCount; done: Promise<void[]> } {
   const count: CrowdCount = { connections: 0, busy: 0 };
   const hello = encodeMessage({ kind: "hello", ...helloOf(1, 1) });
   const buffer = new Uint8Array(256);
