@@ -37,6 +37,7 @@ import {
   READER_GROWS_AFTER,
 } from "../server/net/session_limits.ts";
 import { measureFloor } from "./bench_floor.ts";
+import { Lines } from "./processes.ts";
 import { cpuSeconds } from "./bench_proc.ts";
 import { sampleAgency } from "./sample_bets.ts";
 
@@ -121,7 +122,7 @@ async function receive(
   const today = currentDay();
   using out = await Deno.open(target, { write: true, create: true });
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  console.log((listener.addr as Deno.NetAddr).port);
+  console.log(`port ${(listener.addr as Deno.NetAddr).port}`);
   let unsynced = 0;
   const serve = async (conn: Deno.Conn) => {
     using _ = conn;
@@ -151,6 +152,8 @@ async function receive(
   for (let k = 0; k < senders; k++) served.push(serve(await listener.accept()));
   await Promise.all(served);
   out.syncDataSync();
+  // Its own CPU, for the driver: it may be reaped before the last sender.
+  console.log(`cpu ${cpuSeconds("self")}`);
 }
 
 /** Seconds and CPU seconds of one minimal ingest of `files`. */
@@ -164,22 +167,23 @@ async function minimal(files: string[], target: string, checks: boolean) {
       stdout: "piped",
     });
   const receiver = role("receive", String(files.length), target, mode).spawn();
-  const reader = receiver.stdout.getReader();
-  const { value } = await reader.read();
-  const port = new TextDecoder().decode(value).trim();
-  reader.releaseLock();
+  const out = new Lines(receiver.stdout, null);
+  const port = await out.waitFor(/^port \d+$/).then((line) => line.slice(5));
   const started = performance.now();
   const sent = await Promise.all(
     files.map((file) => role("send", file, port, mode).output()),
   );
-  // The receiver is reaped last, so the children's CPU first is the senders'.
-  const sendersCpu = cpuSeconds("self", true) - cpuBefore;
-  const received = await receiver.output();
+  // A sender that failed may never have connected: the receiver would wait.
+  if (sent.some((s) => !s.success)) receiver.kill();
+  const status = await receiver.status;
+  await out.done;
+  const cpu = out.all.find((line) => line.startsWith("cpu "));
+  const receiverCpu = Number(cpu?.slice(4));
   const seconds = (performance.now() - started) / 1000;
-  if (!received.success || sent.some((s) => !s.success)) {
+  if (!status.success || sent.some((s) => !s.success) || cpu === undefined) {
     throw new Error("Cannot report the minimal ingest: a process failed");
   }
-  const receiverCpu = cpuSeconds("self", true) - cpuBefore - sendersCpu;
+  const sendersCpu = cpuSeconds("self", true) - cpuBefore - receiverCpu;
   return { seconds, sendersCpu, receiverCpu };
 }
 
