@@ -127,6 +127,8 @@ async function minimal(files: string[], target: string, checks: boolean) {
         ],
         stdin: "null",
         stdout: "null",
+        // A sender's error is the one line that says why a run failed.
+        stderr: "inherit",
       }).output()
     ),
   );
