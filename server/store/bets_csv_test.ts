@@ -4,7 +4,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import fc from "fast-check";
 import { drawWinners } from "./parallel_draw.ts";
 import {
@@ -15,18 +14,10 @@ import {
   scanWinners,
   storeBets,
 } from "./bets_csv.ts";
-
-async function withFile(fn: (path: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "tp0-storage-" });
-  try {
-    await fn(join(dir, BETS_FILE));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempPath } from "./temp_path_fixture.ts";
 
 Deno.test("store_bets then load_bets gives the bets back in order, commas, quotes and accents intact", async () => {
-  await withFile(async (path) => {
+  await withTempPath(BETS_FILE, async (path) => {
     const bets = [
       new Bet(1, "Santiago Lionel", "Lorca", "30904465", "1999-03-17", 2201),
       new Bet(2, 'José, "Pepe"', "Fornerón", "00000000", "2000-02-29", 7574),
@@ -50,7 +41,7 @@ Deno.test("store_bets then load_bets gives the bets back in order, commas, quote
 });
 
 Deno.test("load_bets of a missing file yields nothing; a bad row names its line", async () => {
-  await withFile(async (path) => {
+  await withTempPath(BETS_FILE, async (path) => {
     assert.deepEqual(await Array.fromAsync(loadBets(path)), []);
     await Deno.writeTextFile(
       path,
@@ -97,7 +88,7 @@ Deno.test("property: the draw's scan finds exactly what load_bets + has_won find
       bets,
       cut,
     ) => {
-      await withFile(async (path) => {
+      await withTempPath(BETS_FILE, async (path) => {
         {
           using file = await Deno.open(path, { append: true, create: true });
           storeBets(file, bets);
@@ -124,7 +115,7 @@ Deno.test("property: the draw's scan finds exactly what load_bets + has_won find
 });
 
 Deno.test("the draw's scan agrees with load_bets + has_won across read chunks and search slices", async () => {
-  await withFile(async (path) => {
+  await withTempPath(BETS_FILE, async (path) => {
     // About 3 MB: rows of uneven length (one longer than a search slice),
     // every other row a winner, so some straddle chunk and slice
     // boundaries, and a last row with no line end.

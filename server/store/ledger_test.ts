@@ -4,23 +4,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { Ledger } from "./ledger.ts";
 import { ledgerKey } from "./ledger_mac.ts";
+import { withTempPath } from "./temp_path_fixture.ts";
 
 const KEY = ledgerKey("a test secret");
 
-async function withDir(fn: (path: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "tp0-ledger-" });
-  try {
-    await fn(join(dir, "ledger.bin"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("a worker sees what another committed once it refreshes", async () => {
-  await withDir(async (path) => {
+  await withTempPath("ledger.bin", async (path) => {
     using a = Ledger.open(path, KEY);
     using b = Ledger.open(path, KEY);
     a.refresh();
@@ -53,7 +44,7 @@ Deno.test("a worker sees what another committed once it refreshes", async () => 
 });
 
 Deno.test("an agency's first stream is kept, across workers and reopening", async () => {
-  await withDir(async (path) => {
+  await withTempPath("ledger.bin", async (path) => {
     using a = Ledger.open(path, KEY);
     using b = Ledger.open(path, KEY);
     const first = { total: 100, digest: new Uint8Array(32).fill(1) };
@@ -84,7 +75,7 @@ Deno.test("an agency's first stream is kept, across workers and reopening", asyn
 });
 
 Deno.test("a torn last record is cut off; a shrunk ledger is refused", async () => {
-  await withDir(async (path) => {
+  await withTempPath("ledger.bin", async (path) => {
     {
       using a = Ledger.open(path, KEY);
       a.refresh();

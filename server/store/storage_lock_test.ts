@@ -6,8 +6,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { StorageLock } from "./storage_lock.ts";
+import { withTempPath } from "./temp_path_fixture.ts";
 
 /** Whether another process could take the file lock at `path` right now. */
 async function freeForOthers(path: string): Promise<boolean> {
@@ -17,20 +17,8 @@ async function freeForOthers(path: string): Promise<boolean> {
   return code === 0;
 }
 
-/** Runs `fn` with the path of a lockfile in a fresh directory, removed afterwards. */
-async function withLockPath(
-  fn: (path: string) => Promise<void>,
-): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(join(dir, "central.lock"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("the file lock is held while a caller runs and released after it, even when it throws", async () => {
-  await withLockPath(async (path) => {
+  await withTempPath("central.lock", async (path) => {
     using lock = StorageLock.open(path);
     assert.equal(await freeForOthers(path), true);
     assert.equal(await lock.run(() => freeForOthers(path)), false);
@@ -46,7 +34,7 @@ Deno.test("the file lock is held while a caller runs and released after it, even
 });
 
 Deno.test("callers of one worker run one at a time, in order", async () => {
-  await withLockPath(async (path) => {
+  await withTempPath("central.lock", async (path) => {
     using lock = StorageLock.open(path);
     const order: string[] = [];
     // The first caller holds the lock across a whole process's run, time
@@ -68,7 +56,7 @@ Deno.test("callers of one worker run one at a time, in order", async () => {
 });
 
 Deno.test("a closed lock refuses callers; closing twice is harmless", async () => {
-  await withLockPath(async (path) => {
+  await withTempPath("central.lock", async (path) => {
     const lock = StorageLock.open(path);
     lock[Symbol.dispose]();
     lock[Symbol.dispose]();
