@@ -41,7 +41,7 @@ import {
 } from "./processes.ts";
 import { runDraw, runStartup, type StoredResult } from "./bench_stored.ts";
 import { cpuSeconds, MemorySampler } from "./bench_proc.ts";
-import { sampleAgency } from "./sample_bets.ts";
+import { writeScenarioFiles } from "./sample_bets.ts";
 import { freeMetricsPort, MetricsScraper } from "./bench_metrics.ts";
 import { measureFloor } from "./bench_floor.ts";
 import { benchDatabase } from "./bench_pg.ts";
@@ -131,15 +131,7 @@ async function prepare(
     throw new Error(`Cannot run scenario "${name}": use dataset or AxB`);
   }
   const [agencies, perAgency] = [Number(match[1]), Number(match[2])];
-  const files: string[] = [];
-  const winners: number[] = [];
-  for (let k = 1; k <= agencies; k++) {
-    const sample = sampleAgency(k, perAgency, Math.min(k % 5, perAgency));
-    const file = join(dir, `agency-${k}.csv`);
-    await Deno.writeTextFile(file, sample.lines.join("\n") + "\n");
-    files.push(file);
-    winners.push(sample.winners.length);
-  }
+  const { files, winners } = await writeScenarioFiles(dir, agencies, perAgency);
   return { files, winners, bets: agencies * perAgency };
 }
 

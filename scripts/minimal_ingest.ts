@@ -31,7 +31,7 @@ import { BufferedReader } from "../protocol/buffered_reader.ts";
 import { measureFloor } from "./bench_floor.ts";
 import { Lines } from "./processes.ts";
 import { cpuSeconds } from "./bench_proc.ts";
-import { sampleAgency } from "./sample_bets.ts";
+import { writeScenarioFiles } from "./sample_bets.ts";
 import { checkLines, FRAME } from "./minimal_sender.ts";
 
 const SYNC_EVERY = 4 * 1024 * 1024;
@@ -158,12 +158,7 @@ async function main(
   ];
   const dir = await Deno.makeTempDir({ prefix: "tp0-minimal-" });
   try {
-    const files: string[] = [];
-    for (let k = 1; k <= agencies; k++) {
-      const { lines } = sampleAgency(k, perAgency, Math.min(k % 5, perAgency));
-      files.push(join(dir, `agency-${k}.csv`));
-      await Deno.writeTextFile(files.at(-1)!, lines.join("\n") + "\n");
-    }
+    const { files } = await writeScenarioFiles(dir, agencies, perAgency);
     console.log(
       "| run | floor s | minimal s | × floor | CPU s, receiver / senders | senders' CPU µs per bet |",
     );

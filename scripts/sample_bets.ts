@@ -4,6 +4,7 @@
  * the winning number 7574 at known places. Used for the project's sample
  * data, the tests and the benchmark.
  */
+import { join } from "node:path";
 import { LOTTERY_WINNER_NUMBER } from "../lib/bet.ts";
 
 const FIRST = [
@@ -130,4 +131,33 @@ export function sampleAgency(
     if (number === LOTTERY_WINNER_NUMBER) documents.push(document);
   }
   return { lines, winners: documents };
+}
+
+/** A scenario's files, and the winners the draw will find in each. */
+export interface ScenarioFiles {
+  /** `agency-K.csv` for K = 1 … agencies, in order. */
+  readonly files: string[];
+  /** How many bets on 7574 each file holds. */
+  readonly winners: number[];
+}
+
+/**
+ * Writes the files of an `AxB` scenario into `dir`: `agencies` files of
+ * `perAgency` bets, agency K with K mod 5 winners (as many as fit).
+ */
+export async function writeScenarioFiles(
+  dir: string,
+  agencies: number,
+  perAgency: number,
+): Promise<ScenarioFiles> {
+  const files: string[] = [];
+  const winners: number[] = [];
+  for (let k = 1; k <= agencies; k++) {
+    const sample = sampleAgency(k, perAgency, Math.min(k % 5, perAgency));
+    const file = join(dir, `agency-${k}.csv`);
+    await Deno.writeTextFile(file, sample.lines.join("\n") + "\n");
+    files.push(file);
+    winners.push(sample.winners.length);
+  }
+  return { files, winners };
 }
